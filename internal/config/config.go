@@ -1,0 +1,118 @@
+// Package config holds syncd's configuration: the TOML schema, defaults,
+// loading with errors that name the file, line and key, environment
+// overrides, and validation. The HubSpot token is never read from the TOML
+// file itself: only from the environment or from a file named in it.
+package config
+
+import "time"
+
+// Config is the whole configuration file.
+type Config struct {
+	Database Database `toml:"database"`
+	HubSpot  HubSpot  `toml:"hubspot"`
+	Sync     Sync     `toml:"sync"`
+	Log      Log      `toml:"log"`
+	// Deals and Tickets say which pipeline records go to and how ERP statuses
+	// map to stages.
+	Deals   PipelineMapping `toml:"deals"`
+	Tickets PipelineMapping `toml:"tickets"`
+	// Setup says what `syncd setup` may create in HubSpot.
+	Setup Setup `toml:"setup"`
+}
+
+// Database is the PostgreSQL connection and the schema syncd owns.
+type Database struct {
+	URL    string `toml:"url"`    // overridden by SYNCD_DATABASE_URL
+	Schema string `toml:"schema"` // default "syncd"
+}
+
+// HubSpot is how syncd reaches HubSpot.
+type HubSpot struct {
+	// BaseURL defaults to https://api.hubapi.com; SYNCD_HUBSPOT_BASE_URL overrides.
+	BaseURL string `toml:"base_url"`
+	// TokenFile names a file holding the private-app token. HUBSPOT_TOKEN
+	// overrides it. With neither, syncd targets the built-in emulator.
+	TokenFile string `toml:"token_file"`
+	// Version is the date-versioned API, default "2026-09".
+	Version string `toml:"version"`
+	// Tier sets the burst budget: free, starter, professional, enterprise, limit_pack.
+	Tier string `toml:"tier"`
+	// DailyReserve is the share of the daily allowance left for the account's
+	// other integrations (0..1), default 0.2.
+	DailyReserve float64 `toml:"daily_reserve"`
+	// Timeout for one HTTP request.
+	Timeout Duration `toml:"timeout"`
+
+	// Token is filled from HUBSPOT_TOKEN or TokenFile; never from TOML, never logged.
+	Token Secret `toml:"-"`
+}
+
+// Sync tunes the cycle.
+type Sync struct {
+	Schedule    string   `toml:"schedule"`     // robfig/cron spec, default "@every 10s"
+	BatchSize   int      `toml:"batch_size"`   // outbox rows claimed per cycle, default 1000
+	Lease       Duration `toml:"lease"`        // claim lease, default 5m
+	MaxAttempts int      `toml:"max_attempts"` // then dead, default 10
+	BackoffBase Duration `toml:"backoff_base"` // first retry delay, default 30s
+	BackoffMax  Duration `toml:"backoff_max"`  // default 1h
+	// OnDelete is "archive" (default) or "ignore".
+	OnDelete string `toml:"on_delete"`
+	// DefaultRegion for phone numbers without a country code, default "TH".
+	DefaultRegion string `toml:"default_region"`
+	// ERPIDProperty is the unique-value HubSpot property holding the ERP key
+	// on every object, default "syncd_erp_id".
+	ERPIDProperty string `toml:"erp_id_property"`
+	// TaxIDProperty is the company property holding the 13-digit tax ID,
+	// default "syncd_tax_id".
+	TaxIDProperty string `toml:"tax_id_property"`
+}
+
+// PipelineMapping maps ERP statuses to a pipeline's stages.
+type PipelineMapping struct {
+	// Pipeline is a pipeline ID or label; default "default" for deals, "0" for tickets.
+	Pipeline string `toml:"pipeline"`
+	// Stages maps an ERP status to a stage label or ID.
+	Stages map[string]string `toml:"stages"`
+}
+
+// Setup says what `syncd setup` may create.
+type Setup struct {
+	// CreatePipelines lets setup create the pipelines and stages named in
+	// [deals] and [tickets] when they are missing.
+	CreatePipelines bool `toml:"create_pipelines"`
+}
+
+// Log configures logrus.
+type Log struct {
+	Level  string `toml:"level"`  // default "info"
+	Format string `toml:"format"` // "json", "text", or "auto" (text on a terminal)
+}
+
+// Duration is a time.Duration written as "30s" in TOML.
+type Duration struct{ time.Duration }
+
+// UnmarshalText parses a Go duration string.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return err
+	}
+	d.Duration = v
+	return nil
+}
+
+// MarshalText writes a Go duration string.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.Duration.String()), nil }
+
+// Secret holds a credential. It prints as "[redacted]" in every format verb,
+// so it cannot leak through a log line or an error by accident.
+type Secret string
+
+// String redacts the secret.
+func (Secret) String() string { return "[redacted]" }
+
+// GoString redacts the secret.
+func (Secret) GoString() string { return "[redacted]" }
+
+// Reveal returns the secret for the one place that must send it.
+func (s Secret) Reveal() string { return string(s) }
