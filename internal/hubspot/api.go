@@ -40,6 +40,9 @@ type Object struct {
 	Archived   bool
 	// New is set by batch upsert: true when the input created the record.
 	New bool
+	// TraceID is the input's objectWriteTraceId when HubSpot echoes it on a
+	// batch write result; empty otherwise.
+	TraceID string
 }
 
 // BatchReadRequest reads records by ID, or by a unique property when
@@ -107,6 +110,9 @@ type ItemError struct {
 	IDs         []string
 	TraceIDs    []string
 	Context     map[string][]string
+	// Details are the item's errors[] entries (codes such as
+	// PROPERTY_DOESNT_EXIST, INVALID_OPTION, with propertyName in Context).
+	Details []ErrorDetail
 }
 
 // Filter is one search filter. Value for single-value operators, Values for

@@ -1,0 +1,643 @@
+// Package governor paces syncd's calls to HubSpot. It keeps three budgets:
+// the burst budget per rolling ten-second window (by account tier, with a
+// safety margin), the search budget (five requests per second, separate from
+// the burst budget), and the daily allowance, of which a reserve is left for
+// the account's other integrations. HubSpot's X-HubSpot-RateLimit-* headers
+// tune the budgets as answers arrive.
+//
+// Do runs one HTTP call with retries that are visible at the call site:
+//
+//	resp, err := gov.Do(ctx, governor.Burst, func(ctx context.Context) (*http.Response, error) {
+//		return httpClient.Do(req.WithContext(ctx))
+//	})
+//
+// A 429 slows the governor down for every caller (Retry-After when present,
+// else by the 429 body's policyName); 5xx answers, 423 Locked, timeouts and
+// dropped connections are retried with exponential backoff and jitter up to
+// MaxAttempts. A DAILY 429, or a daily allowance spent down to the reserve,
+// stops calls with a *LimitError until the allowance resets; it is never
+// retried. Every wait goes through the injected Sleep and watches ctx.Done().
+package governor
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/sirupsen/logrus"
+)
+
+// Budget says which rate budget a call draws from.
+type Budget uint8
+
+const (
+	// Burst calls count against the ten-second burst window and the daily
+	// allowance. Every CRM call except search is a Burst call.
+	Burst Budget = 1 << iota
+	// Search calls count against the per-second search limit and the daily
+	// allowance; HubSpot exempts them from the burst window.
+	Search
+)
+
+// Policy names HubSpot uses in 429 bodies (policyName).
+const (
+	PolicyTenSecondly = "TEN_SECONDLY_ROLLING"
+	PolicySecondly    = "SECONDLY"
+	PolicyDaily       = "DAILY"
+)
+
+// Rate-limit response headers.
+const (
+	HeaderMax            = "X-HubSpot-RateLimit-Max"
+	HeaderRemaining      = "X-HubSpot-RateLimit-Remaining"
+	HeaderInterval       = "X-HubSpot-RateLimit-Interval-Milliseconds"
+	HeaderDaily          = "X-HubSpot-RateLimit-Daily"
+	HeaderDailyRemaining = "X-HubSpot-RateLimit-Daily-Remaining"
+)
+
+// Tier burst limits per ten seconds for privately distributed apps and
+// service keys, and their daily allowances.
+var tiers = map[string]struct{ burst, daily int }{
+	"free":         {100, 250_000},
+	"starter":      {100, 250_000},
+	"professional": {190, 625_000},
+	"enterprise":   {190, 1_000_000},
+	// The limit pack raises the burst to 250 and adds 1,000,000 a day to the
+	// base tier, which is not known here; headers correct it on first answer.
+	"limit_pack": {250, 1_250_000},
+}
+
+// Tiers lists the tier names New accepts.
+func Tiers() []string {
+	return []string{"free", "starter", "professional", "enterprise", "limit_pack"}
+}
+
+const (
+	defaultWindow      = 10 * time.Second
+	searchWindow       = time.Second
+	searchPerSecond    = 5
+	defaultMargin      = 0.9
+	defaultReserve     = 0.2
+	defaultMaxAttempts = 5
+	defaultBaseBackoff = 500 * time.Millisecond
+	defaultMaxBackoff  = 30 * time.Second
+	// lockedWait is HubSpot's documented minimum wait after 423 Locked.
+	lockedWait = 2 * time.Second
+	// secondlyWait is the pause after a SECONDLY 429.
+	secondlyWait = time.Second
+	// maxBodyPeek caps how much of a 429 body is read to find policyName.
+	maxBodyPeek = 64 << 10
+)
+
+// retryStatus lists the HTTP statuses for which the same request is sent
+// again after a backoff. 429 is handled separately (by policy).
+var retryStatus = map[int]bool{
+	http.StatusLocked:              true, // 423: HubSpot locks records for ~2 s during heavy writes
+	http.StatusInternalServerError: true, // 500: transient server fault
+	http.StatusBadGateway:          true, // 502: "pause and retry" (HubSpot error-handling guide)
+	http.StatusServiceUnavailable:  true, // 503: same
+	http.StatusGatewayTimeout:      true, // 504: same
+	521:                            true, // Cloudflare: origin down, same guidance
+	523:                            true, // Cloudflare: origin unreachable, same guidance
+	524:                            true, // Cloudflare: origin timeout, same guidance
+	// Not retried: 477 (data-hosting migration; Retry-After can be hours, so
+	// the caller reschedules), 522/525/526 (HubSpot says contact support).
+}
+
+// Options configures a Governor. Zero values take the defaults.
+type Options struct {
+	// Tier is free, starter, professional, enterprise or limit_pack;
+	// default starter.
+	Tier string
+	// Margin is the share of the burst and search limits syncd uses, default 0.9.
+	Margin float64
+	// DailyReserve is the share of the daily allowance left for the account's
+	// other integrations, default 0.2. Use a negative value for none.
+	DailyReserve float64
+	// MaxAttempts bounds the attempts of one Do call, default 5.
+	MaxAttempts int
+	// BaseBackoff is the first retry delay, doubled on every attempt up to
+	// MaxBackoff; defaults 500ms and 30s.
+	BaseBackoff time.Duration
+	MaxBackoff  time.Duration
+	// Location is the account's time zone; the daily allowance resets at its
+	// midnight. Default UTC.
+	Location *time.Location
+	// Now, Sleep and Rand are injected for tests. Sleep must return early
+	// with ctx.Err() when ctx is done. Rand returns a value in [0, 1).
+	Now   func() time.Time
+	Sleep func(ctx context.Context, d time.Duration) error
+	Rand  func() float64
+	// Logger receives waits and retries. Default: discard.
+	Logger logrus.FieldLogger
+}
+
+// Governor paces calls. It is safe for concurrent use.
+type Governor struct {
+	opts Options
+
+	mu sync.Mutex
+	// burst window
+	burstMax      int           // HubSpot's limit per window (tier or header)
+	window        time.Duration // window length (default or header)
+	burstCalls    []time.Time   // starts of calls in the current window
+	burstPaused   time.Time     // no burst call before this instant
+	srvRemaining  int           // last X-HubSpot-RateLimit-Remaining
+	srvSeen       time.Time     // when srvRemaining was seen; zero when never
+	searchCalls   []time.Time
+	searchPaused  time.Time
+	dailyLimit    int // 0 when unknown
+	dailyLeft     int // -1 when unknown
+	dailyBlocked  time.Time
+	dailyByServer bool // dailyBlocked came from a DAILY 429
+}
+
+// LimitError reports that the daily allowance, or the share of it syncd may
+// use, is spent. Calls fail with it until Until; it is not worth retrying
+// sooner.
+type LimitError struct {
+	Policy string    // PolicyDaily
+	Until  time.Time // when the allowance resets
+	// Reserve is true when syncd stopped at its reserve, before HubSpot's
+	// own limit.
+	Reserve bool
+}
+
+// Error says which limit is reached and when it resets.
+func (e *LimitError) Error() string {
+	if e.Reserve {
+		return fmt.Sprintf("hubspot daily limit reached (reserve kept for other integrations); resets at %s", e.Until.UTC().Format(time.RFC3339))
+	}
+	return fmt.Sprintf("hubspot daily limit reached; resets at %s", e.Until.UTC().Format(time.RFC3339))
+}
+
+// New returns a Governor. It fails on an unknown tier or out-of-range margins.
+func New(opts Options) (*Governor, error) {
+	if opts.Tier == "" {
+		opts.Tier = "starter"
+	}
+	t, ok := tiers[opts.Tier]
+	if !ok {
+		return nil, fmt.Errorf("governor: unknown tier %q (want one of %v)", opts.Tier, Tiers())
+	}
+	if opts.Margin == 0 {
+		opts.Margin = defaultMargin
+	}
+	if opts.Margin <= 0 || opts.Margin > 1 {
+		return nil, fmt.Errorf("governor: margin %v outside (0, 1]", opts.Margin)
+	}
+	switch {
+	case opts.DailyReserve == 0:
+		opts.DailyReserve = defaultReserve
+	case opts.DailyReserve < 0:
+		opts.DailyReserve = 0
+	case opts.DailyReserve >= 1:
+		return nil, fmt.Errorf("governor: daily reserve %v outside [0, 1)", opts.DailyReserve)
+	}
+	if opts.MaxAttempts <= 0 {
+		opts.MaxAttempts = defaultMaxAttempts
+	}
+	if opts.BaseBackoff <= 0 {
+		opts.BaseBackoff = defaultBaseBackoff
+	}
+	if opts.MaxBackoff <= 0 {
+		opts.MaxBackoff = defaultMaxBackoff
+	}
+	if opts.Location == nil {
+		opts.Location = time.UTC
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Sleep == nil {
+		opts.Sleep = sleep
+	}
+	if opts.Rand == nil {
+		opts.Rand = rand.Float64
+	}
+	if opts.Logger == nil {
+		l := logrus.New()
+		l.SetOutput(io.Discard)
+		opts.Logger = l
+	}
+	return &Governor{
+		opts:       opts,
+		burstMax:   t.burst,
+		window:     defaultWindow,
+		dailyLimit: t.daily,
+		dailyLeft:  -1,
+	}, nil
+}
+
+// sleep waits d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// SetLocation sets the account's time zone, which decides when the daily
+// allowance resets.
+func (g *Governor) SetLocation(loc *time.Location) {
+	if loc == nil {
+		return
+	}
+	g.mu.Lock()
+	g.opts.Location = loc
+	g.mu.Unlock()
+}
+
+// Limits is a snapshot of what the governor knows.
+type Limits struct {
+	BurstMax   int           // HubSpot's burst limit per window
+	BurstLimit int           // what syncd uses of it (after the margin)
+	Window     time.Duration // burst window
+	SearchMax  int           // search calls per second syncd uses
+	DailyLimit int           // HubSpot's daily allowance; 0 when unknown
+	DailyLeft  int           // remaining today as last reported; -1 when unknown
+	Reserve    int           // calls of the daily allowance left to others
+}
+
+// Limits returns a snapshot of the budgets.
+func (g *Governor) Limits() Limits {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return Limits{
+		BurstMax:   g.burstMax,
+		BurstLimit: g.burstLimit(),
+		Window:     g.window,
+		SearchMax:  g.searchLimit(),
+		DailyLimit: g.dailyLimit,
+		DailyLeft:  g.dailyLeft,
+		Reserve:    g.reserve(),
+	}
+}
+
+func (g *Governor) burstLimit() int {
+	return max(1, int(math.Floor(float64(g.burstMax)*g.opts.Margin)))
+}
+
+func (g *Governor) searchLimit() int {
+	return max(1, int(math.Floor(searchPerSecond*g.opts.Margin)))
+}
+
+func (g *Governor) reserve() int {
+	return int(math.Ceil(float64(g.dailyLimit) * g.opts.DailyReserve))
+}
+
+// Do calls fn until it succeeds, fails for good, or MaxAttempts is reached,
+// waiting for budget before every attempt. It returns fn's last response
+// (whose body the caller closes) or its last error. Responses that are
+// retried are drained and closed here. A spent daily allowance returns a
+// *LimitError without calling fn; a done ctx returns ctx.Err().
+func (g *Governor) Do(ctx context.Context, b Budget, fn func(ctx context.Context) (*http.Response, error)) (*http.Response, error) {
+	for attempt := 1; ; attempt++ {
+		if err := g.acquire(ctx, b); err != nil {
+			return nil, err
+		}
+		resp, err := fn(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			if !retryableTransport(err) || attempt >= g.opts.MaxAttempts {
+				return nil, err
+			}
+			d := g.backoff(attempt)
+			g.opts.Logger.WithFields(logrus.Fields{"attempt": attempt, "wait": d, "error": err.Error()}).Warn("hubspot call failed; retrying")
+			if err := g.opts.Sleep(ctx, d); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		g.observe(resp.Header, b)
+		wait, retry, err := g.decide(resp, b, attempt)
+		if err != nil || !retry {
+			return resp, err
+		}
+		drain(resp)
+		if wait > 0 {
+			g.opts.Logger.WithFields(logrus.Fields{"attempt": attempt, "status": resp.StatusCode, "wait": wait}).Warn("hubspot answered with a retryable status; retrying")
+			if err := g.opts.Sleep(ctx, wait); err != nil {
+				return nil, err
+			}
+		}
+	}
+}
+
+// decide looks at a response and says whether to retry it and after how long.
+func (g *Governor) decide(resp *http.Response, b Budget, attempt int) (time.Duration, bool, error) {
+	switch {
+	case resp.StatusCode == http.StatusTooManyRequests:
+		policy := peekPolicy(resp)
+		ra, hasRA := retryAfter(resp.Header, g.opts.Now())
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		now := g.opts.Now()
+		if policy == PolicyDaily {
+			g.dailyBlocked = g.nextReset(now)
+			g.dailyByServer = true
+			g.dailyLeft = 0
+			g.opts.Logger.WithField("until", g.dailyBlocked).Warn("hubspot daily limit reached; calls stop until it resets")
+			return 0, false, nil
+		}
+		var wait time.Duration
+		switch {
+		case hasRA:
+			wait = ra
+		case policy == PolicySecondly:
+			wait = secondlyWait
+		default: // TEN_SECONDLY_ROLLING or no policy: let the whole window pass
+			if b&Search != 0 {
+				wait = secondlyWait
+			} else {
+				wait = g.window
+			}
+		}
+		wait += g.jitter(wait / 10)
+		g.opts.Logger.WithFields(logrus.Fields{"policy": policy, "wait": wait, "attempt": attempt}).Warn("hubspot rate limit hit; slowing down")
+		// Slow every caller of this budget down, not just this one.
+		until := now.Add(wait)
+		if b&Search != 0 {
+			g.searchPaused = later(g.searchPaused, until)
+		} else {
+			g.burstPaused = later(g.burstPaused, until)
+		}
+		if attempt >= g.opts.MaxAttempts {
+			return 0, false, nil
+		}
+		// The caller waits in acquire for the pause; the returned wait is 0
+		// so the pause is not served twice.
+		return 0, true, nil
+	case retryStatus[resp.StatusCode]:
+		if attempt >= g.opts.MaxAttempts {
+			return 0, false, nil
+		}
+		wait := g.backoff(attempt)
+		if ra, ok := retryAfter(resp.Header, g.opts.Now()); ok && ra > wait {
+			wait = ra
+		}
+		if resp.StatusCode == http.StatusLocked && wait < lockedWait {
+			wait = lockedWait
+		}
+		return wait, true, nil
+	}
+	return 0, false, nil
+}
+
+// backoff is the exponential delay before attempt+1, with jitter in [d/2, d).
+func (g *Governor) backoff(attempt int) time.Duration {
+	d := g.opts.BaseBackoff << (attempt - 1)
+	if d <= 0 || d > g.opts.MaxBackoff {
+		d = g.opts.MaxBackoff
+	}
+	return d/2 + g.jitter(d/2)
+}
+
+func (g *Governor) jitter(d time.Duration) time.Duration {
+	if d <= 0 {
+		return 0
+	}
+	return time.Duration(g.opts.Rand() * float64(d))
+}
+
+// acquire waits until b has room, then records the call.
+func (g *Governor) acquire(ctx context.Context, b Budget) error {
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		wait, err := g.reserveSlot(b)
+		if err != nil {
+			return err
+		}
+		if wait <= 0 {
+			return nil
+		}
+		g.opts.Logger.WithField("wait", wait).Debug("waiting for hubspot rate budget")
+		if err := g.opts.Sleep(ctx, wait); err != nil {
+			return err
+		}
+	}
+}
+
+// reserveSlot records a call when b has room and returns 0, or returns how
+// long to wait before asking again.
+func (g *Governor) reserveSlot(b Budget) (time.Duration, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	now := g.opts.Now()
+
+	if !g.dailyBlocked.IsZero() {
+		if now.Before(g.dailyBlocked) {
+			return 0, &LimitError{Policy: PolicyDaily, Until: g.dailyBlocked, Reserve: !g.dailyByServer}
+		}
+		g.dailyBlocked, g.dailyByServer, g.dailyLeft = time.Time{}, false, -1
+	}
+	if g.dailyLeft >= 0 && g.dailyLeft <= g.reserve() {
+		g.dailyBlocked = g.nextReset(now)
+		return 0, &LimitError{Policy: PolicyDaily, Until: g.dailyBlocked, Reserve: true}
+	}
+
+	var wait time.Duration
+	if b&Search != 0 {
+		g.searchCalls = prune(g.searchCalls, now.Add(-searchWindow))
+		switch {
+		case now.Before(g.searchPaused):
+			wait = g.searchPaused.Sub(now)
+		case len(g.searchCalls) >= g.searchLimit():
+			wait = g.searchCalls[0].Add(searchWindow).Sub(now)
+		}
+	} else {
+		g.burstCalls = prune(g.burstCalls, now.Add(-g.window))
+		switch {
+		case now.Before(g.burstPaused):
+			wait = g.burstPaused.Sub(now)
+		case len(g.burstCalls) >= g.burstLimit():
+			wait = g.burstCalls[0].Add(g.window).Sub(now)
+		case g.serverLow(now):
+			// Another process of the same app is spending the window:
+			// wait until the window seen in the header has passed.
+			wait = g.srvSeen.Add(g.window).Sub(now)
+		}
+	}
+	if wait > 0 {
+		return wait, nil
+	}
+	if b&Search != 0 {
+		g.searchCalls = append(g.searchCalls, now)
+	} else {
+		g.burstCalls = append(g.burstCalls, now)
+	}
+	if g.dailyLeft > 0 {
+		g.dailyLeft--
+	}
+	return 0, nil
+}
+
+// serverLow reports whether the last X-HubSpot-RateLimit-Remaining, less the
+// calls made since, leaves less than the safety margin.
+func (g *Governor) serverLow(now time.Time) bool {
+	if g.srvSeen.IsZero() || !now.Before(g.srvSeen.Add(g.window)) {
+		return false
+	}
+	since := 0
+	for _, t := range g.burstCalls {
+		if t.After(g.srvSeen) {
+			since++
+		}
+	}
+	margin := g.burstMax - g.burstLimit()
+	return g.srvRemaining-since <= margin
+}
+
+// observe tunes the budgets from HubSpot's rate-limit headers.
+func (g *Governor) observe(h http.Header, b Budget) {
+	maxv, okMax := headerInt(h, HeaderMax)
+	rem, okRem := headerInt(h, HeaderRemaining)
+	iv, okIv := headerInt(h, HeaderInterval)
+	daily, okDaily := headerInt(h, HeaderDaily)
+	dleft, okDleft := headerInt(h, HeaderDailyRemaining)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	now := g.opts.Now()
+	if b&Search == 0 {
+		if okMax && maxv > 0 {
+			g.burstMax = maxv
+		}
+		if okIv && iv > 0 {
+			g.window = time.Duration(iv) * time.Millisecond
+		}
+		if okRem {
+			g.srvRemaining, g.srvSeen = rem, now
+		}
+	}
+	if okDaily && daily > 0 {
+		g.dailyLimit = daily
+	}
+	if okDleft {
+		g.dailyLeft = dleft
+	}
+}
+
+// nextReset is the next midnight in the account's time zone.
+func (g *Governor) nextReset(now time.Time) time.Time {
+	t := now.In(g.opts.Location)
+	y, m, d := t.Date()
+	return time.Date(y, m, d+1, 0, 0, 0, 0, g.opts.Location)
+}
+
+func prune(calls []time.Time, cutoff time.Time) []time.Time {
+	i := 0
+	for i < len(calls) && !calls[i].After(cutoff) {
+		i++
+	}
+	if i == 0 {
+		return calls
+	}
+	return append(calls[:0], calls[i:]...)
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+func headerInt(h http.Header, name string) (int, bool) {
+	v := h.Get(name)
+	if v == "" {
+		return 0, false
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, false
+	}
+	return n, true
+}
+
+// retryAfter parses Retry-After as seconds or an HTTP date.
+func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
+	v := h.Get("Retry-After")
+	if v == "" {
+		return 0, false
+	}
+	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(0, t.Sub(now)), true
+	}
+	return 0, false
+}
+
+// peekPolicy reads the policyName of a 429 body and puts the body back.
+func peekPolicy(resp *http.Response) string {
+	if resp.Body == nil {
+		return ""
+	}
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, maxBodyPeek))
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(data))
+	var body struct {
+		PolicyName string `json:"policyName"`
+		Message    string `json:"message"`
+	}
+	if json.Unmarshal(data, &body) != nil {
+		return ""
+	}
+	if body.PolicyName == "" && body.Message == "You have reached your secondly limit." {
+		// Search 429s may carry the message without a policy name.
+		return PolicySecondly
+	}
+	return body.PolicyName
+}
+
+func drain(resp *http.Response) {
+	if resp.Body != nil {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxBodyPeek))
+		resp.Body.Close()
+	}
+}
+
+// retryableTransport reports whether a failed round trip is worth repeating:
+// timeouts, refused or reset connections, and connections closed mid-answer.
+// Errors such as a malformed URL are not.
+func retryableTransport(err error) bool {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		if ue.Timeout() {
+			return true
+		}
+		var ne net.Error
+		return errors.As(ue.Err, &ne)
+	}
+	var ne net.Error
+	return errors.As(err, &ne)
+}

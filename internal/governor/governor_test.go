@@ -1,0 +1,633 @@
+package governor_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/syncd/syncd/internal/governor"
+)
+
+// HubSpot's 429 bodies, byte for byte as captured (objects.md §10.3).
+const (
+	bodyTenSecondly = `{"status":"error","message":"You have reached your ten_secondly_rolling limit.","errorType":"RATE_LIMIT","correlationId":"c93e06a4-7d61-4c3e-b63f-edf486fc6e90","policyName":"TEN_SECONDLY_ROLLING","groupName":"publicapi:hapikey-api-calls-ten-secondly:6748263"}`
+	bodyDaily       = `{"status":"error","message":"You have reached your daily limit.","errorType":"RATE_LIMIT","correlationId":"c033cdaa-0000-0000-0000-000000000000","policyName":"DAILY","requestId":"3d3e35b7-0000-0000-0000-000000000000"}`
+	bodySecondly    = `{"status":"error","message":"You have reached your secondly limit.","errorType":"RATE_LIMIT","correlationId":"c1","groupName":"publicapi:hapikey-secondly:2431623","policyName":"SECONDLY","requestId":"r1"}`
+	bodySearch429   = `{"status":"error","message":"You have reached your secondly limit.","errorType":"RATE_LIMIT","correlationId":"c2"}`
+)
+
+// clock is an injected clock whose Sleep advances time at once and records
+// every wait.
+type clock struct {
+	mu    sync.Mutex
+	now   time.Time
+	waits []time.Duration
+}
+
+func newClock() *clock {
+	return &clock{now: time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)}
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Sleep(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.waits = append(c.waits, d)
+	c.now = c.now.Add(d)
+	return nil
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+func (c *clock) Waits() []time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]time.Duration(nil), c.waits...)
+}
+
+type reply struct {
+	status  int
+	body    string
+	headers map[string]string
+}
+
+// script serves the replies in order, then 200 {} forever, and counts calls.
+type script struct {
+	mu      sync.Mutex
+	replies []reply
+	calls   atomic.Int32
+}
+
+func (s *script) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.calls.Add(1)
+	s.mu.Lock()
+	rep := reply{status: 200, body: `{}`}
+	if len(s.replies) > 0 {
+		rep, s.replies = s.replies[0], s.replies[1:]
+	}
+	s.mu.Unlock()
+	for k, v := range rep.headers {
+		w.Header().Set(k, v)
+	}
+	w.Header().Set("Content-Type", "application/json;charset=utf-8")
+	w.WriteHeader(rep.status)
+	io.WriteString(w, rep.body)
+}
+
+func newGov(t *testing.T, c *clock, opts governor.Options) *governor.Governor {
+	t.Helper()
+	opts.Now, opts.Sleep = c.Now, c.Sleep
+	if opts.Rand == nil {
+		opts.Rand = func() float64 { return 0 }
+	}
+	g, err := governor.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+func get(srv *httptest.Server) func(ctx context.Context) (*http.Response, error) {
+	return func(ctx context.Context) (*http.Response, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
+		if err != nil {
+			return nil, err
+		}
+		return srv.Client().Do(req)
+	}
+}
+
+func do(t *testing.T, g *governor.Governor, b governor.Budget, srv *httptest.Server) (*http.Response, error) {
+	t.Helper()
+	resp, err := g.Do(context.Background(), b, get(srv))
+	if resp != nil {
+		t.Cleanup(func() { resp.Body.Close() })
+	}
+	return resp, err
+}
+
+func equalWaits(t *testing.T, got []time.Duration, want ...time.Duration) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("waits = %v, want %v", got, want)
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			t.Fatalf("waits = %v, want %v", got, want)
+		}
+	}
+}
+
+func TestRetryDecisions(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		budget    governor.Budget
+		replies   []reply
+		wantCalls int32
+		wantCode  int
+		wantWaits []time.Duration
+		attempts  int // MaxAttempts; default 3
+	}{
+		{
+			name:      "ten-secondly 429 waits the whole window",
+			budget:    governor.Burst,
+			replies:   []reply{{429, bodyTenSecondly, nil}},
+			wantCalls: 2, wantCode: 200,
+			wantWaits: []time.Duration{10 * time.Second},
+		},
+		{
+			name:   "window length comes from the interval header",
+			budget: governor.Burst,
+			replies: []reply{{429, bodyTenSecondly, map[string]string{
+				governor.HeaderInterval: "5000", governor.HeaderMax: "190", governor.HeaderRemaining: "0",
+			}}},
+			wantCalls: 2, wantCode: 200,
+			wantWaits: []time.Duration{5 * time.Second},
+		},
+		{
+			name:      "Retry-After wins over the policy",
+			budget:    governor.Burst,
+			replies:   []reply{{429, bodyTenSecondly, map[string]string{"Retry-After": "3"}}},
+			wantCalls: 2, wantCode: 200,
+			wantWaits: []time.Duration{3 * time.Second},
+		},
+		{
+			name:      "secondly 429 waits one second",
+			budget:    governor.Burst,
+			replies:   []reply{{429, bodySecondly, nil}},
+			wantCalls: 2, wantCode: 200,
+			wantWaits: []time.Duration{time.Second},
+		},
+		{
+			name:      "search 429 without policy waits one second",
+			budget:    governor.Search,
+			replies:   []reply{{429, bodySearch429, nil}},
+			wantCalls: 2, wantCode: 200,
+			wantWaits: []time.Duration{time.Second},
+		},
+		{
+			name:      "5xx backs off exponentially",
+			budget:    governor.Burst,
+			replies:   []reply{{503, `{}`, nil}, {502, ``, nil}, {500, `{}`, nil}},
+			wantCalls: 4, wantCode: 200, attempts: 5,
+			// Rand 0: half of 500ms, 1s, 2s.
+			wantWaits: []time.Duration{250 * time.Millisecond, 500 * time.Millisecond, time.Second},
+		},
+		{
+			name:      "5xx gives up after MaxAttempts and returns the last answer",
+			budget:    governor.Burst,
+			replies:   []reply{{503, `{}`, nil}, {503, `{}`, nil}, {504, `{}`, nil}, {503, `{}`, nil}},
+			wantCalls: 3, wantCode: 504,
+			wantWaits: []time.Duration{250 * time.Millisecond, 500 * time.Millisecond},
+		},
+		{
+			name:      "423 Locked waits at least two seconds",
+			budget:    governor.Burst,
+			replies:   []reply{{423, `{}`, nil}},
+			wantCalls: 2, wantCode: 200,
+			wantWaits: []time.Duration{2 * time.Second},
+		},
+		{
+			name:      "5xx honours a longer Retry-After",
+			budget:    governor.Burst,
+			replies:   []reply{{503, `{}`, map[string]string{"Retry-After": "7"}}},
+			wantCalls: 2, wantCode: 200,
+			wantWaits: []time.Duration{7 * time.Second},
+		},
+		{
+			name:      "400 is not retried",
+			budget:    governor.Burst,
+			replies:   []reply{{400, `{"category":"VALIDATION_ERROR"}`, nil}},
+			wantCalls: 1, wantCode: 400,
+		},
+		{
+			name:      "477 is not retried",
+			budget:    governor.Burst,
+			replies:   []reply{{477, `{}`, map[string]string{"Retry-After": "3600"}}},
+			wantCalls: 1, wantCode: 477,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := &script{replies: tt.replies}
+			srv := httptest.NewServer(s)
+			t.Cleanup(srv.Close)
+			c := newClock()
+			if tt.attempts == 0 {
+				tt.attempts = 3
+			}
+			g := newGov(t, c, governor.Options{Tier: "professional", MaxAttempts: tt.attempts})
+			resp, err := do(t, g, tt.budget, srv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != tt.wantCode {
+				t.Errorf("status = %d, want %d", resp.StatusCode, tt.wantCode)
+			}
+			if got := s.calls.Load(); got != tt.wantCalls {
+				t.Errorf("calls = %d, want %d", got, tt.wantCalls)
+			}
+			equalWaits(t, c.Waits(), tt.wantWaits...)
+		})
+	}
+}
+
+func TestReturnedBodyIsReadable(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(&script{replies: []reply{{429, bodyDaily, nil}}})
+	t.Cleanup(srv.Close)
+	g := newGov(t, newClock(), governor.Options{})
+	resp, err := do(t, g, governor.Burst, srv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := io.ReadAll(resp.Body)
+	if string(data) != bodyDaily {
+		t.Errorf("body = %q, want HubSpot's body untouched", data)
+	}
+}
+
+func TestDailyLimitStopsUntilMidnight(t *testing.T) {
+	t.Parallel()
+	s := &script{replies: []reply{{429, bodyDaily, nil}}}
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close)
+	c := newClock()
+	bangkok := time.FixedZone("ICT", 7*3600)
+	g := newGov(t, c, governor.Options{Location: bangkok})
+
+	resp, err := do(t, g, governor.Burst, srv)
+	if err != nil || resp.StatusCode != 429 {
+		t.Fatalf("first call: %v, %v; want the 429 back, not retried", resp, err)
+	}
+	for range 3 {
+		_, err = do(t, g, governor.Burst, srv)
+		var le *governor.LimitError
+		if !errors.As(err, &le) {
+			t.Fatalf("err = %v, want *LimitError", err)
+		}
+		// 08:00 UTC is 15:00 in Bangkok; the next midnight there is 17:00 UTC.
+		if want := time.Date(2026, 11, 27, 17, 0, 0, 0, time.UTC); !le.Until.Equal(want) || le.Reserve {
+			t.Fatalf("LimitError = %+v, want Until %v from HubSpot's limit", le, want)
+		}
+	}
+	if got := s.calls.Load(); got != 1 {
+		t.Errorf("calls = %d, want 1: no retry storm", got)
+	}
+	if len(c.Waits()) != 0 {
+		t.Errorf("waits = %v, want none", c.Waits())
+	}
+	c.Advance(9 * time.Hour)
+	if resp, err := do(t, g, governor.Burst, srv); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("after midnight: %v, %v; want 200", resp, err)
+	}
+}
+
+func TestDailyReserve(t *testing.T) {
+	t.Parallel()
+	hdr := func(left string) map[string]string {
+		return map[string]string{governor.HeaderDaily: "1000", governor.HeaderDailyRemaining: left}
+	}
+	s := &script{replies: []reply{{200, `{}`, hdr("201")}, {200, `{}`, hdr("200")}}}
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close)
+	c := newClock()
+	g := newGov(t, c, governor.Options{DailyReserve: 0.2})
+	if _, err := do(t, g, governor.Burst, srv); err != nil {
+		t.Fatal(err)
+	}
+	// 201 left, 200 reserved: one more call, then stop.
+	if _, err := do(t, g, governor.Burst, srv); err != nil {
+		t.Fatal(err)
+	}
+	_, err := do(t, g, governor.Burst, srv)
+	var le *governor.LimitError
+	if !errors.As(err, &le) || !le.Reserve {
+		t.Fatalf("err = %v, want *LimitError at the reserve", err)
+	}
+	if got := s.calls.Load(); got != 2 {
+		t.Errorf("calls = %d, want 2", got)
+	}
+	if l := g.Limits(); l.DailyLimit != 1000 || l.Reserve != 200 {
+		t.Errorf("Limits = %+v", l)
+	}
+}
+
+func TestBurstBudget(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		tier string
+		want int // calls before the first wait: the tier's limit × 0.9
+	}{
+		{"free", 90},
+		{"starter", 90},
+		{"professional", 171},
+		{"enterprise", 171},
+		{"limit_pack", 225},
+	}
+	for _, tt := range tests {
+		t.Run(tt.tier, func(t *testing.T) {
+			t.Parallel()
+			s := &script{}
+			srv := httptest.NewServer(s)
+			t.Cleanup(srv.Close)
+			c := newClock()
+			g := newGov(t, c, governor.Options{Tier: tt.tier})
+			for range tt.want {
+				if _, err := do(t, g, governor.Burst, srv); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if len(c.Waits()) != 0 {
+				t.Fatalf("waited %v within the budget", c.Waits())
+			}
+			// Search has its own budget and is not held up by the burst one.
+			if _, err := do(t, g, governor.Search, srv); err != nil {
+				t.Fatal(err)
+			}
+			if len(c.Waits()) != 0 {
+				t.Fatalf("search waited %v for the burst budget", c.Waits())
+			}
+			if _, err := do(t, g, governor.Burst, srv); err != nil {
+				t.Fatal(err)
+			}
+			equalWaits(t, c.Waits(), 10*time.Second)
+		})
+	}
+}
+
+func TestSearchBudget(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(&script{})
+	t.Cleanup(srv.Close)
+	c := newClock()
+	g := newGov(t, c, governor.Options{})
+	for range 4 { // 5 a second × 0.9
+		if _, err := do(t, g, governor.Search, srv); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(c.Waits()) != 0 {
+		t.Fatalf("waited %v within the search budget", c.Waits())
+	}
+	if _, err := do(t, g, governor.Search, srv); err != nil {
+		t.Fatal(err)
+	}
+	equalWaits(t, c.Waits(), time.Second)
+}
+
+func TestHeadersTuneBurst(t *testing.T) {
+	t.Parallel()
+	t.Run("max", func(t *testing.T) {
+		t.Parallel()
+		hdr := map[string]string{governor.HeaderMax: "20", governor.HeaderRemaining: "19", governor.HeaderInterval: "10000"}
+		s := &script{replies: []reply{{200, `{}`, hdr}}}
+		srv := httptest.NewServer(s)
+		t.Cleanup(srv.Close)
+		c := newClock()
+		g := newGov(t, c, governor.Options{Tier: "professional"})
+		for range 18 { // 20 × 0.9
+			if _, err := do(t, g, governor.Burst, srv); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if len(c.Waits()) != 0 {
+			t.Fatalf("waited %v", c.Waits())
+		}
+		if _, err := do(t, g, governor.Burst, srv); err != nil {
+			t.Fatal(err)
+		}
+		equalWaits(t, c.Waits(), 10*time.Second)
+	})
+	t.Run("remaining spent by another process", func(t *testing.T) {
+		t.Parallel()
+		// 190 allowed, 171 used by syncd; another process of the same app
+		// leaves 19 (the margin).
+		hdr := map[string]string{governor.HeaderMax: "190", governor.HeaderRemaining: "19"}
+		s := &script{replies: []reply{{200, `{}`, hdr}}}
+		srv := httptest.NewServer(s)
+		t.Cleanup(srv.Close)
+		c := newClock()
+		g := newGov(t, c, governor.Options{Tier: "professional"})
+		if _, err := do(t, g, governor.Burst, srv); err != nil {
+			t.Fatal(err)
+		}
+		c.Advance(4 * time.Second)
+		if _, err := do(t, g, governor.Burst, srv); err != nil {
+			t.Fatal(err)
+		}
+		equalWaits(t, c.Waits(), 6*time.Second)
+	})
+}
+
+func TestTooManyRequestsSlowsEveryCaller(t *testing.T) {
+	t.Parallel()
+	s := &script{replies: []reply{{429, bodyTenSecondly, nil}}}
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close)
+	c := newClock()
+	g := newGov(t, c, governor.Options{MaxAttempts: 1})
+	resp, err := do(t, g, governor.Burst, srv)
+	if err != nil || resp.StatusCode != 429 {
+		t.Fatalf("got %v, %v; want the 429 after one attempt", resp, err)
+	}
+	// The next call, from anyone, waits for the window first.
+	if _, err := do(t, g, governor.Burst, srv); err != nil {
+		t.Fatal(err)
+	}
+	equalWaits(t, c.Waits(), 10*time.Second)
+}
+
+func TestTransportErrors(t *testing.T) {
+	t.Parallel()
+	t.Run("dropped connection is retried", func(t *testing.T) {
+		t.Parallel()
+		var calls atomic.Int32
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if calls.Add(1) == 1 {
+				conn, _, err := w.(http.Hijacker).Hijack()
+				if err == nil {
+					conn.Close()
+				}
+				return
+			}
+			w.WriteHeader(200)
+		}))
+		t.Cleanup(srv.Close)
+		c := newClock()
+		g := newGov(t, c, governor.Options{})
+		resp, err := do(t, g, governor.Burst, srv)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("got %v, %v; want 200 after a retry", resp, err)
+		}
+		if calls.Load() != 2 {
+			t.Errorf("calls = %d, want 2", calls.Load())
+		}
+		equalWaits(t, c.Waits(), 250*time.Millisecond)
+	})
+	t.Run("refused connection gives up after MaxAttempts", func(t *testing.T) {
+		t.Parallel()
+		srv := httptest.NewServer(&script{})
+		url := srv.URL
+		srv.Close()
+		c := newClock()
+		g := newGov(t, c, governor.Options{MaxAttempts: 3})
+		attempts := 0
+		_, err := g.Do(context.Background(), governor.Burst, func(ctx context.Context) (*http.Response, error) {
+			attempts++
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+			return http.DefaultClient.Do(req)
+		})
+		if err == nil || attempts != 3 {
+			t.Fatalf("err = %v after %d attempts; want an error after 3", err, attempts)
+		}
+	})
+	t.Run("malformed request is not retried", func(t *testing.T) {
+		t.Parallel()
+		g := newGov(t, newClock(), governor.Options{})
+		attempts := 0
+		_, err := g.Do(context.Background(), governor.Burst, func(ctx context.Context) (*http.Response, error) {
+			attempts++
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "ftp://example.invalid/", nil)
+			return http.DefaultClient.Do(req)
+		})
+		if err == nil || attempts != 1 {
+			t.Fatalf("err = %v after %d attempts; want an error after 1", err, attempts)
+		}
+	})
+}
+
+func TestWaitsWatchContext(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		cancel() // the caller gives up while HubSpot asks for an hour
+		w.Header().Set("Retry-After", strconv.Itoa(3600))
+		w.WriteHeader(429)
+		io.WriteString(w, bodyTenSecondly)
+	}))
+	t.Cleanup(srv.Close)
+	// The real sleep: it must return at once because ctx is done.
+	g, err := governor.New(governor.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := g.Do(ctx, governor.Burst, get(srv))
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("err = %v, want context.Canceled", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Do did not return after ctx was cancelled")
+	}
+	if calls.Load() != 1 {
+		t.Errorf("calls = %d, want 1", calls.Load())
+	}
+}
+
+func TestNewRejectsBadOptions(t *testing.T) {
+	t.Parallel()
+	for _, o := range []governor.Options{{Tier: "gold"}, {Margin: 1.5}, {DailyReserve: 1}} {
+		if _, err := governor.New(o); err == nil {
+			t.Errorf("New(%+v) = nil error", o)
+		}
+	}
+}
+
+// TestConcurrentCallersStayInBudget runs many callers at once with a frozen
+// clock: exactly the budget gets through, the rest wait in Sleep until the
+// test moves the clock past the window and wakes them.
+func TestConcurrentCallersStayInBudget(t *testing.T) {
+	t.Parallel()
+	c := newClock()
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		w.WriteHeader(200)
+	}))
+	t.Cleanup(srv.Close)
+
+	var mu sync.Mutex
+	wake := make(chan struct{})
+	sleeping := make(chan struct{}, 1000)
+	g, err := governor.New(governor.Options{
+		Tier: "free", Now: c.Now, Rand: func() float64 { return 0 },
+		Sleep: func(ctx context.Context, d time.Duration) error {
+			mu.Lock()
+			ch := wake
+			mu.Unlock()
+			sleeping <- struct{}{}
+			select {
+			case <-ch:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const callers = 200
+	done := make(chan error, callers)
+	for range callers {
+		go func() {
+			resp, err := g.Do(context.Background(), governor.Burst, get(srv))
+			if err == nil {
+				resp.Body.Close()
+			}
+			done <- err
+		}()
+	}
+	// Each round: some callers finish, the others report that they sleep.
+	rounds := []struct{ finish, sleep int }{{90, 110}, {90, 20}, {20, 0}}
+	total := 0
+	for i, r := range rounds {
+		for range r.finish {
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+		}
+		for range r.sleep {
+			<-sleeping
+		}
+		total += r.finish
+		if got := calls.Load(); int(got) != total {
+			t.Fatalf("round %d: %d calls reached the server, want %d", i, got, total)
+		}
+		c.Advance(10 * time.Second)
+		mu.Lock()
+		close(wake)
+		wake = make(chan struct{})
+		mu.Unlock()
+	}
+}

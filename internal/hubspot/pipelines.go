@@ -1,0 +1,133 @@
+package hubspot
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+)
+
+var (
+	epListPipelines  = endpoint{method: http.MethodGet, template: "/crm/pipelines/{v}/{objectType}"}
+	epCreatePipeline = endpoint{method: http.MethodPost, template: "/crm/pipelines/{v}/{objectType}", write: true}
+	epCreateStage    = endpoint{method: http.MethodPost, template: "/crm/pipelines/{v}/{objectType}/{pipelineId}/stages", write: true}
+)
+
+type wireStage struct {
+	ID           string    `json:"id,omitempty"`
+	StageID      string    `json:"stageId,omitempty"`
+	Label        string    `json:"label"`
+	DisplayOrder int       `json:"displayOrder"`
+	Metadata     stringMap `json:"metadata"`
+	Archived     bool      `json:"archived,omitempty"`
+}
+
+func (w wireStage) stage() PipelineStage {
+	return PipelineStage{ID: w.ID, Label: w.Label, DisplayOrder: w.DisplayOrder, Metadata: map[string]string(w.Metadata)}
+}
+
+type wirePipeline struct {
+	ID           string      `json:"id,omitempty"`
+	PipelineID   string      `json:"pipelineId,omitempty"`
+	Label        string      `json:"label"`
+	DisplayOrder int         `json:"displayOrder"`
+	Stages       []wireStage `json:"stages"`
+	Archived     bool        `json:"archived,omitempty"`
+}
+
+func (w wirePipeline) pipeline() Pipeline {
+	p := Pipeline{ID: w.ID, Label: w.Label, DisplayOrder: w.DisplayOrder}
+	for _, s := range w.Stages {
+		if s.Archived {
+			continue
+		}
+		p.Stages = append(p.Stages, s.stage())
+	}
+	return p
+}
+
+func stageInput(s PipelineStage) wireStage {
+	md := s.Metadata
+	if md == nil {
+		md = map[string]string{}
+	}
+	return wireStage{StageID: s.ID, Label: s.Label, DisplayOrder: s.DisplayOrder, Metadata: stringMap(md)}
+}
+
+// ListPipelines returns the pipelines of objectType (deals or tickets) with
+// their stages, archived stages left out. Portals rename and remove
+// pipelines, so callers read them rather than assume HubSpot's defaults.
+//
+// HubSpot operation: GET /crm/pipelines/2026-09/{objectType}
+func (c *Client) ListPipelines(ctx context.Context, objectType string) ([]Pipeline, error) {
+	var out struct {
+		Results []wirePipeline `json:"results"`
+	}
+	if _, err := c.do(ctx, epListPipelines, c.path(epListPipelines, objectType), nil, nil, &out); err != nil {
+		return nil, err
+	}
+	ps := make([]Pipeline, 0, len(out.Results))
+	for _, w := range out.Results {
+		if w.Archived {
+			continue
+		}
+		ps = append(ps, w.pipeline())
+	}
+	return ps, nil
+}
+
+// CreatePipeline creates a pipeline with its stages. A non-empty p.ID and
+// stage IDs are sent as the IDs to use (stage IDs must be lowercase); deal
+// stages need metadata "probability" ("0.0".."1.0"), ticket stages may set
+// "ticketState" (OPEN or CLOSED).
+//
+// HubSpot operation: POST /crm/pipelines/2026-09/{objectType}
+func (c *Client) CreatePipeline(ctx context.Context, objectType string, p Pipeline) (*Pipeline, error) {
+	body := wirePipeline{PipelineID: p.ID, Label: p.Label, DisplayOrder: p.DisplayOrder, Stages: []wireStage{}}
+	for _, s := range p.Stages {
+		body.Stages = append(body.Stages, stageInput(s))
+	}
+	var out wirePipeline
+	if _, err := c.do(ctx, epCreatePipeline, c.path(epCreatePipeline, objectType), nil, body, &out); err != nil {
+		return nil, err
+	}
+	created := out.pipeline()
+	return &created, nil
+}
+
+// CreatePipelineStage adds a stage to an existing pipeline. A non-empty
+// s.ID is sent as the stage ID to use.
+//
+// HubSpot operation: POST /crm/pipelines/2026-09/{objectType}/{pipelineId}/stages
+func (c *Client) CreatePipelineStage(ctx context.Context, objectType, pipelineID string, s PipelineStage) (*PipelineStage, error) {
+	var out wireStage
+	if _, err := c.do(ctx, epCreateStage, c.path(epCreateStage, objectType, pipelineID), nil, stageInput(s), &out); err != nil {
+		return nil, err
+	}
+	created := out.stage()
+	return &created, nil
+}
+
+// stringMap decodes a JSON object whose values HubSpot declares as strings
+// but may send as numbers or booleans (stage metadata such as probability).
+type stringMap map[string]string
+
+func (m *stringMap) UnmarshalJSON(b []byte) error {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	out := make(stringMap, len(raw))
+	for k, v := range raw {
+		if len(v) == 0 || string(v) == "null" {
+			continue
+		}
+		var s string
+		if json.Unmarshal(v, &s) == nil {
+			out[k] = s
+		} else {
+			out[k] = string(v)
+		}
+	}
+	*m = out
+	return nil
+}
