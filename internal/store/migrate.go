@@ -1,0 +1,241 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+
+	"github.com/syncd/syncd/migrations"
+)
+
+// DefaultSchema is the schema syncd owns when the configuration names none.
+const DefaultSchema = "syncd"
+
+// VersionTable is goose's version table, created inside the target schema.
+const VersionTable = "goose_db_version"
+
+var schemaRE = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
+
+// ValidSchema returns an error unless name is a plain lower-case PostgreSQL
+// identifier; syncd accepts no quoting tricks in schema names.
+func ValidSchema(name string) error {
+	if !schemaRE.MatchString(name) {
+		return fmt.Errorf("schema %q: use lower-case letters, digits and underscores, starting with a letter or underscore (at most 63)", name)
+	}
+	return nil
+}
+
+// MigrationState is one migration file and whether the schema has it.
+type MigrationState struct {
+	Version   int64
+	Name      string // file name, such as 00001_outbox_id_map_runs.sql
+	Applied   bool
+	AppliedAt time.Time // zero when not applied
+}
+
+// MigrationStep is one migration applied or rolled back by a command.
+type MigrationStep struct {
+	Version   int64
+	Name      string
+	Direction string // "up" or "down"
+	Duration  time.Duration
+}
+
+// MigrateResult is what a migrate command did and where the schema stands.
+type MigrateResult struct {
+	Command string
+	Schema  string
+	// Steps are the migrations applied or rolled back, in order.
+	Steps []MigrationStep
+	// Version is the schema's version after the command (0: nothing applied).
+	Version int64
+	// Status lists every known migration after the command.
+	Status []MigrationState
+}
+
+// WriteText writes the result for a terminal: one line per step, then for
+// status one line per migration, then the version.
+func (r *MigrateResult) WriteText(w io.Writer) error {
+	var b strings.Builder
+	for _, s := range r.Steps {
+		fmt.Fprintf(&b, "%-4s %s (%s)\n", s.Direction, s.Name, s.Duration.Round(time.Microsecond))
+	}
+	if r.Command == "status" {
+		for _, s := range r.Status {
+			at := "pending"
+			if s.Applied {
+				at = s.AppliedAt.UTC().Format(time.RFC3339)
+			}
+			fmt.Fprintf(&b, "%-25s %s\n", at, s.Name)
+		}
+	}
+	if r.Command == "up" && len(r.Steps) == 0 {
+		b.WriteString("no migrations to apply\n")
+	}
+	fmt.Fprintf(&b, "schema %s at version %d\n", r.Schema, r.Version)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// Migrate runs a goose command against schema in the database at
+// databaseURL. It creates the schema when missing and keeps goose's version
+// table inside it, so the migration files use unqualified names. Commands:
+//
+//	up            apply every pending migration
+//	up-to V       apply up to version V
+//	down          roll back the latest migration
+//	down-to V     roll back to version V (0 removes every syncd table)
+//	redo          roll back the latest migration and apply it again
+//	status        list migrations and whether each is applied
+//	version       report the current version
+//
+// Concurrent runs against the same schema are serialised with an advisory
+// lock; they never interleave.
+func Migrate(ctx context.Context, databaseURL, schema, command string, args ...string) (*MigrateResult, error) {
+	if schema == "" {
+		schema = DefaultSchema
+	}
+	if err := ValidSchema(schema); err != nil {
+		return nil, err
+	}
+	cc, err := pgx.ParseConfig(databaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("migrate: database URL: %w", redactParseErr(err))
+	}
+	cc.RuntimeParams["search_path"] = schema
+	db := stdlib.OpenDB(*cc)
+	defer db.Close()
+	db.SetMaxOpenConns(3)
+
+	// The lock lives on its own connection for the whole command. Keyed by
+	// schema, so test schemas migrate in parallel while two daemons
+	// migrating the same schema take turns.
+	lockConn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("migrate: connect: %w", err)
+	}
+	defer lockConn.Close()
+	key := lockKey(schema)
+	if _, err := lockConn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, key); err != nil {
+		return nil, fmt.Errorf("migrate: lock: %w", err)
+	}
+	defer func() {
+		// Closing the connection also releases the lock; unlock for a
+		// pooled connection's sake.
+		_, _ = lockConn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, key)
+	}()
+	if _, err := lockConn.ExecContext(ctx, `CREATE SCHEMA IF NOT EXISTS `+pgx.Identifier{schema}.Sanitize()); err != nil {
+		return nil, fmt.Errorf("migrate: create schema %s: %w", schema, err)
+	}
+
+	p, err := goose.NewProvider(goose.DialectPostgres, db, migrations.FS,
+		goose.WithTableName(VersionTable), goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	res := &MigrateResult{Command: command, Schema: schema}
+	var steps []*goose.MigrationResult
+	version := func(i int) (int64, error) {
+		if len(args) <= i {
+			return 0, fmt.Errorf("migrate %s: needs a version argument", command)
+		}
+		v, err := strconv.ParseInt(args[i], 10, 64)
+		if err != nil || v < 0 {
+			return 0, fmt.Errorf("migrate %s: version %q is not a non-negative integer", command, args[i])
+		}
+		return v, nil
+	}
+	switch command {
+	case "up":
+		steps, err = p.Up(ctx)
+	case "up-to":
+		var v int64
+		if v, err = version(0); err == nil {
+			steps, err = p.UpTo(ctx, v)
+		}
+	case "down":
+		var r *goose.MigrationResult
+		r, err = p.Down(ctx)
+		steps = appendResult(steps, r)
+	case "down-to":
+		var v int64
+		if v, err = version(0); err == nil {
+			steps, err = p.DownTo(ctx, v)
+		}
+	case "redo":
+		var r *goose.MigrationResult
+		r, err = p.Down(ctx)
+		steps = appendResult(steps, r)
+		if err == nil {
+			r, err = p.UpByOne(ctx)
+			steps = appendResult(steps, r)
+		}
+	case "status", "version":
+	default:
+		return nil, fmt.Errorf("migrate: unknown command %q (use up, up-to, down, down-to, redo, status or version)", command)
+	}
+	if errors.Is(err, goose.ErrNoNextVersion) || errors.Is(err, goose.ErrNoCurrentVersion) {
+		err = nil // nothing to do is not a failure
+	}
+	for _, s := range steps {
+		if s == nil || s.Source == nil {
+			continue
+		}
+		res.Steps = append(res.Steps, MigrationStep{Version: s.Source.Version, Name: baseName(s.Source.Path), Direction: s.Direction, Duration: s.Duration})
+	}
+	if err != nil {
+		return res, fmt.Errorf("migrate %s (schema %s): %w", command, schema, err)
+	}
+	st, err := p.Status(ctx)
+	if err != nil {
+		return res, fmt.Errorf("migrate status (schema %s): %w", schema, err)
+	}
+	for _, s := range st {
+		ms := MigrationState{Version: s.Source.Version, Name: baseName(s.Source.Path), Applied: s.State == goose.StateApplied, AppliedAt: s.AppliedAt}
+		res.Status = append(res.Status, ms)
+		if ms.Applied && ms.Version > res.Version {
+			res.Version = ms.Version
+		}
+	}
+	return res, nil
+}
+
+func appendResult(out []*goose.MigrationResult, r *goose.MigrationResult) []*goose.MigrationResult {
+	if r != nil {
+		out = append(out, r)
+	}
+	return out
+}
+
+func baseName(p string) string {
+	if i := strings.LastIndexByte(p, '/'); i >= 0 {
+		return p[i+1:]
+	}
+	return p
+}
+
+func lockKey(schema string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte("syncd.migrate." + schema))
+	return int64(h.Sum64())
+}
+
+// redactParseErr drops the URL (which may hold a password) from a parse error.
+func redactParseErr(err error) error {
+	var pe *pgconn.ParseConfigError
+	if errors.As(err, &pe) {
+		return errors.New("cannot parse the database URL")
+	}
+	return err
+}

@@ -1,0 +1,126 @@
+package store_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/syncd/syncd/internal/pgtest"
+	"github.com/syncd/syncd/internal/store"
+)
+
+func tableCount(t *testing.T, db *pgtest.DB) int {
+	t.Helper()
+	var n int
+	err := db.Pool.QueryRow(context.Background(),
+		`SELECT count(*) FROM pg_tables WHERE schemaname = $1 AND tablename <> $2`, db.Schema, store.VersionTable).Scan(&n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestMigrateUpDownToZeroUpStatus(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := pgtest.New(t)
+
+	up, err := store.Migrate(ctx, db.BaseURL, db.Schema, "up")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(up.Steps) == 0 || up.Version == 0 {
+		t.Fatalf("up applied nothing: %+v", up)
+	}
+	if n := tableCount(t, db); n != 4 {
+		t.Fatalf("after up: %d tables, want 4 (outbox, id_map, associations, runs)", n)
+	}
+	again, err := store.Migrate(ctx, db.BaseURL, db.Schema, "up")
+	if err != nil || len(again.Steps) != 0 {
+		t.Fatalf("second up: steps %v, err %v; want none", again.Steps, err)
+	}
+
+	down, err := store.Migrate(ctx, db.BaseURL, db.Schema, "down-to", "0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if down.Version != 0 || len(down.Steps) != len(up.Steps) {
+		t.Fatalf("down-to 0: version %d, %d steps; want 0, %d", down.Version, len(down.Steps), len(up.Steps))
+	}
+	if n := tableCount(t, db); n != 0 {
+		t.Fatalf("after down-to 0: %d tables remain", n)
+	}
+
+	if _, err := store.Migrate(ctx, db.BaseURL, db.Schema, "up"); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Migrate(ctx, db.BaseURL, db.Schema, "status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range st.Status {
+		if !m.Applied {
+			t.Errorf("status: %s not applied", m.Name)
+		}
+	}
+	var b strings.Builder
+	if err := st.WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "00001_outbox_id_map_runs.sql") {
+		t.Errorf("status text lacks the migration name:\n%s", b.String())
+	}
+	redo, err := store.Migrate(ctx, db.BaseURL, db.Schema, "redo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(redo.Steps) != 2 || redo.Steps[0].Direction != "down" || redo.Steps[1].Direction != "up" {
+		t.Fatalf("redo steps: %+v", redo.Steps)
+	}
+	v, err := store.Migrate(ctx, db.BaseURL, db.Schema, "version")
+	if err != nil || v.Version != up.Version {
+		t.Fatalf("version: %v %v, want %d", v, err, up.Version)
+	}
+	if _, err := store.Migrate(ctx, db.BaseURL, db.Schema, "sideways"); err == nil {
+		t.Fatal("unknown command accepted")
+	}
+	if _, err := store.Migrate(ctx, db.BaseURL, `x"; drop`, "up"); err == nil {
+		t.Fatal("bad schema name accepted")
+	}
+}
+
+func TestMigratedViewLinks(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := pgtest.Migrated(t)
+	_, err := db.Pool.Exec(ctx, `INSERT INTO id_map (portal_id, object_type, erp_id, hubspot_id) VALUES (123, 'company', 'CO-1', '987')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var link string
+	if err := db.Pool.QueryRow(ctx, `SELECT hubspot_url FROM id_map_links WHERE erp_id = 'CO-1'`).Scan(&link); err != nil {
+		t.Fatal(err)
+	}
+	if want := "https://app.hubspot.com/contacts/123/record/0-2/987"; link != want {
+		t.Fatalf("link %q, want %q", link, want)
+	}
+}
+
+func TestMigrateNothingToDo(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := pgtest.New(t)
+	for _, cmd := range []string{"status", "version", "down", "down-to"} {
+		args := []string{}
+		if cmd == "down-to" {
+			args = []string{"0"}
+		}
+		res, err := store.Migrate(ctx, db.BaseURL, db.Schema, cmd, args...)
+		if err != nil || res.Version != 0 || len(res.Steps) != 0 {
+			t.Fatalf("%s on an empty schema: %+v, %v", cmd, res, err)
+		}
+	}
+	if _, err := store.Migrate(ctx, db.BaseURL, db.Schema, "down-to"); err == nil {
+		t.Fatal("down-to without a version accepted")
+	}
+}

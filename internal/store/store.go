@@ -1,0 +1,684 @@
+// Package store holds every SQL statement syncd runs: outbox claims with
+// FOR UPDATE SKIP LOCKED and a lease, coalescing per (entity, erp_id), the
+// ID map, the associations syncd has made, and the runs log. It uses a pgx
+// pool whose search_path is syncd's schema, so statements name tables
+// unqualified.
+//
+// Times written by the store come from the injected clock (Options.Now), so
+// lease expiry and backoff are testable without waiting; only column
+// defaults the ERP relies on (outbox.created_at, next_attempt_at) use the
+// database's now().
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"net/url"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Outbox row states.
+const (
+	StatePending    = "pending"
+	StateDone       = "done"
+	StateFailed     = "failed"
+	StateDead       = "dead"
+	StateSuperseded = "superseded"
+)
+
+// Options configures a Store.
+type Options struct {
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// Jitter returns a number in [0, 1) that spreads retry times; a
+	// math/rand/v2 source when nil.
+	Jitter func() float64
+}
+
+// Store is syncd's PostgreSQL access. It is safe for concurrent use.
+type Store struct {
+	pool   *pgxpool.Pool
+	now    func() time.Time
+	jitter func() float64
+}
+
+// New returns a Store over pool. The pool's search_path must be syncd's
+// schema (see Open).
+func New(pool *pgxpool.Pool, opts Options) *Store {
+	s := &Store{pool: pool, now: opts.Now, jitter: opts.Jitter}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.jitter == nil {
+		s.jitter = rand.Float64
+	}
+	return s
+}
+
+// Open connects to databaseURL with search_path set to schema and returns
+// the pool. The caller closes it.
+func Open(ctx context.Context, databaseURL, schema string) (*pgxpool.Pool, error) {
+	if schema == "" {
+		schema = DefaultSchema
+	}
+	if err := ValidSchema(schema); err != nil {
+		return nil, err
+	}
+	cfg, err := pgxpool.ParseConfig(databaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("store: database URL: %w", redactParseErr(err))
+	}
+	cfg.ConnConfig.RuntimeParams["search_path"] = schema
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("store: connect: %w", err)
+	}
+	return pool, nil
+}
+
+// WithSearchPath returns databaseURL with search_path set to schema, for
+// code that opens its own connections.
+func WithSearchPath(databaseURL, schema string) (string, error) {
+	u, err := url.Parse(databaseURL)
+	if err != nil {
+		return "", errors.New("store: cannot parse the database URL")
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}
+
+// Pool returns the underlying pool.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// Row is one claimed outbox row.
+type Row struct {
+	ID        int64
+	Entity    string
+	ERPID     string
+	Op        string
+	Payload   []byte // raw jsonb; nil when the column is NULL
+	CreatedAt time.Time
+	State     string // state before the claim: pending or failed
+	Attempts  int
+	LastError string
+}
+
+// Key is the coalescing key of a row.
+type Key struct {
+	Entity string
+	ERPID  string
+}
+
+// Key returns the row's coalescing key.
+func (r Row) Key() Key { return Key{r.Entity, r.ERPID} }
+
+// Claim leases up to limit keys' worth of outbox rows to owner for lease.
+// A key (entity, erp_id) is claimable when one of its rows is pending, or
+// failed with next_attempt_at passed, and no row of the key is leased by
+// anyone until after now. Every open row (pending or failed) of a claimed
+// key is claimed with it, so that all rows of one key go to one claimer and
+// coalesce to the newest. Rows are returned in id order. Claims by
+// concurrent processes never overlap: claim transactions are serialised per
+// schema by an advisory lock, and rows locked by other transactions are
+// skipped (FOR UPDATE SKIP LOCKED).
+func (s *Store) Claim(ctx context.Context, owner string, limit int, lease time.Duration) ([]Row, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	now := s.now().UTC()
+	var rows []Row
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('syncd.claim.' || current_schema()))`); err != nil {
+			return err
+		}
+		r, err := tx.Query(ctx, sqlClaim, now, limit, owner, now.Add(lease))
+		if err != nil {
+			return err
+		}
+		rows, err = pgx.CollectRows(r, func(r pgx.CollectableRow) (Row, error) {
+			var o Row
+			var lastErr *string
+			err := r.Scan(&o.ID, &o.Entity, &o.ERPID, &o.Op, &o.Payload, &o.CreatedAt, &o.State, &o.Attempts, &lastErr)
+			if lastErr != nil {
+				o.LastError = *lastErr
+			}
+			return o, err
+		})
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: claim outbox rows: %w", err)
+	}
+	return rows, nil
+}
+
+const sqlClaim = `
+WITH keys AS (
+    SELECT o.entity, o.erp_id, min(o.id) AS first_id
+    FROM outbox o
+    WHERE o.state IN ('pending', 'failed')
+      AND o.next_attempt_at <= $1
+      AND (o.lease_expires_at IS NULL OR o.lease_expires_at <= $1)
+      AND NOT EXISTS (
+          SELECT 1 FROM outbox l
+          WHERE l.entity = o.entity AND l.erp_id = o.erp_id
+            AND l.state IN ('pending', 'failed')
+            AND l.lease_expires_at > $1)
+    GROUP BY o.entity, o.erp_id
+    ORDER BY first_id
+    LIMIT $2
+), claimable AS (
+    SELECT o.id
+    FROM outbox o
+    JOIN keys k ON k.entity = o.entity AND k.erp_id = o.erp_id
+    WHERE o.state IN ('pending', 'failed')
+    FOR UPDATE OF o SKIP LOCKED
+), claimed AS (
+    UPDATE outbox o
+    SET lease_owner = $3, lease_expires_at = $4
+    FROM claimable c
+    WHERE o.id = c.id
+    RETURNING o.id, o.entity, o.erp_id, o.op, o.payload, o.created_at, o.state, o.attempts, o.last_error
+)
+SELECT * FROM claimed ORDER BY id`
+
+// Release gives back owner's leases on ids without changing their state,
+// so that another process (or the next cycle) can claim them at once. It
+// is what a graceful stop calls for rows it has not finished.
+func (s *Store) Release(ctx context.Context, owner string, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := s.pool.Exec(ctx, `
+UPDATE outbox SET lease_owner = NULL, lease_expires_at = NULL
+WHERE id = ANY($1) AND lease_owner = $2`, ids, owner)
+	if err != nil {
+		return fmt.Errorf("store: release outbox rows: %w", err)
+	}
+	return nil
+}
+
+// ExtendLease moves owner's leases on ids to now+lease, for cycles that
+// run longer than expected. It returns how many rows owner still held; a
+// row whose lease expired and was claimed by another process is not
+// taken back.
+func (s *Store) ExtendLease(ctx context.Context, owner string, ids []int64, lease time.Duration) (int, error) {
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	tag, err := s.pool.Exec(ctx, `
+UPDATE outbox SET lease_expires_at = $3
+WHERE id = ANY($1) AND lease_owner = $2 AND state IN ('pending', 'failed')`, ids, owner, s.now().UTC().Add(lease))
+	if err != nil {
+		return 0, fmt.Errorf("store: extend outbox leases: %w", err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// ReleaseAll gives back every lease owner holds.
+func (s *Store) ReleaseAll(ctx context.Context, owner string) error {
+	_, err := s.pool.Exec(ctx, `
+UPDATE outbox SET lease_owner = NULL, lease_expires_at = NULL
+WHERE lease_owner = $1 AND state IN ('pending', 'failed')`, owner)
+	if err != nil {
+		return fmt.Errorf("store: release outbox rows: %w", err)
+	}
+	return nil
+}
+
+// Backoff returns the delay before retry number attempts (1 for the first
+// retry): base doubled per attempt, capped at max, with equal jitter (half
+// fixed, half random from j in [0, 1)) so that rows failed together do not
+// retry together.
+func Backoff(base, max time.Duration, attempts int, j float64) time.Duration {
+	if attempts < 1 {
+		attempts = 1
+	}
+	d := float64(base) * math.Pow(2, float64(attempts-1))
+	if d > float64(max) || math.IsInf(d, 0) {
+		d = float64(max)
+	}
+	return time.Duration(d/2 + d/2*j)
+}
+
+// Retry says how failed rows are retried.
+type Retry struct {
+	MaxAttempts int           // a data failure at this attempt count makes the row dead
+	Base        time.Duration // first retry delay
+	Max         time.Duration // longest retry delay
+}
+
+// Failure is one row that could not be processed.
+type Failure struct {
+	ID       int64
+	Attempts int // the row's attempts as claimed
+	Error    string
+	// Transient marks failures that are not the row's fault (HubSpot rate
+	// limits, outages): the row is retried after a backoff but its attempts
+	// are not counted, so an outage never makes rows dead.
+	Transient bool
+}
+
+// Mapping is one ID map row.
+type Mapping struct {
+	PortalID   int64
+	ObjectType string // contact, company, deal, line_item, product, ticket
+	ERPID      string
+	HubSpotID  string
+	// Properties are the values syncd last wrote (all of them, not only the
+	// last changes).
+	Properties    map[string]string
+	FirstSyncedAt time.Time
+	LastSyncedAt  time.Time
+	ArchivedAt    *time.Time
+}
+
+// Association is an association syncd has created.
+type Association struct {
+	PortalID      int64
+	FromType      string
+	FromHubSpotID string
+	ToType        string
+	ToHubSpotID   string
+	TypeID        int
+}
+
+// Outcome is what one cycle learnt, written in one transaction by Record.
+type Outcome struct {
+	// Mappings are upserted into the ID map (set ArchivedAt for archives).
+	Mappings []Mapping
+	// Associations are recorded as made.
+	Associations []Association
+	// Unassociated are associations syncd removed from HubSpot; their
+	// rows are deleted.
+	Unassociated []Association
+	// Done rows reached HubSpot.
+	Done []int64
+	// Superseded rows were replaced by a newer row of the same key.
+	Superseded []int64
+	// Failed rows are retried later, or made dead at the attempt limit.
+	Failed []Failure
+}
+
+// Recorded counts what Record did to outbox rows.
+type Recorded struct {
+	Done, Superseded, Failed, Dead int
+	// Lost counts rows whose lease owner had changed (the lease expired and
+	// another process claimed them); Record leaves those alone.
+	Lost int
+}
+
+// Record writes a cycle's outcome in one transaction: ID map rows,
+// associations, and the final state of owner's rows. A row no longer leased
+// by owner is left alone and counted as Lost.
+func (s *Store) Record(ctx context.Context, owner string, retry Retry, out Outcome) (Recorded, error) {
+	var rec Recorded
+	now := s.now().UTC()
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := upsertMappings(ctx, tx, now, out.Mappings); err != nil {
+			return err
+		}
+		if err := deleteAssociations(ctx, tx, out.Unassociated); err != nil {
+			return err
+		}
+		if err := insertAssociations(ctx, tx, now, out.Associations); err != nil {
+			return err
+		}
+		if len(out.Done) > 0 {
+			tag, err := tx.Exec(ctx, `
+UPDATE outbox SET state = 'done', processed_at = $1, last_error = NULL,
+       lease_owner = NULL, lease_expires_at = NULL
+WHERE id = ANY($2) AND lease_owner = $3`, now, out.Done, owner)
+			if err != nil {
+				return fmt.Errorf("mark done: %w", err)
+			}
+			rec.Done = int(tag.RowsAffected())
+			rec.Lost += len(out.Done) - rec.Done
+		}
+		if len(out.Superseded) > 0 {
+			tag, err := tx.Exec(ctx, `
+UPDATE outbox SET state = 'superseded', processed_at = $1,
+       lease_owner = NULL, lease_expires_at = NULL
+WHERE id = ANY($2) AND lease_owner = $3`, now, out.Superseded, owner)
+			if err != nil {
+				return fmt.Errorf("mark superseded: %w", err)
+			}
+			rec.Superseded = int(tag.RowsAffected())
+			rec.Lost += len(out.Superseded) - rec.Superseded
+		}
+		if len(out.Failed) > 0 {
+			n := len(out.Failed)
+			ids := make([]int64, n)
+			states := make([]string, n)
+			attempts := make([]int32, n)
+			next := make([]time.Time, n)
+			msgs := make([]string, n)
+			for i, f := range out.Failed {
+				ids[i], msgs[i] = f.ID, f.Error
+				a := f.Attempts
+				if !f.Transient {
+					a++
+				}
+				attempts[i] = int32(a)
+				states[i] = StateFailed
+				if !f.Transient && retry.MaxAttempts > 0 && a >= retry.MaxAttempts {
+					states[i] = StateDead
+				}
+				next[i] = now.Add(Backoff(retry.Base, retry.Max, max(a, 1), s.jitter()))
+			}
+			r, err := tx.Query(ctx, `
+UPDATE outbox o
+SET state = u.state, attempts = u.attempts, next_attempt_at = u.next, last_error = u.msg,
+    processed_at = CASE WHEN u.state = 'dead' THEN $1::timestamptz END,
+    lease_owner = NULL, lease_expires_at = NULL
+FROM unnest($2::bigint[], $3::text[], $4::int[], $5::timestamptz[], $6::text[]) AS u(id, state, attempts, next, msg)
+WHERE o.id = u.id AND o.lease_owner = $7
+RETURNING o.state`, now, ids, states, attempts, next, msgs, owner)
+			if err != nil {
+				return fmt.Errorf("mark failed: %w", err)
+			}
+			got, err := pgx.CollectRows(r, pgx.RowTo[string])
+			if err != nil {
+				return fmt.Errorf("mark failed: %w", err)
+			}
+			for _, st := range got {
+				if st == StateDead {
+					rec.Dead++
+				} else {
+					rec.Failed++
+				}
+			}
+			rec.Lost += n - len(got)
+		}
+		return nil
+	})
+	if err != nil {
+		return Recorded{}, fmt.Errorf("store: record cycle outcome: %w", err)
+	}
+	return rec, nil
+}
+
+func upsertMappings(ctx context.Context, tx pgx.Tx, now time.Time, ms []Mapping) error {
+	if len(ms) == 0 {
+		return nil
+	}
+	n := len(ms)
+	portals := make([]int64, n)
+	types := make([]string, n)
+	erp := make([]string, n)
+	hs := make([]string, n)
+	props := make([]string, n)
+	archived := make([]*time.Time, n)
+	for i, m := range ms {
+		portals[i], types[i], erp[i], hs[i], archived[i] = m.PortalID, m.ObjectType, m.ERPID, m.HubSpotID, m.ArchivedAt
+		p := m.Properties
+		if p == nil {
+			p = map[string]string{}
+		}
+		b, err := json.Marshal(p)
+		if err != nil {
+			return err
+		}
+		props[i] = string(b)
+	}
+	// ON CONFLICT cannot touch one row twice in a statement; the last
+	// mapping of a key wins, as in a loop.
+	_, err := tx.Exec(ctx, `
+INSERT INTO id_map AS m (portal_id, object_type, erp_id, hubspot_id, first_synced_at, last_synced_at, synced_properties, archived_at)
+SELECT DISTINCT ON (p, t, e) p, t, e, h, $1, $1, j::jsonb, a
+FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[]) WITH ORDINALITY AS u(p, t, e, h, j, a, n)
+ORDER BY p, t, e, n DESC
+ON CONFLICT (portal_id, object_type, erp_id) DO UPDATE
+SET hubspot_id = excluded.hubspot_id,
+    last_synced_at = excluded.last_synced_at,
+    synced_properties = excluded.synced_properties,
+    archived_at = excluded.archived_at,
+    first_synced_at = CASE WHEN m.hubspot_id = excluded.hubspot_id THEN m.first_synced_at ELSE excluded.first_synced_at END`,
+		now, portals, types, erp, hs, props, archived)
+	if err != nil {
+		return fmt.Errorf("upsert id_map: %w", err)
+	}
+	return nil
+}
+
+func insertAssociations(ctx context.Context, tx pgx.Tx, now time.Time, as []Association) error {
+	if len(as) == 0 {
+		return nil
+	}
+	p, ft, fid, tt, tid, typ := associationArrays(as)
+	_, err := tx.Exec(ctx, `
+INSERT INTO associations (portal_id, from_type, from_hubspot_id, to_type, to_hubspot_id, type_id, created_at)
+SELECT p, ft, fid, tt, tid, typ, $1
+FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[]) AS u(p, ft, fid, tt, tid, typ)
+ON CONFLICT DO NOTHING`, now, p, ft, fid, tt, tid, typ)
+	if err != nil {
+		return fmt.Errorf("insert associations: %w", err)
+	}
+	return nil
+}
+
+func deleteAssociations(ctx context.Context, tx pgx.Tx, as []Association) error {
+	if len(as) == 0 {
+		return nil
+	}
+	p, ft, fid, tt, tid, typ := associationArrays(as)
+	_, err := tx.Exec(ctx, `
+DELETE FROM associations a
+USING unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[]) AS u(p, ft, fid, tt, tid, typ)
+WHERE a.portal_id = u.p AND a.from_type = u.ft AND a.from_hubspot_id = u.fid
+  AND a.to_type = u.tt AND a.to_hubspot_id = u.tid AND a.type_id = u.typ`, p, ft, fid, tt, tid, typ)
+	if err != nil {
+		return fmt.Errorf("delete associations: %w", err)
+	}
+	return nil
+}
+
+func associationArrays(as []Association) (p []int64, ft, fid, tt, tid []string, typ []int32) {
+	n := len(as)
+	p = make([]int64, n)
+	ft, fid, tt, tid = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	typ = make([]int32, n)
+	for i, a := range as {
+		p[i], ft[i], fid[i], tt[i], tid[i], typ[i] = a.PortalID, a.FromType, a.FromHubSpotID, a.ToType, a.ToHubSpotID, int32(a.TypeID)
+	}
+	return
+}
+
+// AssociationsFrom returns the associations syncd has recorded from the
+// records fromIDs of fromType to records of toType, in portal.
+func (s *Store) AssociationsFrom(ctx context.Context, portal int64, fromType string, fromIDs []string, toType string) ([]Association, error) {
+	if len(fromIDs) == 0 {
+		return nil, nil
+	}
+	r, err := s.pool.Query(ctx, `
+SELECT portal_id, from_type, from_hubspot_id, to_type, to_hubspot_id, type_id
+FROM associations
+WHERE portal_id = $1 AND from_type = $2 AND from_hubspot_id = ANY($3) AND to_type = $4
+ORDER BY from_hubspot_id, to_hubspot_id, type_id`, portal, fromType, fromIDs, toType)
+	if err != nil {
+		return nil, fmt.Errorf("store: read associations: %w", err)
+	}
+	out, err := pgx.CollectRows(r, scanAssociation)
+	if err != nil {
+		return nil, fmt.Errorf("store: read associations: %w", err)
+	}
+	return out, nil
+}
+
+func scanAssociation(r pgx.CollectableRow) (Association, error) {
+	var a Association
+	var t int32
+	err := r.Scan(&a.PortalID, &a.FromType, &a.FromHubSpotID, &a.ToType, &a.ToHubSpotID, &t)
+	a.TypeID = int(t)
+	return a, err
+}
+
+// SaveMappings upserts ID map rows outside a cycle's final transaction, for
+// records whose HubSpot ID must be known before the cycle ends (a record
+// created for a reference).
+func (s *Store) SaveMappings(ctx context.Context, ms []Mapping) error {
+	now := s.now().UTC()
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		return upsertMappings(ctx, tx, now, ms)
+	})
+}
+
+const sqlMappingCols = `portal_id, object_type, erp_id, hubspot_id, synced_properties, first_synced_at, last_synced_at, archived_at`
+
+func collectMappings(r pgx.Rows) ([]Mapping, error) {
+	return pgx.CollectRows(r, func(r pgx.CollectableRow) (Mapping, error) {
+		var m Mapping
+		var props []byte
+		err := r.Scan(&m.PortalID, &m.ObjectType, &m.ERPID, &m.HubSpotID, &props, &m.FirstSyncedAt, &m.LastSyncedAt, &m.ArchivedAt)
+		if err != nil {
+			return m, err
+		}
+		m.Properties = map[string]string{}
+		if err := json.Unmarshal(props, &m.Properties); err != nil {
+			return m, fmt.Errorf("id_map %s %s: synced_properties: %w", m.ObjectType, m.ERPID, err)
+		}
+		return m, nil
+	})
+}
+
+// Mappings returns the ID map rows of objectType in portal for erpIDs,
+// keyed by ERP ID; keys without a row are absent. Archived rows are
+// included (ArchivedAt set).
+func (s *Store) Mappings(ctx context.Context, portal int64, objectType string, erpIDs []string) (map[string]Mapping, error) {
+	out := make(map[string]Mapping, len(erpIDs))
+	if len(erpIDs) == 0 {
+		return out, nil
+	}
+	r, err := s.pool.Query(ctx, `SELECT `+sqlMappingCols+` FROM id_map
+WHERE portal_id = $1 AND object_type = $2 AND erp_id = ANY($3)`, portal, objectType, erpIDs)
+	if err != nil {
+		return nil, fmt.Errorf("store: read id_map: %w", err)
+	}
+	ms, err := collectMappings(r)
+	if err != nil {
+		return nil, fmt.Errorf("store: read id_map: %w", err)
+	}
+	for _, m := range ms {
+		out[m.ERPID] = m
+	}
+	return out, nil
+}
+
+// MappingsByHubSpotID returns the ID map rows of objectType in portal whose
+// HubSpot ID is in ids, keyed by HubSpot ID.
+func (s *Store) MappingsByHubSpotID(ctx context.Context, portal int64, objectType string, ids []string) (map[string]Mapping, error) {
+	out := make(map[string]Mapping, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	r, err := s.pool.Query(ctx, `SELECT `+sqlMappingCols+` FROM id_map
+WHERE portal_id = $1 AND object_type = $2 AND hubspot_id = ANY($3)`, portal, objectType, ids)
+	if err != nil {
+		return nil, fmt.Errorf("store: read id_map: %w", err)
+	}
+	ms, err := collectMappings(r)
+	if err != nil {
+		return nil, fmt.Errorf("store: read id_map: %w", err)
+	}
+	for _, m := range ms {
+		out[m.HubSpotID] = m
+	}
+	return out, nil
+}
+
+// MappingsWithPrefix returns the ID map rows of objectType in portal whose
+// ERP ID starts with prefix (an order's line items: "<order>/"), in ERP ID
+// order.
+func (s *Store) MappingsWithPrefix(ctx context.Context, portal int64, objectType, prefix string) ([]Mapping, error) {
+	r, err := s.pool.Query(ctx, `SELECT `+sqlMappingCols+` FROM id_map
+WHERE portal_id = $1 AND object_type = $2 AND starts_with(erp_id, $3)
+ORDER BY erp_id`, portal, objectType, prefix)
+	if err != nil {
+		return nil, fmt.Errorf("store: read id_map: %w", err)
+	}
+	ms, err := collectMappings(r)
+	if err != nil {
+		return nil, fmt.Errorf("store: read id_map: %w", err)
+	}
+	return ms, nil
+}
+
+// KnownAssociations returns which of as are already recorded.
+func (s *Store) KnownAssociations(ctx context.Context, as []Association) (map[Association]bool, error) {
+	out := make(map[Association]bool)
+	if len(as) == 0 {
+		return out, nil
+	}
+	p, ft, fid, tt, tid, typ := associationArrays(as)
+	r, err := s.pool.Query(ctx, `
+SELECT a.portal_id, a.from_type, a.from_hubspot_id, a.to_type, a.to_hubspot_id, a.type_id
+FROM associations a
+JOIN unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[]) AS u(p, ft, fid, tt, tid, typ)
+  ON a.portal_id = u.p AND a.from_type = u.ft AND a.from_hubspot_id = u.fid
+ AND a.to_type = u.tt AND a.to_hubspot_id = u.tid AND a.type_id = u.typ`, p, ft, fid, tt, tid, typ)
+	if err != nil {
+		return nil, fmt.Errorf("store: read associations: %w", err)
+	}
+	got, err := pgx.CollectRows(r, scanAssociation)
+	if err != nil {
+		return nil, fmt.Errorf("store: read associations: %w", err)
+	}
+	for _, a := range got {
+		out[a] = true
+	}
+	return out, nil
+}
+
+// StartRun logs the start of a cycle and returns its run ID.
+func (s *Store) StartRun(ctx context.Context, owner string) (int64, error) {
+	var id int64
+	err := s.pool.QueryRow(ctx, `INSERT INTO runs (owner, started_at) VALUES ($1, $2) RETURNING id`, owner, s.now().UTC()).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("store: start run: %w", err)
+	}
+	return id, nil
+}
+
+// FinishRun logs the end of run id with its counts (any JSON-encodable
+// value) and the error that stopped it, if any.
+func (s *Store) FinishRun(ctx context.Context, id int64, counts any, runErr error) error {
+	b, err := json.Marshal(counts)
+	if err != nil {
+		return fmt.Errorf("store: finish run: %w", err)
+	}
+	var msg *string
+	if runErr != nil {
+		m := runErr.Error()
+		msg = &m
+	}
+	_, err = s.pool.Exec(ctx, `UPDATE runs SET finished_at = $2, counts = $3::jsonb, error = $4 WHERE id = $1`, id, s.now().UTC(), string(b), msg)
+	if err != nil {
+		return fmt.Errorf("store: finish run: %w", err)
+	}
+	return nil
+}
+
+// StateCounts returns how many outbox rows are in each state.
+func (s *Store) StateCounts(ctx context.Context) (map[string]int, error) {
+	r, err := s.pool.Query(ctx, `SELECT state, count(*) FROM outbox GROUP BY state`)
+	if err != nil {
+		return nil, fmt.Errorf("store: count outbox rows: %w", err)
+	}
+	out := map[string]int{}
+	var st string
+	var n int
+	_, err = pgx.ForEachRow(r, []any{&st, &n}, func() error { out[st] = n; return nil })
+	if err != nil {
+		return nil, fmt.Errorf("store: count outbox rows: %w", err)
+	}
+	return out, nil
+}

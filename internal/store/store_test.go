@@ -1,0 +1,378 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/syncd/syncd/internal/pgtest"
+	"github.com/syncd/syncd/internal/store"
+)
+
+// clock is a settable test clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock() *clock { return &clock{t: time.Now().Add(time.Second)} }
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+
+func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+func insert(t *testing.T, db *pgtest.DB, entity, erpID, payload string) int64 {
+	t.Helper()
+	var id int64
+	err := db.Pool.QueryRow(context.Background(),
+		`INSERT INTO outbox (entity, erp_id, payload) VALUES ($1, $2, $3::jsonb) RETURNING id`, entity, erpID, payload).Scan(&id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func rowState(t *testing.T, db *pgtest.DB, id int64) (state string, attempts int, next time.Time, lastErr *string) {
+	t.Helper()
+	err := db.Pool.QueryRow(context.Background(),
+		`SELECT state, attempts, next_attempt_at, last_error FROM outbox WHERE id = $1`, id).Scan(&state, &attempts, &next, &lastErr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return
+}
+
+var retry = store.Retry{MaxAttempts: 3, Base: 30 * time.Second, Max: time.Hour}
+
+func TestClaimConcurrentClaimersNeverShareARow(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := pgtest.Migrated(t)
+	const n = 300
+	_, err := db.Pool.Exec(ctx, `INSERT INTO outbox (entity, erp_id, payload)
+SELECT 'customer', 'C-' || (g % 200), '{}'::jsonb FROM generate_series(1, $1) g`, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := newClock()
+	var mu sync.Mutex
+	seenRow := map[int64]string{}
+	seenKey := map[store.Key]string{}
+	var wg sync.WaitGroup
+	for w := range 2 {
+		// Each claimer has its own pool, as two processes would.
+		pool, err := pgxpool.New(ctx, db.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(pool.Close)
+		st := store.New(pool, store.Options{Now: clk.Now})
+		owner := fmt.Sprintf("w%d", w)
+		wg.Go(func() {
+			for {
+				rows, err := st.Claim(ctx, owner, 7, time.Minute)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if len(rows) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, r := range rows {
+					if o, ok := seenRow[r.ID]; ok {
+						t.Errorf("row %d claimed by %s and %s", r.ID, o, owner)
+					}
+					seenRow[r.ID] = owner
+					if o, ok := seenKey[r.Key()]; ok && o != owner {
+						t.Errorf("key %v claimed by %s and %s", r.Key(), o, owner)
+					}
+					seenKey[r.Key()] = owner
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if len(seenRow) != n {
+		t.Fatalf("claimed %d rows, want %d", len(seenRow), n)
+	}
+}
+
+func TestClaimLeaseExpiryAndRelease(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := pgtest.Migrated(t)
+	clk := newClock()
+	st := store.New(db.Pool, store.Options{Now: clk.Now})
+	id := insert(t, db, "customer", "C-1", `{}`)
+
+	rows, err := st.Claim(ctx, "a", 10, time.Minute)
+	if err != nil || len(rows) != 1 || rows[0].ID != id {
+		t.Fatalf("claim a: %v %v", rows, err)
+	}
+	if rows, _ := st.Claim(ctx, "b", 10, time.Minute); len(rows) != 0 {
+		t.Fatalf("b claimed a leased row: %v", rows)
+	}
+	// A newer row of a leased key waits for the lease too.
+	insert(t, db, "customer", "C-1", `{"v":2}`)
+	if rows, _ := st.Claim(ctx, "b", 10, time.Minute); len(rows) != 0 {
+		t.Fatalf("b claimed a row of a key leased by a: %v", rows)
+	}
+	clk.Advance(time.Minute + time.Second)
+	rows, err = st.Claim(ctx, "b", 10, time.Minute)
+	if err != nil || len(rows) != 2 {
+		t.Fatalf("after expiry b claimed %v, %v; want both rows", rows, err)
+	}
+	// a lost its lease: what it records is ignored.
+	rec, err := st.Record(ctx, "a", retry, store.Outcome{Done: []int64{id}})
+	if err != nil || rec.Lost != 1 || rec.Done != 0 {
+		t.Fatalf("record by a: %+v %v; want 1 lost", rec, err)
+	}
+	if err := st.ReleaseAll(ctx, "b"); err != nil {
+		t.Fatal(err)
+	}
+	rows, err = st.Claim(ctx, "c", 10, time.Minute)
+	if err != nil || len(rows) != 2 {
+		t.Fatalf("after release c claimed %v, %v", rows, err)
+	}
+}
+
+func TestRecordCoalescesBacksOffAndDies(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := pgtest.Migrated(t)
+	clk := newClock()
+	st := store.New(db.Pool, store.Options{Now: clk.Now, Jitter: func() float64 { return 0 }})
+	old := insert(t, db, "company", "CO-1", `{"name":"a"}`)
+	newest := insert(t, db, "company", "CO-1", `{"name":"b"}`)
+	other := insert(t, db, "company", "CO-2", `{}`)
+
+	rows, err := st.Claim(ctx, "a", 10, time.Minute)
+	if err != nil || len(rows) != 3 {
+		t.Fatalf("claim: %v %v", rows, err)
+	}
+	rec, err := st.Record(ctx, "a", retry, store.Outcome{
+		Done:       []int64{newest},
+		Superseded: []int64{old},
+		Failed:     []store.Failure{{ID: other, Attempts: rows[2].Attempts, Error: "outbox row 3: company CO-2: bad"}},
+		Mappings:   []store.Mapping{{PortalID: 1, ObjectType: "company", ERPID: "CO-1", HubSpotID: "77", Properties: map[string]string{"name": "b"}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec != (store.Recorded{Done: 1, Superseded: 1, Failed: 1}) {
+		t.Fatalf("recorded %+v", rec)
+	}
+	if s, _, _, _ := rowState(t, db, old); s != store.StateSuperseded {
+		t.Fatalf("old row %s, want superseded", s)
+	}
+	m, err := st.Mappings(ctx, 1, "company", []string{"CO-1", "CO-9"})
+	if err != nil || len(m) != 1 || m["CO-1"].HubSpotID != "77" || m["CO-1"].Properties["name"] != "b" {
+		t.Fatalf("mappings %+v %v", m, err)
+	}
+
+	// Backoff: not claimable before next_attempt_at, claimable after.
+	s, attempts, next, lastErr := rowState(t, db, other)
+	if s != store.StateFailed || attempts != 1 || lastErr == nil {
+		t.Fatalf("failed row: %s %d %v", s, attempts, lastErr)
+	}
+	if d := next.Sub(clk.Now()); d < 15*time.Second-time.Millisecond || d > 30*time.Second {
+		t.Fatalf("first retry in %v, want 15s..30s", d)
+	}
+	if rows, _ := st.Claim(ctx, "a", 10, time.Minute); len(rows) != 0 {
+		t.Fatalf("claimed a row in backoff: %v", rows)
+	}
+	for attempt := 2; attempt <= retry.MaxAttempts; attempt++ {
+		clk.Advance(time.Hour)
+		rows, err := st.Claim(ctx, "a", 10, time.Minute)
+		if err != nil || len(rows) != 1 || rows[0].ID != other {
+			t.Fatalf("attempt %d: claimed %v %v", attempt, rows, err)
+		}
+		rec, err := st.Record(ctx, "a", retry, store.Outcome{Failed: []store.Failure{{ID: other, Attempts: rows[0].Attempts, Error: "bad"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantDead := attempt == retry.MaxAttempts
+		if (rec.Dead == 1) != wantDead {
+			t.Fatalf("attempt %d: %+v", attempt, rec)
+		}
+	}
+	clk.Advance(24 * time.Hour)
+	if rows, _ := st.Claim(ctx, "a", 10, time.Minute); len(rows) != 0 {
+		t.Fatalf("claimed a dead row: %v", rows)
+	}
+	counts, err := st.StateCounts(ctx)
+	if err != nil || counts[store.StateDead] != 1 || counts[store.StateDone] != 1 {
+		t.Fatalf("counts %v %v", counts, err)
+	}
+}
+
+func TestTransientFailureKeepsAttempts(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := pgtest.Migrated(t)
+	clk := newClock()
+	st := store.New(db.Pool, store.Options{Now: clk.Now})
+	id := insert(t, db, "customer", "C-1", `{}`)
+	for range retry.MaxAttempts + 2 {
+		rows, err := st.Claim(ctx, "a", 10, time.Minute)
+		if err != nil || len(rows) != 1 {
+			t.Fatalf("claim: %v %v", rows, err)
+		}
+		if _, err := st.Record(ctx, "a", retry, store.Outcome{Failed: []store.Failure{{ID: id, Error: "429", Transient: true}}}); err != nil {
+			t.Fatal(err)
+		}
+		clk.Advance(2 * time.Hour)
+	}
+	if s, attempts, _, _ := rowState(t, db, id); s != store.StateFailed || attempts != 0 {
+		t.Fatalf("after transient failures: %s, %d attempts", s, attempts)
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		attempts int
+		j        float64
+		want     time.Duration
+	}{
+		{1, 0, 15 * time.Second},
+		{1, 0.999999, 30 * time.Second},
+		{2, 0, 30 * time.Second},
+		{3, 0.5, 90 * time.Second},
+		{20, 0, 30 * time.Minute},
+		{200, 1, time.Hour},
+	} {
+		got := store.Backoff(30*time.Second, time.Hour, c.attempts, c.j)
+		if got.Round(time.Second) != c.want {
+			t.Errorf("Backoff(30s, 1h, %d, %v) = %v, want %v", c.attempts, c.j, got, c.want)
+		}
+	}
+}
+
+func TestAssociationsAndRuns(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := pgtest.Migrated(t)
+	st := store.New(db.Pool, store.Options{})
+	a := store.Association{PortalID: 1, FromType: "contact", FromHubSpotID: "5", ToType: "company", ToHubSpotID: "9", TypeID: 1}
+	b := a
+	b.TypeID = 279
+	if _, err := st.Record(ctx, "x", retry, store.Outcome{Associations: []store.Association{a}}); err != nil {
+		t.Fatal(err)
+	}
+	known, err := st.KnownAssociations(ctx, []store.Association{a, b})
+	if err != nil || !known[a] || known[b] {
+		t.Fatalf("known %v %v", known, err)
+	}
+	from, err := st.AssociationsFrom(ctx, 1, "contact", []string{"5"}, "company")
+	if err != nil || len(from) != 1 || from[0] != a {
+		t.Fatalf("AssociationsFrom: %v %v", from, err)
+	}
+	if _, err := st.Record(ctx, "x", retry, store.Outcome{Unassociated: []store.Association{a}, Associations: []store.Association{b}}); err != nil {
+		t.Fatal(err)
+	}
+	if from, _ := st.AssociationsFrom(ctx, 1, "contact", []string{"5"}, "company"); len(from) != 1 || from[0] != b {
+		t.Fatalf("after removing a and adding b: %v", from)
+	}
+	id, err := st.StartRun(ctx, "host:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.FinishRun(ctx, id, map[string]int{"rows": 3}, nil); err != nil {
+		t.Fatal(err)
+	}
+	var rows int
+	if err := db.Pool.QueryRow(ctx, `SELECT (counts->>'rows')::int FROM runs WHERE id = $1 AND finished_at IS NOT NULL`, id).Scan(&rows); err != nil || rows != 3 {
+		t.Fatalf("run counts: %d %v", rows, err)
+	}
+}
+
+func TestListenWakesOnInsert(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	db := pgtest.Migrated(t)
+	st := store.New(db.Pool, store.Options{})
+	woken := make(chan struct{}, 10)
+	listening := make(chan error, 1)
+	go func() { listening <- st.Listen(ctx, func() { woken <- struct{}{} }) }()
+	// LISTEN may not be in place yet when the first insert commits; keep
+	// inserting until a wake-up arrives.
+	deadline := time.After(10 * time.Second)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for done := false; !done; {
+		select {
+		case <-woken:
+			done = true
+		case <-tick.C:
+			insert(t, db, "customer", "C-1", `{}`)
+		case <-deadline:
+			t.Fatal("no wake-up within 10s of outbox inserts")
+		}
+	}
+	cancel()
+	if err := <-listening; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Listen returned %v, want context.Canceled", err)
+	}
+}
+
+func TestExtendLease(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := pgtest.Migrated(t)
+	clk := newClock()
+	st := store.New(db.Pool, store.Options{Now: clk.Now})
+	id := insert(t, db, "customer", "C-1", `{}`)
+	if rows, err := st.Claim(ctx, "a", 10, time.Minute); err != nil || len(rows) != 1 {
+		t.Fatalf("claim: %v %v", rows, err)
+	}
+	clk.Advance(50 * time.Second)
+	if n, err := st.ExtendLease(ctx, "a", []int64{id}, time.Minute); err != nil || n != 1 {
+		t.Fatalf("extend: %d %v", n, err)
+	}
+	clk.Advance(50 * time.Second) // past the first lease, within the extended one
+	if rows, _ := st.Claim(ctx, "b", 10, time.Minute); len(rows) != 0 {
+		t.Fatalf("b claimed an extended lease: %v", rows)
+	}
+	if n, _ := st.ExtendLease(ctx, "b", []int64{id}, time.Minute); n != 0 {
+		t.Fatal("b extended a lease it does not hold")
+	}
+}
+
+// BenchmarkClaim measures one claim of 1,000 keys from an outbox holding
+// 20,000 pending rows and 100,000 done ones.
+func BenchmarkClaim(b *testing.B) {
+	ctx := context.Background()
+	db := pgtest.Migrated(b)
+	if _, err := db.Pool.Exec(ctx, `INSERT INTO outbox (entity, erp_id, payload, state)
+SELECT 'customer', 'C-' || g, '{}'::jsonb, CASE WHEN g <= 100000 THEN 'done' ELSE 'pending' END
+FROM generate_series(1, 120000) g`); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := db.Pool.Exec(ctx, `ANALYZE outbox`); err != nil {
+		b.Fatal(err)
+	}
+	st := store.New(db.Pool, store.Options{})
+	var n int
+	for i := 0; b.Loop(); i++ {
+		rows, err := st.Claim(ctx, fmt.Sprint("w", i), 1000, time.Minute)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		if err := st.ReleaseAll(ctx, fmt.Sprint("w", i)); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		n += len(rows)
+	}
+	b.ReportMetric(float64(n)/float64(b.N), "rows/claim")
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/1000, "ms/claim")
+}
