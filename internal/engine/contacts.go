@@ -1,0 +1,84 @@
+package engine
+
+import (
+	"context"
+	"strings"
+
+	"github.com/syncd/syncd/internal/hubspot"
+	"github.com/syncd/syncd/internal/outbox"
+)
+
+// Contact → company association types (HUBSPOT_DEFINED): 1 makes the
+// company the contact's primary company, 279 is the plain association that
+// HubSpot's UI and reports list.
+const (
+	assocContactToPrimaryCompany = 1
+	assocContactToCompany        = 279
+)
+
+func init() {
+	register(kind{entity: outbox.EntityCustomer, order: 20, sync: syncContacts})
+}
+
+// contactSpec matches never-seen contacts by email (a batch read: email is
+// unique and reads see writes at once), then by phone (search).
+func contactSpec() objectSpec {
+	return objectSpec{
+		objectType: hubspot.Contacts,
+		mapType:    "contact",
+		matchers: []matcher{
+			{property: "email", byRead: true, value: func(it *item) string { return it.rec.Customer.Email }},
+			// People share phone numbers (an office line): a record with
+			// another email is another person.
+			{property: "phone", value: func(it *item) string { return it.rec.Customer.Phone }, extra: []string{"email"},
+				accept: func(it *item, o hubspot.Object) bool {
+					e := o.Properties["email"]
+					return e == "" || it.rec.Customer.Email == "" || strings.EqualFold(e, it.rec.Customer.Email)
+				}},
+		},
+	}
+}
+
+func syncContacts(ctx context.Context, c *cycle, items []*item) error {
+	// A contact's company must be in HubSpot before the contact is written
+	// with it; one nobody has sent fails the contact, to be retried once
+	// the company arrives.
+	var refs []string
+	for _, it := range items {
+		if it.rec.Customer != nil && it.rec.Customer.CompanyID != "" {
+			refs = append(refs, it.rec.Customer.CompanyID)
+		}
+	}
+	companies, err := c.resolveRefs(ctx, hubspot.Companies, "company", refs)
+	if err != nil {
+		var withRef []*item
+		for _, it := range items {
+			if it.rec.Customer != nil && it.rec.Customer.CompanyID != "" {
+				withRef = append(withRef, it)
+			}
+		}
+		if ferr := c.callFailed(hubspot.Companies, withRef, err); ferr != nil {
+			return ferr
+		}
+	}
+	for _, it := range items {
+		if cu := it.rec.Customer; it.ok() && cu != nil && cu.CompanyID != "" && companies[cu.CompanyID] == "" {
+			it.fail("field \"company_id\": company %s is not in HubSpot: write an outbox row for company %s (syncd retries this customer later)", cu.CompanyID, cu.CompanyID)
+		}
+	}
+	if err := c.syncObjects(ctx, contactSpec(), items); err != nil {
+		return err
+	}
+	var reqs []assocRequest
+	for _, it := range items {
+		cu := it.rec.Customer
+		if !it.ok() || cu == nil || cu.CompanyID == "" || it.hubspotID == "" {
+			continue
+		}
+		reqs = append(reqs, assocRequest{it: it, fromID: it.hubspotID, toID: companies[cu.CompanyID],
+			typeIDs: []int{assocContactToPrimaryCompany, assocContactToCompany}})
+	}
+	// A customer has one company in the ERP: when it moves, the
+	// associations syncd made to the old company go.
+	return c.replaceAssociations(ctx, hubspot.Contacts, hubspot.Companies, "contact", "company", reqs)
+}

@@ -1,0 +1,60 @@
+// Package engine runs syncd's sync cycle: claim outbox rows → coalesce per
+// (entity, erp_id) → decode and normalise (internal/outbox) → resolve
+// HubSpot IDs (ID map, then a batch read by the ERP-ID property, then
+// natural keys) → diff against the last synced values → batched writes in
+// dependency order → associations → record IDs and values in the ID map and
+// mark the rows, in one transaction.
+//
+// The engine prints nothing; it logs through the injected logrus logger and
+// returns a Summary for the caller to render.
+//
+// # Failures
+//
+// A row whose data is wrong (decode errors, HubSpot validation errors for
+// its input) fails alone with a last_error that names the outbox row, the
+// entity, the key and the field; the rest of its batch goes on. A batch
+// HubSpot refuses as a whole without saying which input is wrong is split
+// in halves until the bad input is found. Rate limits and outages leave the
+// rows failed with a backoff but do not count an attempt. Setup problems
+// (authentication, scopes, a missing ERP-ID property) stop the cycle with a
+// *SetupError that says what to run, and a spent daily allowance with a
+// *DailyLimitError; the claimed rows are released either way. A mapped
+// record that a HubSpot user has deleted is created again.
+//
+// # Idempotence
+//
+// New records are written with batch upsert on the unique ERP-ID property,
+// and records never seen are first looked up by that property (a batch
+// read, which sees writes at once, unlike search). A cycle that dies
+// between its HubSpot writes and its final transaction, or two processes
+// sharing an outbox, therefore never create a record twice.
+//
+// # How to add an object type
+//
+// Each outbox entity is handled by one kind, registered from its own file
+// (see contacts.go and companies.go):
+//
+//	func init() {
+//		register(kind{
+//			entity:  outbox.EntityProduct, // the outbox entity it handles
+//			order:   30,                   // write order: companies 10, contacts 20, products 30, deals 40, tickets 50
+//			sync:    syncProducts,         // called once per cycle with that entity's items
+//		})
+//	}
+//
+// sync receives the cycle's items of the entity (one per key, coalesced,
+// decoded; rows that failed to decode never reach it). For a plain object
+// it calls c.syncObjects with an objectSpec naming the HubSpot object type,
+// the ID-map type and the natural keys to match never-seen records by; that
+// does the resolve, diff, batched writes and error handling, and sets each
+// item's outcome. Kinds with children or references use the helpers of
+// refs.go: c.resolveRefs finds the HubSpot IDs of records other kinds own
+// (this cycle's results, then the ID map, then a batch read by the ERP-ID
+// property); c.associate creates associations once (the associations table
+// remembers what was sent); c.replaceAssociations also removes those syncd
+// made earlier to other records of that type (a customer moved to another
+// company). Extra ID-map rows (line items) go to
+// item.extraMappings; they are recorded with the item's row. An item is
+// failed with item.fail (data) or item.retryLater (transient); returning an
+// error from sync stops the cycle and should be a *SetupError.
+package engine

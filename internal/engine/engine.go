@@ -1,0 +1,277 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/syncd/syncd/internal/config"
+	"github.com/syncd/syncd/internal/hubspot"
+	"github.com/syncd/syncd/internal/outbox"
+	"github.com/syncd/syncd/internal/store"
+)
+
+// Deps are the engine's collaborators.
+type Deps struct {
+	Store   *store.Store
+	HubSpot *hubspot.Client
+	// Logger defaults to a logger that discards.
+	Logger logrus.FieldLogger
+	// Now defaults to time.Now; it should be the store's clock too.
+	Now func() time.Time
+	// Owner names this process in leases and runs; default host:pid.
+	Owner string
+}
+
+// Summary counts what a cycle (or a drain of several) did.
+type Summary struct {
+	Rows       int           `json:"rows"`        // outbox rows claimed
+	Created    int           `json:"created"`     // HubSpot records created
+	Updated    int           `json:"updated"`     // records written to (changed properties only)
+	Unchanged  int           `json:"unchanged"`   // records already up to date: no call made
+	Deleted    int           `json:"deleted"`     // records archived
+	Failed     int           `json:"failed"`      // rows failed, to be retried
+	Dead       int           `json:"dead"`        // rows failed for the last time
+	Superseded int           `json:"superseded"`  // rows replaced by a newer row of the same key
+	Calls      int64         `json:"calls"`       // HubSpot requests sent, retries included
+	WriteCalls int64         `json:"write_calls"` // of which wrote data
+	Duration   time.Duration `json:"duration_ns"`
+}
+
+func (s *Summary) add(o Summary) {
+	s.Rows += o.Rows
+	s.Created += o.Created
+	s.Updated += o.Updated
+	s.Unchanged += o.Unchanged
+	s.Deleted += o.Deleted
+	s.Failed += o.Failed
+	s.Dead += o.Dead
+	s.Superseded += o.Superseded
+	s.Calls += o.Calls
+	s.WriteCalls += o.WriteCalls
+	s.Duration += o.Duration
+}
+
+// SetupError is a problem with HubSpot's or syncd's setup, not with a
+// record: the cycle stops and the message says what to run or fix.
+type SetupError struct {
+	Msg string
+	Err error
+}
+
+// Error returns the message and the underlying error.
+func (e *SetupError) Error() string {
+	if e.Err != nil {
+		return e.Msg + ": " + e.Err.Error()
+	}
+	return e.Msg
+}
+
+// Unwrap returns the underlying error.
+func (e *SetupError) Unwrap() error { return e.Err }
+
+// DailyLimitError stops a cycle when HubSpot's daily allowance (or the
+// share of it syncd may use) is spent; the claimed rows are released and
+// wait for the allowance to reset.
+type DailyLimitError struct {
+	Err error
+}
+
+// Error says that the daily allowance is spent and when it resets.
+func (e *DailyLimitError) Error() string {
+	return "HubSpot's daily API allowance is spent; syncd goes on when it resets: " + e.Err.Error()
+}
+
+// Unwrap returns the underlying error.
+func (e *DailyLimitError) Unwrap() error { return e.Err }
+
+// Engine runs sync cycles. One Engine runs one cycle at a time; several
+// Engines (processes) may share an outbox.
+type Engine struct {
+	st    *store.Store
+	hs    *hubspot.Client
+	log   logrus.FieldLogger
+	now   func() time.Time
+	owner string
+	cfg   config.Config
+	opts  outbox.Options
+	retry store.Retry
+	kinds []kind
+
+	mu sync.Mutex // one cycle at a time
+
+	pmu      sync.Mutex // guards portalID
+	portalID int64
+}
+
+// New returns an Engine. It fails when a dependency is missing or the
+// configuration cannot drive a cycle.
+func New(deps Deps, cfg config.Config) (*Engine, error) {
+	if deps.Store == nil || deps.HubSpot == nil {
+		return nil, errors.New("engine: Store and HubSpot are required")
+	}
+	def := config.Default().Sync
+	s := &cfg.Sync
+	if s.BatchSize <= 0 {
+		s.BatchSize = def.BatchSize
+	}
+	if s.Lease.Duration <= 0 {
+		s.Lease = def.Lease
+	}
+	if s.MaxAttempts <= 0 {
+		s.MaxAttempts = def.MaxAttempts
+	}
+	if s.BackoffBase.Duration <= 0 {
+		s.BackoffBase = def.BackoffBase
+	}
+	if s.BackoffMax.Duration <= 0 {
+		s.BackoffMax = def.BackoffMax
+	}
+	if s.OnDelete == "" {
+		s.OnDelete = def.OnDelete
+	}
+	if s.ERPIDProperty == "" {
+		s.ERPIDProperty = def.ERPIDProperty
+	}
+	if s.TaxIDProperty == "" {
+		s.TaxIDProperty = def.TaxIDProperty
+	}
+	e := &Engine{
+		st:    deps.Store,
+		hs:    deps.HubSpot,
+		log:   deps.Logger,
+		now:   deps.Now,
+		owner: deps.Owner,
+		cfg:   cfg,
+		opts:  outbox.OptionsFromConfig(cfg.Sync),
+		retry: store.Retry{MaxAttempts: s.MaxAttempts, Base: s.BackoffBase.Duration, Max: s.BackoffMax.Duration},
+	}
+	if e.log == nil {
+		l := logrus.New()
+		l.SetOutput(io.Discard)
+		e.log = l
+	}
+	if e.now == nil {
+		e.now = time.Now
+	}
+	if e.owner == "" {
+		host, _ := os.Hostname()
+		e.owner = fmt.Sprintf("%s:%d", host, os.Getpid())
+	}
+	e.kinds = append(e.kinds, kinds...)
+	sort.SliceStable(e.kinds, func(i, j int) bool { return e.kinds[i].order < e.kinds[j].order })
+	return e, nil
+}
+
+// Owner returns the name this engine leases rows under.
+func (e *Engine) Owner() string { return e.owner }
+
+// PortalID returns the HubSpot account ID, asking HubSpot once and caching
+// the answer.
+func (e *Engine) PortalID(ctx context.Context) (int64, error) {
+	e.pmu.Lock()
+	defer e.pmu.Unlock()
+	if e.portalID != 0 {
+		return e.portalID, nil
+	}
+	acc, err := e.hs.AccountDetails(ctx)
+	if err != nil {
+		if hubspot.Classify(err) == hubspot.ClassSetup {
+			var dl *DailyLimitError
+			if errors.As(setupErr("account", err), &dl) {
+				return 0, dl
+			}
+			return 0, &SetupError{Msg: "cannot read the HubSpot account: check the token (HUBSPOT_TOKEN or hubspot.token_file) and its scopes", Err: err}
+		}
+		return 0, fmt.Errorf("engine: read HubSpot account: %w", err)
+	}
+	if acc.PortalID == 0 {
+		return 0, errors.New("engine: HubSpot returned no portal ID")
+	}
+	e.portalID = acc.PortalID
+	return e.portalID, nil
+}
+
+// RunCycle runs one cycle: it claims up to sync.batch_size keys, syncs
+// them and records the outcome. Row-level failures are counted in the
+// Summary, not returned; the error is for problems that stop the cycle
+// (database unreachable, *SetupError, context cancelled), after which the
+// claimed rows are released.
+func (e *Engine) RunCycle(ctx context.Context) (Summary, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	start := e.now()
+	before := e.hs.Stats()
+	sum, err := e.runCycle(ctx)
+	after := e.hs.Stats()
+	sum.Calls = int64(after.Total - before.Total)
+	sum.WriteCalls = int64(after.Writes - before.Writes)
+	sum.Duration = e.now().Sub(start)
+	return sum, err
+}
+
+// Drain runs cycles until one claims nothing: every row that can be
+// claimed now has been processed. Failed rows waiting for their backoff
+// are not claimable and do not keep it going. It stops at the first cycle
+// error.
+func (e *Engine) Drain(ctx context.Context) (Summary, error) {
+	var total Summary
+	for {
+		sum, err := e.RunCycle(ctx)
+		total.add(sum)
+		if err != nil || sum.Rows == 0 {
+			return total, err
+		}
+	}
+}
+
+func (e *Engine) runCycle(ctx context.Context) (Summary, error) {
+	portal, err := e.PortalID(ctx)
+	if err != nil {
+		return Summary{}, err
+	}
+	rows, err := e.st.Claim(ctx, e.owner, e.cfg.Sync.BatchSize, e.cfg.Sync.Lease.Duration)
+	if err != nil {
+		return Summary{}, err
+	}
+	if len(rows) == 0 {
+		return Summary{}, nil
+	}
+	runID, err := e.st.StartRun(ctx, e.owner)
+	if err != nil {
+		e.release(rows)
+		return Summary{Rows: len(rows)}, err
+	}
+	c := newCycle(e, portal, rows)
+	sum, err := c.run(ctx)
+	sum.Rows = len(rows)
+	if err != nil {
+		e.release(rows)
+		e.log.WithError(err).WithField("run", runID).Error("sync cycle stopped")
+	}
+	if ferr := e.st.FinishRun(context.WithoutCancel(ctx), runID, sum, err); ferr != nil && err == nil {
+		err = ferr
+	}
+	return sum, err
+}
+
+// release gives the cycle's leases back so that the next cycle, here or in
+// another process, takes the rows at once.
+func (e *Engine) release(rows []store.Row) {
+	ids := make([]int64, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := e.st.Release(ctx, e.owner, ids); err != nil {
+		e.log.WithError(err).Warn("could not release outbox rows; their lease will expire")
+	}
+}

@@ -1,0 +1,293 @@
+package engine_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/syncd/syncd/internal/config"
+	"github.com/syncd/syncd/internal/emulator"
+	"github.com/syncd/syncd/internal/engine"
+	"github.com/syncd/syncd/internal/governor"
+	"github.com/syncd/syncd/internal/hubspot"
+	"github.com/syncd/syncd/internal/pgtest"
+	"github.com/syncd/syncd/internal/store"
+)
+
+// clock is a virtual clock: the governor's waits advance it instead of
+// sleeping, so tests never wait on real time.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock() *clock { return &clock{t: time.Now().Add(time.Second)} }
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+
+func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+func (c *clock) Sleep(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c.Advance(d)
+	return nil
+}
+
+// request is one HubSpot request the emulator received.
+type request struct {
+	Method, Path string
+	Body         []byte
+}
+
+// recorder records the requests that reach the emulator. A hook, when
+// set, may answer a request itself (to stand in for HubSpot behaviour the
+// emulator does not produce on demand) by returning true.
+type recorder struct {
+	next http.Handler
+	mu   sync.Mutex
+	reqs []request
+	hook func(w http.ResponseWriter, r request) bool
+}
+
+func (r *recorder) setHook(h func(w http.ResponseWriter, r request) bool) {
+	r.mu.Lock()
+	r.hook = h
+	r.mu.Unlock()
+}
+
+func (r *recorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	body, _ := io.ReadAll(req.Body)
+	req.Body = io.NopCloser(bytes.NewReader(body))
+	var hook func(http.ResponseWriter, request) bool
+	if !strings.HasPrefix(req.URL.Path, "/_emulator/") {
+		r.mu.Lock()
+		r.reqs = append(r.reqs, request{req.Method, req.URL.Path, body})
+		hook = r.hook
+		r.mu.Unlock()
+	}
+	if hook != nil && hook(w, request{req.Method, req.URL.Path, body}) {
+		return
+	}
+	r.next.ServeHTTP(w, req)
+}
+
+// since returns the requests recorded after the first n.
+func (r *recorder) since(n int) []request {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]request(nil), r.reqs[n:]...)
+}
+
+func (r *recorder) len() int { r.mu.Lock(); defer r.mu.Unlock(); return len(r.reqs) }
+
+type envOptions struct {
+	searchLag time.Duration
+	emuClock  func() time.Time
+	cfg       func(*config.Config)
+	// noProperties skips creating syncd's properties in the emulator.
+	noProperties bool
+}
+
+// env is a real PostgreSQL schema, an in-process emulator and a real client.
+type env struct {
+	t   testing.TB
+	db  *pgtest.DB
+	emu *emulator.Server
+	srv *httptest.Server
+	rec *recorder
+	clk *clock
+	cfg config.Config
+	st  *store.Store
+	hs  *hubspot.Client
+	eng *engine.Engine
+}
+
+func newEnv(t testing.TB, o envOptions) *env {
+	t.Helper()
+	e := &env{t: t, db: pgtest.Migrated(t), clk: newClock(), cfg: config.Default()}
+	e.cfg.Sync.BatchSize = 2000
+	if o.cfg != nil {
+		o.cfg(&e.cfg)
+	}
+	e.emu = emulator.New(emulator.Options{Tier: "enterprise", SearchLag: o.searchLag, Now: o.emuClock, DisableRateLimits: true, Tokens: []string{"test-token"}})
+	e.rec = &recorder{next: e.emu}
+	e.srv = httptest.NewServer(e.rec)
+	t.Cleanup(e.srv.Close)
+	e.st = store.New(e.db.Pool, store.Options{Now: e.clk.Now})
+	e.hs = e.client()
+	e.eng = e.engine(e.hs, "engine-a")
+	if !o.noProperties {
+		createProperties(t, e.hs, e.cfg)
+	}
+	return e
+}
+
+// client returns a new HubSpot client on the emulator whose governor runs
+// on the virtual clock.
+func (e *env) client() *hubspot.Client {
+	e.t.Helper()
+	gov, err := governor.New(governor.Options{Tier: "enterprise", Now: e.clk.Now, Sleep: e.clk.Sleep, DailyReserve: -1})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	hs, err := hubspot.New(hubspot.Options{BaseURL: e.srv.URL, Token: "test-token", Governor: gov})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return hs
+}
+
+func (e *env) engine(hs *hubspot.Client, owner string) *engine.Engine {
+	e.t.Helper()
+	log := logrus.New()
+	log.SetOutput(io.Discard)
+	eng, err := engine.New(engine.Deps{Store: e.st, HubSpot: hs, Logger: log, Now: e.clk.Now, Owner: owner}, e.cfg)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return eng
+}
+
+// createProperties creates the properties `syncd setup` would: the unique
+// ERP-ID property on contacts and companies, the tax-ID and branch
+// properties on companies.
+func createProperties(t testing.TB, hs *hubspot.Client, cfg config.Config) {
+	t.Helper()
+	ctx := context.Background()
+	for _, ot := range []string{hubspot.Contacts, hubspot.Companies} {
+		group := "contactinformation"
+		if ot == hubspot.Companies {
+			group = "companyinformation"
+		}
+		ps := []hubspot.Property{{Name: cfg.Sync.ERPIDProperty, Label: "ERP ID", Type: "string", FieldType: "text", GroupName: group, HasUniqueValue: true}}
+		if ot == hubspot.Companies {
+			ps = append(ps,
+				hubspot.Property{Name: cfg.Sync.TaxIDProperty, Label: "Tax ID", Type: "string", FieldType: "text", GroupName: group},
+				hubspot.Property{Name: "syncd_branch", Label: "Branch", Type: "string", FieldType: "text", GroupName: group})
+		}
+		for _, p := range ps {
+			if _, err := hs.CreateProperty(ctx, ot, p); err != nil {
+				t.Fatalf("create property %s.%s: %v", ot, p.Name, err)
+			}
+		}
+	}
+}
+
+// insert writes one outbox row and returns its id.
+func (e *env) insert(entity, erpID, payload string) int64 {
+	e.t.Helper()
+	var id int64
+	err := e.db.Pool.QueryRow(context.Background(),
+		`INSERT INTO outbox (entity, erp_id, payload) VALUES ($1, $2, $3::jsonb) RETURNING id`, entity, erpID, payload).Scan(&id)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return id
+}
+
+// insertJSON writes one outbox row with payload v marshalled.
+func (e *env) insertJSON(entity, erpID string, v any) int64 {
+	e.t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return e.insert(entity, erpID, string(b))
+}
+
+func (e *env) drain(eng *engine.Engine) engine.Summary {
+	e.t.Helper()
+	sum, err := eng.Drain(context.Background())
+	if err != nil {
+		e.t.Fatalf("drain: %v", err)
+	}
+	return sum
+}
+
+// outboxRow is an outbox row's syncd columns.
+type outboxRow struct {
+	State     string
+	Attempts  int
+	LastError string
+}
+
+func (e *env) row(id int64) outboxRow {
+	e.t.Helper()
+	var r outboxRow
+	var le *string
+	err := e.db.Pool.QueryRow(context.Background(), `SELECT state, attempts, last_error FROM outbox WHERE id = $1`, id).Scan(&r.State, &r.Attempts, &le)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if le != nil {
+		r.LastError = *le
+	}
+	return r
+}
+
+func (e *env) count(sql string, args ...any) int {
+	e.t.Helper()
+	var n int
+	if err := e.db.Pool.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
+		e.t.Fatalf("%s: %v", sql, err)
+	}
+	return n
+}
+
+// all lists every record of objectType in the emulator through HubSpot's
+// list endpoint, with the given properties.
+func (e *env) all(objectType string, props ...string) []listed {
+	e.t.Helper()
+	var out []listed
+	after := ""
+	for {
+		u := fmt.Sprintf("%s/crm/objects/2026-09/%s?limit=100&properties=%s", e.srv.URL, objectType, strings.Join(props, ","))
+		if after != "" {
+			u += "&after=" + after
+		}
+		req, _ := http.NewRequest("GET", u, nil)
+		req.Header.Set("Authorization", "Bearer test-token")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		var page struct {
+			Results []listed `json:"results"`
+			Paging  *struct {
+				Next *struct {
+					After string `json:"after"`
+				} `json:"next"`
+			} `json:"paging"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&page)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != 200 {
+			e.t.Fatalf("list %s: %d %v", objectType, resp.StatusCode, err)
+		}
+		out = append(out, page.Results...)
+		if page.Paging == nil || page.Paging.Next == nil || page.Paging.Next.After == "" {
+			return out
+		}
+		after = page.Paging.Next.After
+	}
+}
+
+type listed struct {
+	ID         string            `json:"id"`
+	Properties map[string]string `json:"properties"`
+}
+
+// String names the request without its body.
+func (r request) String() string { return r.Method + " " + r.Path }

@@ -1,0 +1,319 @@
+package engine_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/syncd/syncd/internal/config"
+	"github.com/syncd/syncd/internal/engine"
+	"github.com/syncd/syncd/internal/hubspot"
+	"github.com/syncd/syncd/internal/store"
+)
+
+func writeHubSpotError(w http.ResponseWriter, status int, category, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	fmt.Fprintf(w, `{"status":"error","message":%q,"correlationId":"test-corr","category":%q}`, msg, category)
+}
+
+// A batch HubSpot refuses as a whole, without saying which input is wrong,
+// is split until the bad input is found; the others sync.
+func TestSyncBisectsWholeBatchErrors(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	e.rec.setHook(func(w http.ResponseWriter, r request) bool {
+		if strings.HasSuffix(r.Path, "/batch/upsert") && bytes.Contains(r.Body, []byte("POISON")) {
+			writeHubSpotError(w, 400, "VALIDATION_ERROR", "Property values were not valid")
+			return true
+		}
+		return false
+	})
+	seed(e, 60, 0)
+	bad := e.insert("customer", "C-BAD", `{"email":"bad@example.co.th","first_name":"POISON"}`)
+	seed(e, 0, 0)
+	sum := e.drain(e.eng)
+	if sum.Created != 60 || sum.Failed != 1 {
+		t.Fatalf("drain: %+v; want 60 created, 1 failed", sum)
+	}
+	r := e.row(bad)
+	if r.State != store.StateFailed || !strings.Contains(r.LastError, fmt.Sprintf("outbox row %d", bad)) || !strings.Contains(r.LastError, "VALIDATION_ERROR") {
+		t.Fatalf("bad row: %+v", r)
+	}
+	// 61 inputs in one batch: the bisection costs about 2·log2(61) calls.
+	upserts := 0
+	for _, q := range e.rec.since(0) {
+		if strings.HasSuffix(q.Path, "/batch/upsert") {
+			upserts++
+		}
+	}
+	if upserts > 14 {
+		t.Fatalf("%d upsert calls to find one bad input among 61", upserts)
+	}
+}
+
+// Outages leave rows failed with a backoff but never use up attempts.
+func TestSyncRetryableErrorsKeepAttempts(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	e.rec.setHook(func(w http.ResponseWriter, r request) bool {
+		if strings.HasSuffix(r.Path, "/contacts/batch/upsert") {
+			writeHubSpotError(w, 503, "", "Service Unavailable")
+			return true
+		}
+		return false
+	})
+	seed(e, 5, 1)
+	sum := e.drain(e.eng)
+	if sum.Failed != 5 || sum.Created != 1 {
+		t.Fatalf("drain during outage: %+v", sum)
+	}
+	var n int
+	n = e.count(`SELECT count(*) FROM outbox WHERE state = 'failed' AND attempts = 0 AND last_error LIKE '%will retry%' AND next_attempt_at > now()`)
+	if n != 5 {
+		t.Fatalf("%d rows failed transiently with a backoff, want 5", n)
+	}
+	e.rec.setHook(nil)
+	if sum := e.drain(e.eng); sum.Rows != 0 {
+		t.Fatalf("rows claimed before their backoff: %+v", sum)
+	}
+	e.clk.Advance(2 * time.Hour)
+	if sum := e.drain(e.eng); sum.Created != 5 || sum.Failed != 0 {
+		t.Fatalf("drain after outage: %+v", sum)
+	}
+	if c := byERP(e, hubspot.Contacts); len(c) != 5 {
+		t.Fatalf("%d contacts", len(c))
+	}
+}
+
+// A missing ERP-ID property stops the cycle with a setup error and leaves
+// the rows as they were.
+func TestSyncSetupErrorStopsCycle(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{noProperties: true})
+	seed(e, 3, 1)
+	_, err := e.eng.RunCycle(context.Background())
+	var se *engine.SetupError
+	if !errors.As(err, &se) || !strings.Contains(err.Error(), "syncd setup") {
+		t.Fatalf("RunCycle error %v, want a *SetupError naming syncd setup", err)
+	}
+	if n := e.count(`SELECT count(*) FROM outbox WHERE state = 'pending' AND attempts = 0 AND lease_owner IS NULL`); n != 4 {
+		t.Fatalf("%d rows pending and released, want 4", n)
+	}
+	if n := e.count(`SELECT count(*) FROM runs WHERE error LIKE '%syncd setup%' AND finished_at IS NOT NULL`); n != 1 {
+		t.Fatalf("runs: %d rows with the setup error", n)
+	}
+	// Once set up, the same rows sync.
+	createProperties(t, e.hs, e.cfg)
+	if sum := e.drain(e.eng); sum.Created != 4 {
+		t.Fatalf("after setup: %+v", sum)
+	}
+}
+
+// A customer whose company nobody sent fails with a clear reason and syncs
+// once the company arrives.
+func TestSyncMissingCompanyRetried(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	id := e.insertJSON("customer", "C-1", customerPayload(1, 0))
+	p := customerPayload(2, 0)
+	p["company_id"] = "CO-LATE"
+	late := e.insertJSON("customer", "C-2", p)
+	sum := e.drain(e.eng)
+	if sum.Created != 1 || sum.Failed != 1 {
+		t.Fatalf("drain: %+v", sum)
+	}
+	if r := e.row(id); r.State != store.StateDone {
+		t.Fatalf("C-1: %+v", r)
+	}
+	r := e.row(late)
+	if r.State != store.StateFailed || !strings.Contains(r.LastError, "company CO-LATE is not in HubSpot") || !strings.Contains(r.LastError, "company_id") {
+		t.Fatalf("C-2: %+v", r)
+	}
+	e.insertJSON("company", "CO-LATE", companyPayload(9))
+	e.drain(e.eng) // the company; the customer waits for its backoff
+	e.clk.Advance(time.Hour)
+	if sum := e.drain(e.eng); sum.Created != 1 {
+		t.Fatalf("retry: %+v", sum)
+	}
+	c, co := byERP(e, hubspot.Contacts)["C-2"], byERP(e, hubspot.Companies)["CO-LATE"]
+	got, err := e.hs.ReadAssociations(context.Background(), hubspot.Contacts, hubspot.Companies, []string{c.ID})
+	if err != nil || len(got[c.ID]) != 1 || got[c.ID][0].ToID != co.ID {
+		t.Fatalf("C-2 associations %v %v, want CO-LATE %s", got, err, co.ID)
+	}
+}
+
+// A delete archives the record and marks the ID map row archived.
+func TestSyncDeleteArchives(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	seed(e, 3, 0)
+	e.drain(e.eng)
+	if _, err := e.db.Pool.Exec(context.Background(), `INSERT INTO outbox (entity, erp_id, op) VALUES ('customer', 'C-1', 'delete'), ('customer', 'C-NEVER', 'delete')`); err != nil {
+		t.Fatal(err)
+	}
+	sum := e.drain(e.eng)
+	if sum.Deleted != 1 || sum.Unchanged != 1 || sum.Failed != 0 {
+		t.Fatalf("drain: %+v", sum)
+	}
+	c := byERP(e, hubspot.Contacts)
+	if _, ok := c["C-1"]; ok || len(c) != 2 {
+		t.Fatalf("contacts after delete: %v", c)
+	}
+	if n := e.count(`SELECT count(*) FROM id_map WHERE erp_id = 'C-1' AND archived_at IS NOT NULL`); n != 1 {
+		t.Fatal("C-1 not archived in id_map")
+	}
+}
+
+// Cancelling a cycle releases its rows for the next one.
+func TestSyncCancelReleasesRows(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	ctx, cancel := context.WithCancel(context.Background())
+	e.rec.setHook(func(w http.ResponseWriter, r request) bool {
+		if strings.HasSuffix(r.Path, "/batch/upsert") {
+			cancel()
+			writeHubSpotError(w, 503, "", "Service Unavailable")
+			return true
+		}
+		return false
+	})
+	seed(e, 3, 0)
+	if _, err := e.eng.RunCycle(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("RunCycle: %v, want context.Canceled", err)
+	}
+	if n := e.count(`SELECT count(*) FROM outbox WHERE state = 'pending' AND lease_owner IS NULL`); n != 3 {
+		t.Fatalf("%d rows released, want 3", n)
+	}
+}
+
+// Several rows of one key coalesce: the newest is sent, the older ones are
+// superseded.
+func TestSyncCoalescesRows(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	var ids []int64
+	for i := range 3 {
+		p := customerPayload(1, 0)
+		p["first_name"] = fmt.Sprintf("V%d", i)
+		ids = append(ids, e.insertJSON("customer", "C-1", p))
+	}
+	sum := e.drain(e.eng)
+	if sum.Rows != 3 || sum.Created != 1 || sum.Superseded != 2 {
+		t.Fatalf("drain: %+v", sum)
+	}
+	if e.row(ids[0]).State != store.StateSuperseded || e.row(ids[2]).State != store.StateDone {
+		t.Fatal("older rows not superseded")
+	}
+	if fn := byERP(e, hubspot.Contacts)["C-1"].Properties["firstname"]; fn != "V2" {
+		t.Fatalf("firstname %q, want the newest V2", fn)
+	}
+}
+
+// A token HubSpot refuses stops the cycle before any row is claimed.
+func TestSyncBadTokenIsSetupError(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	seed(e, 1, 0)
+	hs, err := hubspot.New(hubspot.Options{BaseURL: e.srv.URL, Token: "wrong-token"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.engine(hs, "engine-bad").RunCycle(context.Background())
+	var se *engine.SetupError
+	if !errors.As(err, &se) || !strings.Contains(err.Error(), "token") || strings.Contains(err.Error(), "wrong-token") {
+		t.Fatalf("RunCycle: %v; want a *SetupError about the token that does not show it", err)
+	}
+	if n := e.count(`SELECT count(*) FROM outbox WHERE state = 'pending' AND lease_owner IS NULL`); n != 1 {
+		t.Fatal("row touched by a cycle that could not start")
+	}
+}
+
+// A row that keeps failing becomes dead at the attempt limit.
+func TestSyncDeadAfterMaxAttempts(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{cfg: func(c *config.Config) { c.Sync.MaxAttempts = 3 }})
+	id := e.insert("customer", "C-1", `{"email":"broken"}`)
+	for attempt := 1; attempt <= 3; attempt++ {
+		sum := e.drain(e.eng)
+		if wantDead := attempt == 3; (sum.Dead == 1) != wantDead || sum.Rows != 1 {
+			t.Fatalf("attempt %d: %+v", attempt, sum)
+		}
+		e.clk.Advance(2 * time.Hour)
+	}
+	if r := e.row(id); r.State != store.StateDead || r.Attempts != 3 {
+		t.Fatalf("row: %+v", r)
+	}
+	if sum := e.drain(e.eng); sum.Rows != 0 {
+		t.Fatalf("dead row claimed again: %+v", sum)
+	}
+}
+
+// A spent daily allowance stops the cycle, releases the rows and is not
+// reported as a setup problem.
+func TestSyncDailyLimitStopsCycle(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	e.rec.setHook(func(w http.ResponseWriter, r request) bool {
+		if strings.HasSuffix(r.Path, "/batch/upsert") {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(429)
+			fmt.Fprint(w, `{"status":"error","message":"You have reached your daily limit.","errorType":"RATE_LIMIT","correlationId":"c","policyName":"DAILY","groupName":"api-calls-daily"}`)
+			return true
+		}
+		return false
+	})
+	seed(e, 3, 0)
+	_, err := e.eng.RunCycle(context.Background())
+	var dl *engine.DailyLimitError
+	var se *engine.SetupError
+	if !errors.As(err, &dl) || errors.As(err, &se) {
+		t.Fatalf("RunCycle: %v (%T), want a *DailyLimitError", err, err)
+	}
+	if n := e.count(`SELECT count(*) FROM outbox WHERE state = 'pending' AND attempts = 0 AND lease_owner IS NULL`); n != 3 {
+		t.Fatalf("%d rows released untouched, want 3", n)
+	}
+}
+
+// A cycle that dies after its HubSpot writes but before recording them
+// leaves no duplicate behind: the next cycle finds the records by their
+// ERP-ID property.
+func TestSyncCrashAfterWritesNoDuplicates(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	ctx, cancel := context.WithCancel(context.Background())
+	e.rec.setHook(func(w http.ResponseWriter, r request) bool {
+		if strings.Contains(r.Path, "/crm/associations/") {
+			cancel()
+			writeHubSpotError(w, 503, "", "Service Unavailable")
+			return true
+		}
+		return false
+	})
+	seed(e, 5, 1)
+	if _, err := e.eng.RunCycle(ctx); err == nil {
+		t.Fatal("the interrupted cycle reported no error")
+	}
+	if n := len(e.all(hubspot.Contacts)); n != 5 {
+		t.Fatalf("%d contacts written before the interruption, want 5", n)
+	}
+	if n := e.count(`SELECT count(*) FROM id_map`); n != 0 {
+		t.Fatalf("id_map has %d rows after an unrecorded cycle", n)
+	}
+	e.rec.setHook(nil)
+	sum := e.drain(e.eng)
+	if sum.Created != 0 || sum.Failed != 0 || sum.Rows != 6 {
+		t.Fatalf("second drain: %+v; want nothing created", sum)
+	}
+	if c, co := byERP(e, hubspot.Contacts), byERP(e, hubspot.Companies); len(c) != 5 || len(co) != 1 {
+		t.Fatalf("%d contacts, %d companies; want 5 and 1", len(c), len(co))
+	}
+	if n := e.count(`SELECT count(*) FROM id_map`); n != 6 {
+		t.Fatalf("id_map has %d rows, want 6", n)
+	}
+}

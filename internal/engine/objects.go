@@ -1,0 +1,692 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/syncd/syncd/internal/hubspot"
+	"github.com/syncd/syncd/internal/outbox"
+	"github.com/syncd/syncd/internal/store"
+)
+
+// matcher finds never-seen records by a natural key.
+type matcher struct {
+	// property is the HubSpot property holding the key.
+	property string
+	// value returns the item's key, "" when it has none.
+	value func(*item) string
+	// byRead uses a batch read with idProperty (email, or a unique
+	// property): it sees writes at once. Otherwise a search with IN, which
+	// lags writes by seconds.
+	byRead bool
+	// accept, when set, rejects a record that shares the key but is not
+	// the same party (a branch of the same tax ID, another person at the
+	// same phone number).
+	accept func(it *item, o hubspot.Object) bool
+	// extra lists further properties accept reads.
+	extra []string
+}
+
+// objectSpec describes a plain HubSpot object type for syncObjects.
+type objectSpec struct {
+	objectType string // HubSpot object type: contacts, companies, ...
+	mapType    string // ID map object_type: contact, company, ...
+	// matchers are tried in order for records neither the ID map nor the
+	// ERP-ID property knows.
+	matchers []matcher
+	// extra, when set, adds the properties the engine computes (a deal's
+	// pipeline and stage) to an upsert's desired properties.
+	extra func(it *item, props map[string]string)
+}
+
+// searchChunk is the number of values per IN filter and per search.
+const searchChunk = 100
+
+// syncObjects resolves, diffs and writes items of one plain object type
+// and sets their outcome, hubspotID and mapping. Deletes archive the
+// record when the configuration says so. It returns an error only for
+// problems that stop the cycle.
+func (c *cycle) syncObjects(ctx context.Context, spec objectSpec, items []*item) error {
+	erpProp := c.e.cfg.Sync.ERPIDProperty
+	live := slices.DeleteFunc(slices.Clone(items), func(it *item) bool { return !it.ok() })
+	for _, it := range live {
+		if it.rec.Op == outbox.OpUpsert {
+			it.props = it.rec.Properties()
+			if it.props == nil {
+				it.props = map[string]string{}
+			}
+			it.props[erpProp] = it.row.ERPID
+			if spec.extra != nil {
+				spec.extra(it, it.props)
+			}
+		}
+	}
+	if err := c.resolve(ctx, spec, live); err != nil {
+		return err
+	}
+	var creates, updates []*item
+	var archives []*item
+	for _, it := range live {
+		if !it.ok() {
+			continue
+		}
+		if it.rec.Op == outbox.OpDelete {
+			switch {
+			case it.hubspotID == "" || c.e.cfg.Sync.OnDelete == "ignore":
+				it.outcome = unchanged
+			default:
+				archives = append(archives, it)
+			}
+			continue
+		}
+		switch {
+		case it.mapping != nil:
+			it.synced = mergeProps(it.mapping.Properties, it.props)
+			if ch := diffProps(it.mapping.Properties, it.props); len(ch) > 0 {
+				it.current = ch // the properties to send
+				updates = append(updates, it)
+			} else {
+				it.outcome = unchanged
+			}
+		case it.hubspotID != "":
+			it.synced = cloneMap(it.props)
+			if ch := diffProps(it.current, it.props); len(ch) > 0 {
+				it.current = ch
+				updates = append(updates, it)
+			} else {
+				it.outcome = unchanged
+			}
+		default:
+			it.synced = cloneMap(it.props)
+			creates = append(creates, it)
+		}
+	}
+
+	// New records: upsert on the ERP-ID property, so that a retry, or a
+	// second process after a crash, updates what the first one created.
+	upsert := func(ctx context.Context, chunk []*item) (*hubspot.BatchResult, error) {
+		in := make([]hubspot.UpsertInput, len(chunk))
+		for i, it := range chunk {
+			in[i] = hubspot.UpsertInput{ID: it.row.ERPID, IDProperty: erpProp, Properties: it.props, TraceID: it.traceID()}
+		}
+		return c.e.hs.BatchUpsert(ctx, spec.objectType, in)
+	}
+	upserted := func(it *item, o hubspot.Object) {
+		it.hubspotID = o.ID
+		if o.New {
+			it.outcome = created
+		} else {
+			it.outcome = updated
+		}
+	}
+	err := c.batched(ctx, spec.objectType, creates, upsert, upserted)
+	if err != nil {
+		return err
+	}
+	err = c.batched(ctx, spec.objectType, updates, func(ctx context.Context, chunk []*item) (*hubspot.BatchResult, error) {
+		in := make([]hubspot.UpdateInput, len(chunk))
+		for i, it := range chunk {
+			in[i] = hubspot.UpdateInput{ID: it.hubspotID, Properties: it.current, TraceID: it.traceID()}
+		}
+		return c.e.hs.BatchUpdate(ctx, spec.objectType, in)
+	}, func(it *item, o hubspot.Object) {
+		it.outcome = updated
+	})
+	if err != nil {
+		return err
+	}
+	// Mapped records that no longer exist in HubSpot (deleted or merged
+	// away by a user) are written again as new ones: the ERP says they
+	// exist.
+	var gone []*item
+	for _, it := range updates {
+		if it.gone && it.ok() {
+			c.log.WithField("outbox_id", it.row.ID).Warnf("HubSpot %s %s of %s %s no longer exists; creating it again", spec.objectType, it.hubspotID, it.row.Entity, it.row.ERPID)
+			it.gone, it.mapping, it.hubspotID = false, nil, ""
+			it.synced = cloneMap(it.props)
+			gone = append(gone, it)
+		}
+	}
+	if err := c.batched(ctx, spec.objectType, gone, upsert, upserted); err != nil {
+		return err
+	}
+	if err := c.archive(ctx, spec, archives); err != nil {
+		return err
+	}
+	now := c.e.now().UTC()
+	for _, it := range live {
+		if !it.ok() || it.hubspotID == "" {
+			continue
+		}
+		m := store.Mapping{PortalID: c.portal, ObjectType: spec.mapType, ERPID: it.row.ERPID, HubSpotID: it.hubspotID, Properties: it.synced}
+		if it.rec.Op == outbox.OpDelete {
+			if it.outcome != deleted {
+				continue
+			}
+			if it.mapping != nil {
+				m.Properties = it.mapping.Properties
+			}
+			m.ArchivedAt = &now
+		} else {
+			c.written[refKey(spec.mapType, it.row.ERPID)] = it.hubspotID
+		}
+		it.mapping = &m
+	}
+	return nil
+}
+
+// resolve finds the HubSpot IDs of items: the ID map, then a batch read by
+// the ERP-ID property, then the spec's natural keys (upserts only).
+func (c *cycle) resolve(ctx context.Context, spec objectSpec, items []*item) error {
+	if len(items) == 0 {
+		return nil
+	}
+	erpProp := c.e.cfg.Sync.ERPIDProperty
+	ids := make([]string, len(items))
+	for i, it := range items {
+		ids[i] = it.row.ERPID
+	}
+	known, err := c.e.st.Mappings(ctx, c.portal, spec.mapType, ids)
+	if err != nil {
+		return err
+	}
+	var unmapped []*item
+	for _, it := range items {
+		if m, ok := known[it.row.ERPID]; ok && m.ArchivedAt == nil {
+			it.mapping = &m
+			it.hubspotID = m.HubSpotID
+			continue
+		}
+		unmapped = append(unmapped, it)
+	}
+	if len(unmapped) == 0 {
+		return nil
+	}
+	props := readProps(erpProp, unmapped, spec.matchers)
+
+	// Records syncd created but never recorded (a crash between write and
+	// record, another process, a lost ID map) carry the ERP-ID property.
+	byERP := map[string]*item{}
+	for _, it := range unmapped {
+		byERP[it.row.ERPID] = it
+	}
+	for chunk := range slices.Chunk(unmapped, hubspot.MaxBatchInputs) {
+		keys := make([]string, len(chunk))
+		for i, it := range chunk {
+			keys[i] = it.row.ERPID
+		}
+		res, err := c.e.hs.BatchRead(ctx, spec.objectType, hubspot.BatchReadRequest{IDs: keys, IDProperty: erpProp, Properties: props})
+		if err != nil {
+			if ferr := c.callFailed(spec.objectType, chunk, err); ferr != nil {
+				return ferr
+			}
+			continue
+		}
+		for _, o := range res.Results {
+			if it := byERP[o.Properties[erpProp]]; it != nil && it.hubspotID == "" {
+				it.hubspotID, it.current = o.ID, o.Properties
+			}
+		}
+	}
+
+	taken := map[string]bool{}
+	for _, it := range items {
+		if it.hubspotID != "" {
+			taken[it.hubspotID] = true
+		}
+	}
+	for _, m := range spec.matchers {
+		var todo []*item
+		for _, it := range unmapped {
+			if it.ok() && it.hubspotID == "" && it.rec.Op == outbox.OpUpsert && m.value(it) != "" {
+				todo = append(todo, it)
+			}
+		}
+		if len(todo) == 0 {
+			continue
+		}
+		found, err := c.findBy(ctx, spec, m, todo, props)
+		if err != nil {
+			return err
+		}
+		// A record another ERP key already owns is not this one's: it
+		// carries a different ERP ID, or the ID map gives it to another key.
+		var cand []string
+		for _, os := range found {
+			for _, o := range os {
+				cand = append(cand, o.ID)
+			}
+		}
+		owned, err := c.e.st.MappingsByHubSpotID(ctx, c.portal, spec.mapType, cand)
+		if err != nil {
+			return err
+		}
+		for _, it := range todo {
+			for _, o := range found[strings.ToLower(m.value(it))] {
+				if taken[o.ID] {
+					continue
+				}
+				if v := o.Properties[erpProp]; v != "" && v != it.row.ERPID {
+					continue
+				}
+				if om, ok := owned[o.ID]; ok && om.ERPID != it.row.ERPID {
+					continue
+				}
+				if m.accept != nil && !m.accept(it, o) {
+					continue
+				}
+				taken[o.ID] = true
+				it.hubspotID, it.current = o.ID, o.Properties
+				c.log.WithField("outbox_id", it.row.ID).Debugf("matched %s %s to HubSpot record %s by %s", it.row.Entity, it.row.ERPID, o.ID, m.property)
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// findBy looks items up by one natural key and returns the records found,
+// keyed by the lower-cased key value, oldest first when several share a
+// value.
+func (c *cycle) findBy(ctx context.Context, spec objectSpec, m matcher, items []*item, props []string) (map[string][]hubspot.Object, error) {
+	found := map[string][]hubspot.Object{}
+	ids := map[string]bool{}
+	keep := func(o hubspot.Object) {
+		k := strings.ToLower(o.Properties[m.property])
+		if k == "" || ids[o.ID] {
+			return
+		}
+		ids[o.ID] = true
+		found[k] = append(found[k], o)
+	}
+	defer func() {
+		for _, os := range found {
+			sort.Slice(os, func(i, j int) bool { return olderThan(os[i], os[j]) })
+		}
+	}()
+	seen := map[string]bool{}
+	var values []string
+	for _, it := range items {
+		v := m.value(it)
+		if !seen[strings.ToLower(v)] {
+			seen[strings.ToLower(v)] = true
+			values = append(values, v)
+		}
+	}
+	for chunk := range slices.Chunk(values, searchChunk) {
+		if m.byRead {
+			res, err := c.e.hs.BatchRead(ctx, spec.objectType, hubspot.BatchReadRequest{IDs: chunk, IDProperty: m.property, Properties: props})
+			if err != nil {
+				if ferr := c.callFailed(spec.objectType, itemsWith(items, m, chunk), err); ferr != nil {
+					return nil, ferr
+				}
+				continue
+			}
+			for _, o := range res.Results {
+				keep(o)
+			}
+			continue
+		}
+		req := hubspot.SearchRequest{
+			FilterGroups: []hubspot.FilterGroup{{Filters: []hubspot.Filter{{PropertyName: m.property, Operator: "IN", Values: chunk}}}},
+			Properties:   props,
+			Limit:        searchChunk,
+			Sorts:        []hubspot.Sort{{PropertyName: "hs_object_id", Direction: "ASCENDING"}},
+		}
+		for {
+			res, err := c.e.hs.Search(ctx, spec.objectType, req)
+			if err != nil {
+				if ferr := c.callFailed(spec.objectType, itemsWith(items, m, chunk), err); ferr != nil {
+					return nil, ferr
+				}
+				break
+			}
+			for _, o := range res.Results {
+				keep(o)
+			}
+			if res.After == "" {
+				break
+			}
+			req.After = res.After
+		}
+	}
+	return found, nil
+}
+
+func olderThan(a, b hubspot.Object) bool {
+	if !a.CreatedAt.Equal(b.CreatedAt) {
+		return a.CreatedAt.Before(b.CreatedAt)
+	}
+	return len(a.ID) < len(b.ID) || (len(a.ID) == len(b.ID) && a.ID < b.ID)
+}
+
+func itemsWith(items []*item, m matcher, values []string) []*item {
+	set := map[string]bool{}
+	for _, v := range values {
+		set[strings.ToLower(v)] = true
+	}
+	var out []*item
+	for _, it := range items {
+		if set[strings.ToLower(m.value(it))] {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+// readProps lists the properties to read for matching and diffing: every
+// property the items write, the ERP-ID property and the matchers' keys.
+func readProps(erpProp string, items []*item, ms []matcher) []string {
+	set := map[string]bool{erpProp: true}
+	for _, it := range items {
+		for k := range it.props {
+			set[k] = true
+		}
+	}
+	for _, m := range ms {
+		set[m.property] = true
+		for _, p := range m.extra {
+			set[p] = true
+		}
+	}
+	out := make([]string, 0, len(set))
+	for k := range set {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// archive archives the items' records; an archived or missing record is
+// fine (HubSpot's archive is idempotent).
+func (c *cycle) archive(ctx context.Context, spec objectSpec, items []*item) error {
+	for chunk := range slices.Chunk(items, hubspot.MaxBatchInputs) {
+		ids := make([]string, len(chunk))
+		for i, it := range chunk {
+			ids[i] = it.hubspotID
+		}
+		err := c.e.hs.BatchArchive(ctx, spec.objectType, ids)
+		if err != nil {
+			if ferr := c.callFailed(spec.objectType, chunk, err); ferr != nil {
+				return ferr
+			}
+			continue
+		}
+		for _, it := range chunk {
+			it.outcome = deleted
+		}
+	}
+	return nil
+}
+
+// diffProps returns the properties of want whose value differs from have.
+// A property want does not name is left alone: the outbox contract says an
+// absent field does not change HubSpot. A clear ("") of a property have
+// does not hold is no change either.
+func diffProps(have, want map[string]string) map[string]string {
+	var out map[string]string
+	for k, v := range want {
+		old, ok := have[k]
+		if ok && sameValue(old, v) || !ok && v == "" {
+			continue
+		}
+		if out == nil {
+			out = map[string]string{}
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// mergeProps returns base updated with over.
+func mergeProps(base, over map[string]string) map[string]string {
+	out := cloneMap(base)
+	for k, v := range over {
+		out[k] = v
+	}
+	return out
+}
+
+// callFailed handles an error of a call made for items that is not about
+// one input: retryable errors mark the items for a later retry; setup
+// errors stop the cycle; data errors fail the items. Cancellation stops
+// the cycle.
+func (c *cycle) callFailed(objectType string, items []*item, err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	switch hubspot.Classify(err) {
+	case hubspot.ClassSetup:
+		if names := missingProps(err); len(names) > 0 && !c.ownProps(names) {
+			for _, it := range items {
+				it.fail("%v; remove the property from the payload or create it in HubSpot", err)
+			}
+			return nil
+		}
+		return setupErr(objectType, err)
+	case hubspot.ClassData:
+		for _, it := range items {
+			it.fail("HubSpot refused the record: %v", err)
+		}
+	default:
+		for _, it := range items {
+			it.retryLater("HubSpot is unavailable, will retry: %v", err)
+		}
+	}
+	return nil
+}
+
+// ownProps reports whether names include a property syncd itself needs
+// (then a missing one is a setup problem, not the row's).
+func (c *cycle) ownProps(names []string) bool {
+	for _, n := range names {
+		switch n {
+		case c.e.cfg.Sync.ERPIDProperty, c.e.cfg.Sync.TaxIDProperty, outbox.DefaultBranchProperty:
+			return true
+		}
+	}
+	return false
+}
+
+// missingProps returns the property names a PROPERTY_DOESNT_EXIST error
+// names.
+func missingProps(err error) []string {
+	var he *hubspot.Error
+	if !errors.As(err, &he) {
+		return nil
+	}
+	return detailProps(he.Details, he.Message)
+}
+
+func detailProps(ds []hubspot.ErrorDetail, msg string) []string {
+	var out []string
+	for _, d := range ds {
+		if d.Code == "PROPERTY_DOESNT_EXIST" {
+			out = append(out, d.Context["propertyName"]...)
+		}
+	}
+	if len(out) == 0 && strings.Contains(msg, "PROPERTY_DOESNT_EXIST") {
+		// HubSpot sometimes gives only the message: Property "x" does not exist.
+		for _, part := range strings.Split(msg, `Property "`)[1:] {
+			if i := strings.IndexByte(part, '"'); i > 0 {
+				out = append(out, part[:i])
+			}
+		}
+	}
+	return out
+}
+
+// batched runs call over items in chunks of MaxBatchInputs. Results are
+// matched to items by trace ID (then by record ID, then by ERP-ID
+// property) and passed to ok; failed inputs fail their item alone. A
+// chunk HubSpot refuses as a whole for a data reason is split in halves
+// until the bad inputs are found, so the others still sync.
+func (c *cycle) batched(ctx context.Context, objectType string, items []*item,
+	call func(context.Context, []*item) (*hubspot.BatchResult, error), ok func(*item, hubspot.Object)) error {
+	for chunk := range slices.Chunk(items, hubspot.MaxBatchInputs) {
+		if err := c.batchOnce(ctx, objectType, chunk, call, ok); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *cycle) batchOnce(ctx context.Context, objectType string, chunk []*item,
+	call func(context.Context, []*item) (*hubspot.BatchResult, error), ok func(*item, hubspot.Object)) error {
+	if len(chunk) == 0 {
+		return nil
+	}
+	res, err := call(ctx, chunk)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		cls := hubspot.Classify(err)
+		names := missingProps(err)
+		if cls == hubspot.ClassSetup && (len(names) == 0 || c.ownProps(names)) {
+			return setupErr(objectType, err)
+		}
+		if cls == hubspot.ClassRetry {
+			for _, it := range chunk {
+				it.retryLater("HubSpot is unavailable, will retry: %v", err)
+			}
+			return nil
+		}
+		// A data error for the whole request. When it names properties,
+		// the inputs that send them are the bad ones.
+		if len(names) > 0 {
+			var bad, rest []*item
+			for _, it := range chunk {
+				if sendsAny(it, names) {
+					bad = append(bad, it)
+				} else {
+					rest = append(rest, it)
+				}
+			}
+			if len(bad) > 0 {
+				for _, it := range bad {
+					it.fail("HubSpot has no property %s: remove it from the payload's properties, or create it in HubSpot (%v)", strings.Join(names, ", "), err)
+				}
+				return c.batchOnce(ctx, objectType, rest, call, ok)
+			}
+		}
+		if len(chunk) == 1 {
+			var he *hubspot.Error
+			if errors.As(err, &he) && he.Category == "OBJECT_NOT_FOUND" && chunk[0].mapping != nil {
+				chunk[0].gone = true
+				return nil
+			}
+			chunk[0].fail("HubSpot refused the record: %v", err)
+			return nil
+		}
+		half := len(chunk) / 2
+		if err := c.batchOnce(ctx, objectType, chunk[:half], call, ok); err != nil {
+			return err
+		}
+		return c.batchOnce(ctx, objectType, chunk[half:], call, ok)
+	}
+	erpProp := c.e.cfg.Sync.ERPIDProperty
+	byTrace := map[string]*item{}
+	byID := map[string]*item{}
+	byERP := map[string]*item{}
+	for _, it := range chunk {
+		byTrace[it.traceID()] = it
+		if it.hubspotID != "" {
+			byID[it.hubspotID] = it
+		}
+		byERP[it.row.ERPID] = it
+	}
+	find := func(trace, id, erp string) *item {
+		if it := byTrace[trace]; trace != "" && it != nil {
+			return it
+		}
+		if it := byID[id]; id != "" && it != nil {
+			return it
+		}
+		if it := byERP[erp]; erp != "" && it != nil {
+			return it
+		}
+		return nil
+	}
+	for _, ie := range res.Errors {
+		var hit []*item
+		for _, t := range ie.TraceIDs {
+			if it := find(t, "", ""); it != nil {
+				hit = append(hit, it)
+			}
+		}
+		if len(hit) == 0 {
+			for _, id := range ie.IDs {
+				if it := find("", id, id); it != nil {
+					hit = append(hit, it)
+				}
+			}
+		}
+		for _, it := range hit {
+			c.itemFailed(objectType, it, ie)
+		}
+		if len(hit) == 0 {
+			c.log.WithField("object_type", objectType).Warnf("HubSpot reported an error for no input it could be matched to: %v", ie)
+		}
+	}
+	seen := map[*item]bool{}
+	for _, o := range res.Results {
+		it := find(o.TraceID, o.ID, o.Properties[erpProp])
+		if it == nil || !it.ok() {
+			continue
+		}
+		seen[it] = true
+		ok(it, o)
+	}
+	for _, it := range chunk {
+		if it.ok() && !seen[it] && !it.gone {
+			it.retryLater("HubSpot returned no result for this record; will retry")
+		}
+	}
+	return nil
+}
+
+// itemFailed applies one failed input's error to its item.
+func (c *cycle) itemFailed(objectType string, it *item, ie hubspot.ItemError) {
+	switch ie.Class() {
+	case hubspot.ClassRetry:
+		it.retryLater("HubSpot is unavailable, will retry: %v", ie)
+	case hubspot.ClassSetup:
+		names := detailProps(ie.Details, ie.Message)
+		if len(names) > 0 && !c.ownProps(names) {
+			it.fail("HubSpot has no property %s: remove it from the payload's properties, or create it in HubSpot (%v)", strings.Join(names, ", "), ie)
+			return
+		}
+		// The row cannot succeed before the setup is fixed; say so on the
+		// row, and keep retrying without using up its attempts.
+		it.retryLater("HubSpot's setup refuses the %s record: %v; run `syncd setup`", objectType, ie)
+	default:
+		if ie.Category == "OBJECT_NOT_FOUND" && it.mapping != nil {
+			// Deleted or merged away in HubSpot since syncd mapped it.
+			it.gone = true
+			return
+		}
+		if id, ok := ie.ExistingID(); ok {
+			it.fail("HubSpot already has this record as %s (a unique value such as the email is taken by another record): %v", id, ie)
+			return
+		}
+		it.fail("HubSpot refused the record: %v", ie)
+	}
+}
+
+func sendsAny(it *item, names []string) bool {
+	for _, n := range names {
+		if _, ok := it.props[n]; ok {
+			return true
+		}
+		if _, ok := it.current[n]; ok && it.mapping != nil {
+			return true
+		}
+	}
+	return false
+}
+
+func refKey(mapType, erpID string) string { return mapType + "\x00" + erpID }

@@ -1,0 +1,349 @@
+package engine
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/syncd/syncd/internal/hubspot"
+	"github.com/syncd/syncd/internal/outbox"
+	"github.com/syncd/syncd/internal/store"
+)
+
+// Products are written after contacts and before deals, whose line items
+// point at them through hs_product_id.
+func init() {
+	register(kind{entity: outbox.EntityProduct, order: 30, sync: syncProducts})
+}
+
+// skuMapType is the key space of c.written that maps SKUs (rather than
+// product ERP keys) to product IDs within a cycle.
+const skuMapType = "product-sku"
+
+// productSpec matches never-seen products by hs_sku (a search: hs_sku is
+// not unique in HubSpot, so it cannot be batch-read).
+func productSpec() objectSpec {
+	return objectSpec{
+		objectType: hubspot.Products,
+		mapType:    "product",
+		matchers: []matcher{
+			{property: "hs_sku", value: func(it *item) string {
+				if it.rec.Product == nil {
+					return ""
+				}
+				// HubSpot's IN filter matches string values lower-cased.
+				return strings.ToLower(it.rec.Product.SKU)
+			}},
+		},
+	}
+}
+
+func syncProducts(ctx context.Context, c *cycle, items []*item) error {
+	if err := c.adoptSKUProducts(ctx, items); err != nil {
+		return err
+	}
+	if err := c.syncObjects(ctx, productSpec(), items); err != nil {
+		return err
+	}
+	if err := c.archiveSKUMappings(ctx, items); err != nil {
+		return err
+	}
+	var other []*item
+	var skus []string
+	for _, it := range items {
+		if it.ok() && it.hubspotID != "" && it.rec.Product != nil && it.rec.Product.SKU != "" {
+			c.written[refKey(skuMapType, it.rec.Product.SKU)] = it.hubspotID
+			if it.rec.Product.SKU != it.row.ERPID {
+				other = append(other, it)
+				skus = append(skus, it.rec.Product.SKU)
+			}
+		}
+	}
+	if len(other) == 0 {
+		return nil
+	}
+	// The ID map also learns the SKU of a product whose ERP key differs,
+	// so that order items naming the SKU find it there in later cycles
+	// rather than through a search, which lags writes.
+	known, err := c.e.st.Mappings(ctx, c.portal, "product", skus)
+	if err != nil {
+		return err
+	}
+	for _, it := range other {
+		sku := it.rec.Product.SKU
+		if m, ok := known[sku]; ok && m.ArchivedAt == nil {
+			continue
+		}
+		it.extraMappings = append(it.extraMappings, store.Mapping{PortalID: c.portal, ObjectType: "product", ERPID: sku, HubSpotID: it.hubspotID, Properties: map[string]string{}})
+	}
+	return nil
+}
+
+// adoptSKUProducts handles a product row whose SKU differs from its ERP key
+// when an order already made the product under its SKU (an order item
+// names a product by SKU before the catalog row arrives): the row takes
+// over that record instead of creating a second one. The ID map then holds
+// both keys for the one record.
+func (c *cycle) adoptSKUProducts(ctx context.Context, items []*item) error {
+	var cand []*item
+	for _, it := range items {
+		p := it.rec.Product
+		if it.ok() && it.rec.Op == outbox.OpUpsert && p != nil && p.SKU != "" && p.SKU != it.row.ERPID {
+			cand = append(cand, it)
+		}
+	}
+	if len(cand) == 0 {
+		return nil
+	}
+	ids := make([]string, len(cand))
+	for i, it := range cand {
+		ids[i] = it.row.ERPID
+	}
+	own, err := c.e.st.Mappings(ctx, c.portal, "product", ids)
+	if err != nil {
+		return err
+	}
+	var skus []string
+	var todo []*item
+	for _, it := range cand {
+		if m, ok := own[it.row.ERPID]; ok && m.ArchivedAt == nil {
+			continue
+		}
+		todo = append(todo, it)
+		skus = append(skus, it.rec.Product.SKU)
+	}
+	if len(todo) == 0 {
+		return nil
+	}
+	bySKU, err := c.e.st.Mappings(ctx, c.portal, "product", skus)
+	if err != nil {
+		return err
+	}
+	var adopt []store.Mapping
+	for _, it := range todo {
+		m, ok := bySKU[it.rec.Product.SKU]
+		if !ok || m.ArchivedAt != nil {
+			continue
+		}
+		adopt = append(adopt, store.Mapping{PortalID: c.portal, ObjectType: "product", ERPID: it.row.ERPID, HubSpotID: m.HubSpotID, Properties: cloneMap(m.Properties)})
+	}
+	if len(adopt) == 0 {
+		return nil
+	}
+	return c.e.st.SaveMappings(ctx, adopt)
+}
+
+// productRef is what an order item says about the product it needs.
+type productRef struct {
+	sku   string
+	name  string
+	price string
+	users []*item // the orders that need it
+}
+
+// resolveProducts returns the HubSpot product IDs of the SKUs the order
+// items name, keyed by SKU: this cycle's products, then the ID map (a
+// product whose ERP key is the SKU), then a batch read by the ERP-ID
+// property, then a search on hs_sku. A SKU none of those knows is created
+// by a batch upsert keyed on the SKU, so that a retry or a second process
+// updates rather than duplicates it. Orders whose product cannot be had
+// are failed.
+func (c *cycle) resolveProducts(ctx context.Context, refs map[string]*productRef) (map[string]string, error) {
+	out := map[string]string{}
+	var todo []string
+	for sku := range refs {
+		if h, ok := c.written[refKey(skuMapType, sku)]; ok {
+			out[sku] = h
+			continue
+		}
+		todo = append(todo, sku)
+	}
+	slices.Sort(todo)
+	if len(todo) == 0 {
+		return out, nil
+	}
+	users := func(skus []string) []*item {
+		var its []*item
+		for _, s := range skus {
+			for _, it := range refs[s].users {
+				if !slices.Contains(its, it) {
+					its = append(its, it)
+				}
+			}
+		}
+		return its
+	}
+	found, err := c.resolveRefs(ctx, hubspot.Products, "product", todo)
+	if err != nil {
+		if ferr := c.callFailed(hubspot.Products, users(todo), err); ferr != nil {
+			return nil, ferr
+		}
+		return out, nil
+	}
+	var search []string
+	for _, sku := range todo {
+		if h := found[sku]; h != "" {
+			out[sku] = h
+			continue
+		}
+		search = append(search, sku)
+	}
+
+	// Products made in HubSpot by hand, or by a catalog row under another
+	// ERP key, carry the SKU in hs_sku.
+	var learnt []store.Mapping
+	erpProp := c.e.cfg.Sync.ERPIDProperty
+	byLower := map[string]string{}
+	for _, sku := range search {
+		byLower[strings.ToLower(sku)] = sku
+	}
+	for chunk := range slices.Chunk(search, searchChunk) {
+		// HubSpot's IN filter matches string values lower-cased.
+		values := make([]string, len(chunk))
+		for i, sku := range chunk {
+			values[i] = strings.ToLower(sku)
+		}
+		req := hubspot.SearchRequest{
+			FilterGroups: []hubspot.FilterGroup{{Filters: []hubspot.Filter{{PropertyName: "hs_sku", Operator: "IN", Values: values}}}},
+			Properties:   []string{"hs_sku", erpProp},
+			Limit:        searchChunk,
+			Sorts:        []hubspot.Sort{{PropertyName: "hs_object_id", Direction: "ASCENDING"}},
+		}
+		for {
+			res, err := c.e.hs.Search(ctx, hubspot.Products, req)
+			if err != nil {
+				if ferr := c.callFailed(hubspot.Products, users(chunk), err); ferr != nil {
+					return nil, ferr
+				}
+				break
+			}
+			for _, o := range res.Results {
+				sku, want := byLower[strings.ToLower(o.Properties["hs_sku"])]
+				if !want || out[sku] != "" {
+					continue // ascending IDs: the oldest record wins
+				}
+				out[sku] = o.ID
+				learnt = append(learnt, store.Mapping{PortalID: c.portal, ObjectType: "product", ERPID: sku, HubSpotID: o.ID, Properties: map[string]string{}})
+			}
+			if res.After == "" {
+				break
+			}
+			req.After = res.After
+		}
+	}
+
+	var create []*productRef
+	for _, sku := range search {
+		if out[sku] == "" && !failedAll(refs[sku].users) {
+			create = append(create, refs[sku])
+		}
+	}
+	for chunk := range slices.Chunk(create, hubspot.MaxBatchInputs) {
+		in := make([]hubspot.UpsertInput, len(chunk))
+		sent := map[string]map[string]string{}
+		for i, r := range chunk {
+			props := map[string]string{"name": r.name, "hs_sku": r.sku, erpProp: r.sku}
+			if r.price != "" {
+				props["price"] = r.price
+			}
+			sent[r.sku] = props
+			in[i] = hubspot.UpsertInput{ID: r.sku, IDProperty: erpProp, Properties: props, TraceID: r.sku}
+		}
+		res, err := c.e.hs.BatchUpsert(ctx, hubspot.Products, in)
+		if err != nil {
+			skus := make([]string, len(chunk))
+			for i, r := range chunk {
+				skus[i] = r.sku
+			}
+			if ferr := c.callFailed(hubspot.Products, users(skus), err); ferr != nil {
+				return nil, ferr
+			}
+			continue
+		}
+		for _, o := range res.Results {
+			sku := o.Properties[erpProp]
+			if sku == "" {
+				sku = o.TraceID
+			}
+			r := refs[sku]
+			if r == nil {
+				continue
+			}
+			out[sku] = o.ID
+			learnt = append(learnt, store.Mapping{PortalID: c.portal, ObjectType: "product", ERPID: sku, HubSpotID: o.ID, Properties: sent[sku]})
+		}
+		for _, ie := range res.Errors {
+			for _, r := range chunk {
+				if slices.Contains(ie.TraceIDs, r.sku) || slices.Contains(ie.IDs, r.sku) {
+					for _, it := range r.users {
+						if ie.Class() == hubspot.ClassData {
+							it.fail("items: product %s could not be created in HubSpot: %v", r.sku, ie)
+						} else {
+							it.retryLater("items: product %s could not be created in HubSpot yet, will retry: %v", r.sku, ie)
+						}
+					}
+				}
+			}
+		}
+	}
+	if len(learnt) > 0 {
+		// Recorded at once: the product exists in HubSpot whatever happens
+		// to the orders that made it.
+		if err := c.e.st.SaveMappings(ctx, learnt); err != nil {
+			return nil, err
+		}
+	}
+	for sku, h := range out {
+		c.written[refKey(skuMapType, sku)] = h
+	}
+	return out, nil
+}
+
+func failedAll(its []*item) bool {
+	for _, it := range its {
+		if it.ok() {
+			return false
+		}
+	}
+	return true
+}
+
+// productName is the name of a product an order item creates: the item's
+// name, else its SKU.
+func productName(it outbox.Item) string {
+	if n := strings.TrimSpace(it.Name); n != "" {
+		return n
+	}
+	return it.SKU
+}
+
+// archiveSKUMappings marks archived the SKU keys of deleted products, so
+// that an order naming the SKU later does not point at an archived record.
+func (c *cycle) archiveSKUMappings(ctx context.Context, items []*item) error {
+	bySKU := map[string]*item{}
+	var skus []string
+	for _, it := range items {
+		if it.outcome != deleted || it.mapping == nil {
+			continue
+		}
+		if sku := it.mapping.Properties["hs_sku"]; sku != "" && sku != it.row.ERPID {
+			bySKU[sku] = it
+			skus = append(skus, sku)
+		}
+	}
+	if len(skus) == 0 {
+		return nil
+	}
+	known, err := c.e.st.Mappings(ctx, c.portal, "product", skus)
+	if err != nil {
+		return err
+	}
+	now := c.e.now().UTC()
+	for sku, it := range bySKU {
+		if m, ok := known[sku]; ok && m.ArchivedAt == nil && m.HubSpotID == it.hubspotID {
+			m.ArchivedAt = &now
+			it.extraMappings = append(it.extraMappings, m)
+		}
+	}
+	return nil
+}
