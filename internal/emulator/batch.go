@@ -1,0 +1,483 @@
+package emulator
+
+import (
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+)
+
+// MaxBatchInputs is HubSpot's limit of inputs per object batch request.
+const MaxBatchInputs = 100
+
+// batchOut is HubSpot's batch response envelope.
+type batchOut struct {
+	Status      string            `json:"status"`
+	Results     any               `json:"results"`
+	NumErrors   int               `json:"numErrors,omitempty"`
+	Errors      []standardError   `json:"errors,omitempty"`
+	StartedAt   string            `json:"startedAt"`
+	CompletedAt string            `json:"completedAt"`
+	Links       map[string]string `json:"links,omitempty"`
+}
+
+func batchEnvelope(start, end time.Time, results any, errs []standardError) batchOut {
+	return batchOut{Status: "COMPLETE", Results: results, NumErrors: len(errs), Errors: errs,
+		StartedAt: timestamp(start), CompletedAt: timestamp(end)}
+}
+
+// batchStatus is the status of a batch answer with nErrs failed inputs:
+// 207 in 2026-03 and v3 (and v4), whose specs declare it; 2026-09 declares
+// no 207 and reports failures in the body of its usual status.
+func batchStatus(ver string, ok, nErrs int) int {
+	if nErrs > 0 && ver != "2026-09" {
+		return http.StatusMultiStatus
+	}
+	return ok
+}
+
+// checkBatchSize rejects more than MaxBatchInputs inputs.
+func checkBatchSize(n int) *apiError {
+	if n > MaxBatchInputs {
+		e := validationError(fmt.Sprintf("Too many inputs: %d. The maximum number of inputs in a batch request is %d.", n, MaxBatchInputs))
+		e.Context = map[string][]string{"maxInputs": {fmt.Sprint(MaxBatchInputs)}}
+		return e
+	}
+	return nil
+}
+
+// duplicateError is HubSpot's 400 for the same ID twice in one batch.
+func duplicateError(ids []string) *apiError {
+	e := validationError(fmt.Sprintf("Duplicate IDs found in batch input: [%s]. IDs must be unique", strings.Join(ids, ", ")))
+	e.Context = map[string][]string{"ids": ids}
+	return e
+}
+
+// duplicates returns the keys that occur more than once, in first-seen order.
+func duplicates(keys []string) []string {
+	seen := map[string]int{}
+	var out []string
+	for _, k := range keys {
+		seen[k]++
+		if seen[k] == 2 {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// allTraced reports whether every input carries an objectWriteTraceId,
+// which opts a batch create or upsert into partial success.
+func allTraced(ids []string) bool {
+	if len(ids) == 0 {
+		return false
+	}
+	for _, id := range ids {
+		if id == "" {
+			return false
+		}
+	}
+	return true
+}
+
+// claimUnique checks that the unique values an input writes are not claimed
+// by an earlier input of the same batch.
+func claimUnique(os *objectStore, claimed map[string]string, self string, changes map[string]string) *apiError {
+	for _, u := range os.uniqueProps() {
+		v := changes[u]
+		if v == "" {
+			continue
+		}
+		k := u + "\x00" + fold(v)
+		if owner, ok := claimed[k]; ok && owner != self {
+			return duplicateError([]string{v})
+		}
+		claimed[k] = self
+	}
+	return nil
+}
+
+func handleBatchCreate(c *call) (int, any) {
+	var in struct {
+		Inputs []createIO `json:"inputs"`
+	}
+	if err := c.decode(&in); err != nil {
+		return 0, err
+	}
+	if err := checkBatchSize(len(in.Inputs)); err != nil {
+		return 0, err
+	}
+	s := c.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	os, err := c.storeFor(s.st, "objectType")
+	if err != nil {
+		return 0, err
+	}
+	start := s.now()
+	traces := make([]string, len(in.Inputs))
+	for i, x := range in.Inputs {
+		traces[i] = x.ObjectWriteTraceID
+	}
+	partial := allTraced(traces)
+	// Two inputs with the same unique value (email, external ID) reject the
+	// whole request, as duplicate IDs do in the other batch endpoints.
+	for _, u := range os.uniqueProps() {
+		var keys []string
+		for _, x := range in.Inputs {
+			if v := x.Properties[u]; !v.null && v.s != "" {
+				keys = append(keys, fold(v.s))
+			}
+		}
+		if d := duplicates(keys); len(d) > 0 {
+			return 0, duplicateError(d)
+		}
+	}
+	prepared := make([]map[string]string, len(in.Inputs))
+	var errs []standardError
+	for i, x := range in.Inputs {
+		changes, err := s.prepareCreate(s.st, os, c.ver, x.Properties, x.Associations)
+		if err != nil {
+			if !partial {
+				return 0, err
+			}
+			errs = append(errs, err.asItem(x.ObjectWriteTraceID))
+			continue
+		}
+		prepared[i] = changes
+	}
+	results := []objectOut{}
+	now := s.now()
+	for i, x := range in.Inputs {
+		if prepared[i] == nil {
+			continue
+		}
+		rec := s.create(s.st, os, prepared[i], x.Associations, now)
+		out := c.renderWrite(os, rec)
+		out.ObjectWriteTraceID = x.ObjectWriteTraceID
+		results = append(results, out)
+	}
+	return batchStatus(c.ver, http.StatusCreated, len(errs)), batchEnvelope(start, s.now(), results, errs)
+}
+
+func handleBatchRead(c *call) (int, any) {
+	var in struct {
+		Inputs []struct {
+			ID flexString `json:"id"`
+		} `json:"inputs"`
+		Properties            []string `json:"properties"`
+		PropertiesWithHistory []string `json:"propertiesWithHistory"`
+		IDProperty            string   `json:"idProperty"`
+	}
+	if err := c.decode(&in); err != nil {
+		return 0, err
+	}
+	if err := checkBatchSize(len(in.Inputs)); err != nil {
+		return 0, err
+	}
+	archived := c.r.URL.Query().Get("archived") == "true"
+	s := c.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	os, err := c.storeFor(s.st, "objectType")
+	if err != nil {
+		return 0, err
+	}
+	start := s.now()
+	keys := make([]string, len(in.Inputs))
+	for i, x := range in.Inputs {
+		keys[i] = string(x.ID)
+		if in.IDProperty != "" && in.IDProperty != "hs_object_id" {
+			keys[i] = fold(keys[i])
+		}
+	}
+	if d := duplicates(keys); len(d) > 0 {
+		return 0, duplicateError(d)
+	}
+	results := []objectOut{}
+	var missing []string
+	for _, x := range in.Inputs {
+		rec, err := s.resolveID(os, string(x.ID), in.IDProperty, archived)
+		if err != nil {
+			return 0, err
+		}
+		if rec == nil {
+			missing = append(missing, string(x.ID))
+			continue
+		}
+		out := c.renderRead(os, rec, rec.props, in.Properties)
+		withHistory(&out, rec, in.PropertiesWithHistory)
+		results = append(results, out)
+	}
+	var errs []standardError
+	if len(missing) > 0 {
+		e := newError(http.StatusNotFound, "OBJECT_NOT_FOUND",
+			fmt.Sprintf("Could not get some %s objects, they may be deleted or not exist. Check that ids are valid.", os.t.upper))
+		e.Context = map[string][]string{"ids": missing}
+		errs = append(errs, e.asItem(""))
+	}
+	return batchStatus(c.ver, http.StatusOK, len(errs)), batchEnvelope(start, s.now(), results, errs)
+}
+
+// batchUpdateIO is SimplePublicObjectBatchInput and, with a required id,
+// SimplePublicObjectBatchInputUpsert.
+type batchUpdateIO struct {
+	ID                 flexString         `json:"id"`
+	IDProperty         string             `json:"idProperty"`
+	Properties         map[string]inValue `json:"properties"`
+	ObjectWriteTraceID string             `json:"objectWriteTraceId"`
+}
+
+// handleBatchUpdate updates by record ID or unique property. Failed inputs
+// are reported per input whether or not trace IDs are sent, as HubSpot's
+// batch update answers 207 when some inputs fail.
+func handleBatchUpdate(c *call) (int, any) {
+	var in struct {
+		Inputs []batchUpdateIO `json:"inputs"`
+	}
+	if err := c.decode(&in); err != nil {
+		return 0, err
+	}
+	if err := checkBatchSize(len(in.Inputs)); err != nil {
+		return 0, err
+	}
+	s := c.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	os, err := c.storeFor(s.st, "objectType")
+	if err != nil {
+		return 0, err
+	}
+	start := s.now()
+	keys := make([]string, len(in.Inputs))
+	for i, x := range in.Inputs {
+		switch {
+		case x.IDProperty == "":
+		case x.IDProperty == "email" && os.t.name == "contacts", !os.isUnique(x.IDProperty):
+			// Contacts are updated in batches by record ID only.
+			return 0, nonUniqueError(s, os, x.IDProperty)
+		}
+		keys[i] = x.IDProperty + "\x00" + fold(string(x.ID))
+	}
+	if d := duplicates(keys); len(d) > 0 {
+		for i := range d {
+			d[i] = d[i][strings.IndexByte(d[i], 0)+1:]
+		}
+		return 0, duplicateError(d)
+	}
+	// Resolve first: two inputs naming the same record by different keys
+	// are duplicates too.
+	recs := make([]*record, len(in.Inputs))
+	var resolved []string
+	for i, x := range in.Inputs {
+		recs[i], _ = s.resolveID(os, string(x.ID), x.IDProperty, false)
+		if recs[i] != nil {
+			resolved = append(resolved, recs[i].id)
+		}
+	}
+	if d := duplicates(resolved); len(d) > 0 {
+		return 0, duplicateError(d)
+	}
+	results := []objectOut{}
+	var errs []standardError
+	now := s.now()
+	for i, x := range in.Inputs {
+		rec := recs[i]
+		if rec == nil {
+			e := newError(http.StatusNotFound, "OBJECT_NOT_FOUND", fmt.Sprintf("Could not update %s %s: it does not exist or is archived.", os.t.singular, string(x.ID)))
+			e.Context = map[string][]string{"ids": {string(x.ID)}}
+			errs = append(errs, e.asItem(x.ObjectWriteTraceID))
+			continue
+		}
+		changes, err := s.prepareUpdate(s.st, os, c.ver, rec, x.Properties)
+		if err != nil {
+			errs = append(errs, err.asItem(x.ObjectWriteTraceID))
+			continue
+		}
+		s.commit(s.st, os, rec, changes, false, now)
+		out := c.renderWrite(os, rec)
+		out.ObjectWriteTraceID = x.ObjectWriteTraceID
+		results = append(results, out)
+	}
+	return batchStatus(c.ver, http.StatusOK, len(errs)), batchEnvelope(start, s.now(), results, errs)
+}
+
+// handleBatchUpsert creates or updates by a unique property. Partial success
+// needs a trace ID on every input and is not available for email upserts.
+func handleBatchUpsert(c *call) (int, any) {
+	var in struct {
+		Inputs []batchUpdateIO `json:"inputs"`
+	}
+	if err := c.decode(&in); err != nil {
+		return 0, err
+	}
+	if err := checkBatchSize(len(in.Inputs)); err != nil {
+		return 0, err
+	}
+	s := c.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	os, err := c.storeFor(s.st, "objectType")
+	if err != nil {
+		return 0, err
+	}
+	start := s.now()
+	keys := make([]string, len(in.Inputs))
+	traces := make([]string, len(in.Inputs))
+	byEmail := false
+	for i, x := range in.Inputs {
+		if !os.isUnique(x.IDProperty) {
+			p := x.IDProperty
+			if p == "" {
+				p = "hs_object_id"
+			}
+			return 0, nonUniqueError(s, os, p)
+		}
+		if string(x.ID) == "" {
+			return 0, validationError("Each upsert input needs an id: the value of its idProperty")
+		}
+		byEmail = byEmail || x.IDProperty == "email"
+		keys[i] = x.IDProperty + "\x00" + fold(string(x.ID))
+		traces[i] = x.ObjectWriteTraceID
+	}
+	if d := duplicates(keys); len(d) > 0 {
+		for i := range d {
+			d[i] = d[i][strings.IndexByte(d[i], 0)+1:]
+		}
+		return 0, duplicateError(d)
+	}
+	partial := allTraced(traces) && !byEmail
+	type plan struct {
+		rec     *record
+		changes map[string]string
+	}
+	plans := make([]*plan, len(in.Inputs))
+	claimed := map[string]string{}
+	var errs []standardError
+	fail := func(i int, err *apiError) bool {
+		if !partial {
+			return false
+		}
+		errs = append(errs, err.asItem(in.Inputs[i].ObjectWriteTraceID))
+		return true
+	}
+	seenRec := map[string]bool{}
+	for _, x := range in.Inputs {
+		if rec := os.byUnique(x.IDProperty, string(x.ID)); rec != nil {
+			if seenRec[rec.id] {
+				// Two keys naming one record are duplicates too.
+				return 0, duplicateError([]string{rec.id})
+			}
+			seenRec[rec.id] = true
+		}
+	}
+	for i, x := range in.Inputs {
+		rec := os.byUnique(x.IDProperty, string(x.ID))
+		var changes map[string]string
+		var err *apiError
+		if rec != nil {
+			changes, err = s.prepareUpdate(s.st, os, c.ver, rec, x.Properties)
+		} else {
+			props := make(map[string]inValue, len(x.Properties)+1)
+			for k, v := range x.Properties {
+				props[k] = v
+			}
+			if v, ok := props[x.IDProperty]; !ok || v.null || v.s == "" {
+				props[x.IDProperty] = inValue{s: string(x.ID)}
+			}
+			changes, err = s.prepareCreate(s.st, os, c.ver, props, nil)
+		}
+		if err == nil {
+			self := fmt.Sprint("input", i)
+			if rec != nil {
+				self = rec.id
+			}
+			err = claimUnique(os, claimed, self, changes)
+		}
+		if err != nil {
+			if !fail(i, err) {
+				return 0, err
+			}
+			continue
+		}
+		plans[i] = &plan{rec: rec, changes: changes}
+	}
+	results := []objectOut{}
+	now := s.now()
+	for i, x := range in.Inputs {
+		p := plans[i]
+		if p == nil {
+			continue
+		}
+		isNew := p.rec == nil
+		rec := p.rec
+		if isNew {
+			rec = s.create(s.st, os, p.changes, nil, now)
+		} else {
+			s.commit(s.st, os, rec, p.changes, false, now)
+		}
+		out := c.renderWrite(os, rec)
+		out.New = &isNew
+		out.ObjectWriteTraceID = x.ObjectWriteTraceID
+		results = append(results, out)
+	}
+	return batchStatus(c.ver, http.StatusOK, len(errs)), batchEnvelope(start, s.now(), results, errs)
+}
+
+func handleBatchArchive(c *call) (int, any) {
+	var in struct {
+		Inputs []struct {
+			ID flexString `json:"id"`
+		} `json:"inputs"`
+	}
+	if err := c.decode(&in); err != nil {
+		return 0, err
+	}
+	if err := checkBatchSize(len(in.Inputs)); err != nil {
+		return 0, err
+	}
+	keys := make([]string, len(in.Inputs))
+	for i, x := range in.Inputs {
+		keys[i] = string(x.ID)
+	}
+	if d := duplicates(keys); len(d) > 0 {
+		return 0, duplicateError(d)
+	}
+	s := c.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	os, err := c.storeFor(s.st, "objectType")
+	if err != nil {
+		return 0, err
+	}
+	now := s.now()
+	for _, k := range keys {
+		if rec := os.live(k); rec != nil {
+			s.archive(s.st, os, rec, now)
+		}
+	}
+	return http.StatusNoContent, nil
+}
+
+// flexString is an ID sent as a JSON string or number.
+type flexString string
+
+func (f *flexString) UnmarshalJSON(b []byte) error {
+	var v inValue
+	if err := v.UnmarshalJSON(b); err != nil {
+		return err
+	}
+	*f = flexString(v.s)
+	return nil
+}
+
+// sortedKeys returns m's keys in order.
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
