@@ -253,3 +253,31 @@ func TestAssociationLimits(t *testing.T) {
 	company := h.create("companies", map[string]any{"name": "after purge"})
 	h.must("PUT", "/crm/objects/2026-09/contacts/"+contact+"/associations/default/companies/"+company, nil, http.StatusOK)
 }
+
+func TestAssociationListPaging(t *testing.T) {
+	t.Parallel()
+	h := startEmu(t, emulator.Options{DisableRateLimits: true})
+	contact := h.create("contacts", map[string]any{"email": "p@example.com"})
+	var companies []string
+	for i := 0; i < 5; i++ {
+		c := h.create("companies", map[string]any{"name": fmt.Sprint("P", i)})
+		companies = append(companies, c)
+		h.must("PUT", "/crm/v4/objects/contacts/"+contact+"/associations/default/companies/"+c, nil, http.StatusOK)
+	}
+	var got []string
+	after := ""
+	for page := 0; page < 5; page++ {
+		r := h.must("GET", "/crm/objects/2026-03/contacts/"+contact+"/associations/companies?limit=2&after="+after, nil, http.StatusOK)
+		for _, x := range list(r.body, "results") {
+			got = append(got, x.(map[string]any)["toObjectId"].(string))
+		}
+		p, _ := r.body["paging"].(map[string]any)
+		if p == nil {
+			break
+		}
+		after = p["next"].(map[string]any)["after"].(string)
+	}
+	if fmt.Sprint(got) != fmt.Sprint(companies) {
+		t.Errorf("paged associations = %v, want %v", got, companies)
+	}
+}
