@@ -311,9 +311,16 @@ func (c *cycle) findBy(ctx context.Context, spec objectSpec, m matcher, items []
 	var values []string
 	for _, it := range items {
 		v := m.value(it)
-		if !seen[strings.ToLower(v)] {
-			seen[strings.ToLower(v)] = true
+		lv := strings.ToLower(v)
+		if seen[lv] {
+			continue
+		}
+		seen[lv] = true
+		if m.byRead {
 			values = append(values, v)
+		} else {
+			// HubSpot's IN filter matches string values lower-cased.
+			values = append(values, lv)
 		}
 	}
 	for chunk := range slices.Chunk(values, searchChunk) {
