@@ -1,0 +1,360 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/sirupsen/logrus"
+
+	"github.com/syncd/syncd/internal/config"
+	"github.com/syncd/syncd/internal/emulator"
+	"github.com/syncd/syncd/internal/engine"
+	"github.com/syncd/syncd/internal/governor"
+	"github.com/syncd/syncd/internal/hubspot"
+	"github.com/syncd/syncd/internal/pgtest"
+	"github.com/syncd/syncd/internal/setup"
+	"github.com/syncd/syncd/internal/store"
+)
+
+const token = "e2e-token"
+
+// clock is a virtual clock shared by the store, the engines, the
+// governors and the emulator: waits advance it instead of sleeping.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock() *clock { return &clock{t: time.Now().Add(time.Second)} }
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+
+func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+// Sleep is the governors' sleep: it advances the clock at once.
+func (c *clock) Sleep(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c.Advance(d)
+	return nil
+}
+
+// proxy stands between the clients and the emulator. It counts the writes
+// the emulator served, can lose answers (the emulator applies the request
+// but the client never hears back, as when a connection drops after
+// HubSpot committed), and calls onWrite after each served write.
+type proxy struct {
+	next http.Handler
+
+	mu       sync.Mutex
+	rng      *rand.Rand
+	loseRate float64
+	onWrite  func(n int64)
+	// hold, when set, runs before a write is served with its body; it may
+	// block to order requests of several processes.
+	hold func(r *http.Request, body []byte)
+
+	writes atomic.Int64
+	lost   atomic.Int64
+}
+
+// isWrite reports whether r changes data in HubSpot.
+func isWrite(r *http.Request) bool {
+	if r.Method == http.MethodGet {
+		return false
+	}
+	return !strings.HasSuffix(r.URL.Path, "/search") && !strings.HasSuffix(r.URL.Path, "/batch/read")
+}
+
+func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/_emulator/") || !isWrite(r) {
+		p.next.ServeHTTP(w, r)
+		return
+	}
+	p.mu.Lock()
+	lose := p.rng != nil && p.rng.Float64() < p.loseRate
+	onWrite, hold := p.onWrite, p.hold
+	p.mu.Unlock()
+	if hold != nil {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			panic(http.ErrAbortHandler)
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		hold(r, body)
+	}
+	if lose {
+		rec := httptest.NewRecorder()
+		p.next.ServeHTTP(rec, r)
+		if rec.Code < 300 {
+			p.writes.Add(1)
+		}
+		p.lost.Add(1)
+		// The write is applied; the connection closes without an answer.
+		panic(http.ErrAbortHandler)
+	}
+	sw := &statusWriter{ResponseWriter: w}
+	p.next.ServeHTTP(sw, r)
+	if sw.status < 300 {
+		n := p.writes.Add(1)
+		if onWrite != nil {
+			onWrite(n)
+		}
+	}
+}
+
+// loseAnswers makes the proxy lose the given share of write answers, in
+// a sequence fixed by seed.
+func (p *proxy) loseAnswers(seed uint64, rate float64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.rng = rand.New(rand.NewPCG(seed, seed+1))
+	p.loseRate = rate
+}
+
+func (p *proxy) setOnWrite(f func(n int64)) { p.mu.Lock(); p.onWrite = f; p.mu.Unlock() }
+
+func (p *proxy) setHold(f func(r *http.Request, body []byte)) { p.mu.Lock(); p.hold = f; p.mu.Unlock() }
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+type envOptions struct {
+	searchLag  time.Duration
+	faults     emulator.FaultConfig
+	rateLimits bool
+	// noDB skips PostgreSQL, for the guide flow alone.
+	noDB bool
+	cfg  func(*config.Config)
+}
+
+// env is an in-process emulator behind a proxy, a virtual clock, and
+// (unless noDB) a fresh migrated PostgreSQL schema.
+type env struct {
+	t     testing.TB
+	clk   *clock
+	emu   *emulator.Server
+	proxy *proxy
+	srv   *httptest.Server
+	cfg   config.Config
+	db    *pgtest.DB
+	st    *store.Store
+	// admin is a client for setup and checks; its calls are not counted
+	// in any flow's figures.
+	admin *hubspot.Client
+}
+
+func newEnv(t testing.TB, o envOptions) *env {
+	t.Helper()
+	e := &env{t: t, clk: newClock(), cfg: config.Default()}
+	e.cfg.Deals = config.PipelineMapping{Pipeline: "default", Stages: dealStages}
+	e.cfg.Tickets = config.PipelineMapping{Pipeline: "0", Stages: ticketStages}
+	e.cfg.Sync.BatchSize = 1000
+	e.cfg.Sync.MaxAttempts = 20
+	if o.cfg != nil {
+		o.cfg(&e.cfg)
+	}
+	e.emu = emulator.New(emulator.Options{Tier: "enterprise", SearchLag: o.searchLag, Now: e.clk.Now,
+		DisableRateLimits: !o.rateLimits, Tokens: []string{token}})
+	e.proxy = &proxy{next: e.emu}
+	e.srv = httptest.NewServer(e.proxy)
+	t.Cleanup(e.srv.Close)
+	e.admin = e.client()
+	ctx := context.Background()
+	plan, err := setup.Plan(ctx, e.admin, e.cfg)
+	if err != nil {
+		t.Fatalf("setup plan: %v", err)
+	}
+	if _, err := setup.Apply(ctx, e.admin, plan); err != nil {
+		t.Fatalf("setup apply: %v", err)
+	}
+	// Faults start after setup: setup is not what is under test.
+	if len(o.faults.Rules) > 0 {
+		cfg := e.emu.Config()
+		cfg.Faults = o.faults
+		if err := e.emu.SetConfig(cfg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !o.noDB {
+		e.db = pgtest.Migrated(t)
+		e.st = store.New(e.db.Pool, store.Options{Now: e.clk.Now})
+	}
+	return e
+}
+
+// client returns a new HubSpot client whose governor waits on the
+// virtual clock, so pacing and retries cost no wall time.
+func (e *env) client() *hubspot.Client {
+	e.t.Helper()
+	gov, err := governor.New(governor.Options{Tier: "enterprise", Now: e.clk.Now, Sleep: e.clk.Sleep, DailyReserve: -1})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	hs, err := hubspot.New(hubspot.Options{BaseURL: e.srv.URL, Token: token, Governor: gov})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return hs
+}
+
+func quietLogger() logrus.FieldLogger {
+	l := logrus.New()
+	l.SetOutput(io.Discard)
+	return l
+}
+
+// engine returns an engine named owner with its own client, on st.
+func (e *env) engine(st *store.Store, owner string) *engine.Engine {
+	e.t.Helper()
+	eng, err := engine.New(engine.Deps{Store: st, HubSpot: e.client(), Logger: quietLogger(), Now: e.clk.Now, Owner: owner}, e.cfg)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return eng
+}
+
+// pool opens another pool on the env's schema, for a process of its own.
+// prepare, when set, runs before every connection is handed out.
+func (e *env) pool(prepare func() error) *pgxpool.Pool {
+	e.t.Helper()
+	cfg, err := pgxpool.ParseConfig(e.db.URL)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	cfg.MaxConns = 3
+	if prepare != nil {
+		cfg.PrepareConn = func(context.Context, *pgx.Conn) (bool, error) { return true, prepare() }
+	}
+	p, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(p.Close)
+	return p
+}
+
+// insert writes the rows into the outbox in one statement. A row without a
+// payload is a delete.
+func (e *env) insert(rows []outboxRow) {
+	e.t.Helper()
+	var ents, ids, ops []string
+	var payloads []*string
+	for _, r := range rows {
+		ents, ids = append(ents, r.entity), append(ids, r.erpID)
+		if r.payload == nil {
+			ops, payloads = append(ops, "delete"), append(payloads, nil)
+			continue
+		}
+		b, err := json.Marshal(r.payload)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		p := string(b)
+		ops, payloads = append(ops, "upsert"), append(payloads, &p)
+	}
+	_, err := e.db.Pool.Exec(context.Background(), `INSERT INTO outbox (entity, erp_id, op, payload)
+SELECT e, i, o, p::jsonb FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS u(e, i, o, p)`, ents, ids, ops, payloads)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+func (e *env) count(sql string, args ...any) int {
+	e.t.Helper()
+	var n int
+	if err := e.db.Pool.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
+		e.t.Fatalf("%s: %v", sql, err)
+	}
+	return n
+}
+
+// open counts the outbox rows not yet done or superseded.
+func (e *env) open() int {
+	return e.count(`SELECT count(*) FROM outbox WHERE state NOT IN ('done', 'superseded')`)
+}
+
+// drainUntilDone drains with eng until every row is done, advancing the
+// virtual clock past the retry backoff between drains. Cycle errors from
+// injected faults are tolerated; it fails after rounds drains.
+func (e *env) drainUntilDone(eng *engine.Engine, rounds int) engine.Summary {
+	e.t.Helper()
+	var total engine.Summary
+	for range rounds {
+		sum, err := eng.Drain(context.Background())
+		addSummary(&total, sum)
+		if err != nil {
+			e.t.Logf("drain: %v (retried)", err)
+		}
+		if e.open() == 0 {
+			return total
+		}
+		e.clk.Advance(2 * time.Hour)
+	}
+	e.t.Fatalf("rows still open after %d drains: %v", rounds, e.openRows())
+	return total
+}
+
+// openRows describes up to ten open rows.
+func (e *env) openRows() []string {
+	rows, err := e.db.Pool.Query(context.Background(), `SELECT id || ' ' || entity || ' ' || erp_id || ' ' || state || ': ' || coalesce(last_error, '')
+FROM outbox WHERE state NOT IN ('done', 'superseded') ORDER BY id LIMIT 10`)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			e.t.Fatal(err)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func addSummary(t *engine.Summary, s engine.Summary) {
+	t.Rows += s.Rows
+	t.Created += s.Created
+	t.Updated += s.Updated
+	t.Unchanged += s.Unchanged
+	t.Deleted += s.Deleted
+	t.Failed += s.Failed
+	t.Dead += s.Dead
+	t.Superseded += s.Superseded
+	t.Calls += s.Calls
+	t.WriteCalls += s.WriteCalls
+	t.Duration += s.Duration
+}
