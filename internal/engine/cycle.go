@@ -62,6 +62,8 @@ type item struct {
 	// props are the desired HubSpot properties, the ERP-ID property
 	// included; set by syncObjects.
 	props map[string]string
+	// mapType is the ID map type of the item's record, set by syncObjects.
+	mapType string
 	// mapping is the ID map row, when there is a live one.
 	mapping *store.Mapping
 	// hubspotID is the record's ID once resolved or written.
@@ -223,17 +225,23 @@ func (c *cycle) keepLease(ctx context.Context) error {
 	return nil
 }
 
-// record writes the outcome in one transaction and counts it.
+// record writes the outcome in one transaction and counts it. Each key
+// goes with the ID map rows it produced and those of the records it may
+// have written, so that Record can tell a key whose lease was lost after
+// its writes (see store.Record).
 func (c *cycle) record(ctx context.Context) (Summary, error) {
 	var out store.Outcome
 	var sum Summary
 	for _, it := range c.items {
 		out.Superseded = append(out.Superseded, it.older...)
-		switch it.outcome {
-		case failed:
+		k := store.KeyOutcome{Rows: append([]int64{it.row.ID}, it.older...), Written: c.writtenKeys(it)}
+		if it.outcome == failed {
+			out.Keys = append(out.Keys, k)
 			out.Failed = append(out.Failed, store.Failure{ID: it.row.ID, Attempts: it.row.Attempts, Error: it.err, Transient: it.transient})
 			c.log.WithFields(logrus.Fields{"outbox_id": it.row.ID, "entity": it.row.Entity, "erp_id": it.row.ERPID, "transient": it.transient}).Warn(it.err)
 			continue
+		}
+		switch it.outcome {
 		case created:
 			sum.Created++
 		case updated:
@@ -248,9 +256,10 @@ func (c *cycle) record(ctx context.Context) (Summary, error) {
 		}
 		out.Done = append(out.Done, it.row.ID)
 		if it.mapping != nil && it.hubspotID != "" {
-			out.Mappings = append(out.Mappings, *it.mapping)
+			k.Mappings = append(k.Mappings, *it.mapping)
 		}
-		out.Mappings = append(out.Mappings, it.extraMappings...)
+		k.Mappings = append(k.Mappings, it.extraMappings...)
+		out.Keys = append(out.Keys, k)
 		out.Associations = append(out.Associations, it.associations...)
 		out.Unassociated = append(out.Unassociated, it.unassociated...)
 	}
@@ -261,8 +270,25 @@ func (c *cycle) record(ctx context.Context) (Summary, error) {
 	if rec.Lost > 0 {
 		c.log.WithField("rows", rec.Lost).Warn("lost the lease on outbox rows before recording them; another process has them")
 	}
+	if rec.Reopened > 0 {
+		c.log.WithField("keys", rec.Reopened).Warn("wrote to HubSpot after losing the lease; the newest rows of those keys are pending again, to be written in full")
+	}
 	sum.Failed, sum.Dead, sum.Superseded = rec.Failed, rec.Dead, rec.Superseded
 	return sum, nil
+}
+
+// writtenKeys names the ID map rows of the records the cycle wrote, or may
+// have written, for it: none when it failed before its kind wrote anything
+// or had nothing to change.
+func (c *cycle) writtenKeys(it *item) []store.MapKey {
+	if it.mapType == "" || it.outcome == unchanged || it.outcome == pending {
+		return nil
+	}
+	out := []store.MapKey{{PortalID: c.portal, ObjectType: it.mapType, ERPID: it.row.ERPID}}
+	for _, m := range it.extraMappings {
+		out = append(out, store.MapKey{PortalID: m.PortalID, ObjectType: m.ObjectType, ERPID: m.ERPID})
+	}
+	return out
 }
 
 // setupErr turns err into a *SetupError when HubSpot says the setup is

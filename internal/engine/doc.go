@@ -29,6 +29,28 @@
 // between its HubSpot writes and its final transaction, or two processes
 // sharing an outbox, therefore never create a record twice.
 //
+// A product an order item names but nobody has synced is created with the
+// SKU as its ERP ID only if absent (batch create): when HubSpot answers
+// that the ERP-ID value exists, because another process synced the
+// product's own row meanwhile, the record is taken as it is, never
+// overwritten with the order item's name and price. Its ID map row is only
+// added when the map has none, so it never replaces the values the product
+// row recorded.
+//
+// # Several processes
+//
+// A cycle whose lease ran out may still be writing when another process
+// claims its rows and syncs a newer row of the same key, and its stale
+// write may reach HubSpot last. The final transaction locks the cycle's
+// outbox rows and checks the leases: for a key whose rows the cycle no
+// longer holds, it records no synced values (it only adds ID map rows the
+// map lacks), and when the cycle wrote for that key it clears the key's
+// last synced values (keeping the HubSpot IDs) and opens the key's newest
+// row again: a done row goes back to pending, and open rows another
+// process holds lose their lease, so that process does the same when it
+// records. The next cycle then writes the newest state in full, after
+// every stale write: the newest state wins.
+//
 // # How to add an object type
 //
 // Each outbox entity is handled by one kind, registered from its own file

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -315,5 +317,86 @@ func TestSyncCrashAfterWritesNoDuplicates(t *testing.T) {
 	}
 	if n := e.count(`SELECT count(*) FROM id_map`); n != 6 {
 		t.Fatalf("id_map has %d rows, want 6", n)
+	}
+}
+
+// An upsert HubSpot applied but whose answer was lost is sent again by the
+// client; the records it made are still counted as created, although the
+// second answer finds them existing.
+func TestSyncLostUpsertAnswerCountsCreated(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	var lost atomic.Int32
+	e.rec.setHook(func(w http.ResponseWriter, r request) bool {
+		if !strings.HasSuffix(r.Path, "/contacts/batch/upsert") || !lost.CompareAndSwap(0, 1) {
+			return false
+		}
+		req := httptest.NewRequest(r.Method, r.Path, bytes.NewReader(r.Body))
+		req.Header.Set("Authorization", "Bearer test-token")
+		req.Header.Set("Content-Type", "application/json")
+		applied := httptest.NewRecorder()
+		e.emu.ServeHTTP(applied, req)
+		if applied.Code/100 != 2 {
+			t.Errorf("the upsert whose answer is lost was not applied: %d %s", applied.Code, applied.Body)
+		}
+		writeHubSpotError(w, 502, "", "Bad Gateway")
+		return true
+	})
+	seed(e, 3, 0)
+	sum := e.drain(e.eng)
+	if lost.Load() == 0 {
+		t.Fatal("no upsert answer was lost: the test proves nothing")
+	}
+	if sum.Created != 3 || sum.Updated != 0 || sum.Failed != 0 {
+		t.Fatalf("drain: %+v; want 3 created", sum)
+	}
+	if n := len(e.all(hubspot.Contacts)); n != 3 {
+		t.Fatalf("%d contacts in HubSpot, want 3", n)
+	}
+}
+
+// A product an order item needs, created meanwhile by someone else, is
+// taken as it is even when HubSpot's conflict names no record: the engine
+// finds it by the ERP-ID property and leaves its name and price alone.
+func TestOrderProductConflictWithoutExistingID(t *testing.T) {
+	t.Parallel()
+	e := newOrderEnv(t)
+	erpProp := e.cfg.Sync.ERPIDProperty
+	var conflicts atomic.Int32
+	e.rec.setHook(func(w http.ResponseWriter, r request) bool {
+		if !strings.HasSuffix(r.Path, "/products/batch/create") || !conflicts.CompareAndSwap(0, 1) {
+			return false
+		}
+		body := fmt.Sprintf(`{"inputs":[{"properties":{"name":"Jasmine rice 5 kg","price":"100","hs_sku":"RICE-5","%s":"RICE-5"}}]}`, erpProp)
+		req := httptest.NewRequest(http.MethodPost, r.Path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer test-token")
+		req.Header.Set("Content-Type", "application/json")
+		catalog := httptest.NewRecorder()
+		e.emu.ServeHTTP(catalog, req)
+		if catalog.Code/100 != 2 {
+			t.Errorf("the catalog's product was not created: %d %s", catalog.Code, catalog.Body)
+		}
+		writeHubSpotError(w, 409, "CONFLICT", "A product with these unique values already exists.")
+		return true
+	})
+	e.insertJSON("customer", "C-1", map[string]any{"email": "a@example.co.th"})
+	e.insertJSON("order", "SO-1", map[string]any{"customer_id": "C-1", "status": "open", "items": []map[string]any{
+		{"line_id": "1", "sku": "RICE-5", "name": "Rice 5 kg (promotion)", "quantity": 2, "unit_price": 90}}})
+	if sum := e.drain(e.eng); sum.Failed != 0 {
+		t.Fatalf("drain: %+v %v", sum, e.failures())
+	}
+	if conflicts.Load() == 0 {
+		t.Fatal("no product create was refused: the test proves nothing")
+	}
+	products := e.all(hubspot.Products, "name", "price")
+	if len(products) != 1 || products[0].Properties["name"] != "Jasmine rice 5 kg" || products[0].Properties["price"] != "100" {
+		t.Fatalf("products %+v, want the catalog's one, untouched", products)
+	}
+	items := erpIndex(t, e, hubspot.LineItems, "hs_product_id")
+	if got := items["SO-1/1"].Properties["hs_product_id"]; got != products[0].ID {
+		t.Errorf("line item points at product %q, want %s", got, products[0].ID)
+	}
+	if n := e.count(`SELECT count(*) FROM id_map WHERE object_type = 'product' AND erp_id = 'RICE-5' AND synced_properties = '{}' AND hubspot_id = $1`, products[0].ID); n != 1 {
+		t.Errorf("id_map for RICE-5: want the existing record with no synced values")
 	}
 }

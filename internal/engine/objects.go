@@ -53,6 +53,7 @@ func (c *cycle) syncObjects(ctx context.Context, spec objectSpec, items []*item)
 	erpProp := c.e.cfg.Sync.ERPIDProperty
 	live := slices.DeleteFunc(slices.Clone(items), func(it *item) bool { return !it.ok() })
 	for _, it := range live {
+		it.mapType = spec.mapType
 		if it.rec.Op == outbox.OpUpsert {
 			it.props = it.rec.Properties()
 			if it.props == nil {
@@ -116,11 +117,11 @@ func (c *cycle) syncObjects(ctx context.Context, spec objectSpec, items []*item)
 	}
 	upserted := func(it *item, o hubspot.Object) {
 		it.hubspotID = o.ID
-		if o.New {
-			it.outcome = created
-		} else {
-			it.outcome = updated
-		}
+		// Neither the ID map nor a read by the ERP-ID property knew the
+		// record, so it is new to syncd. The answer's "new" flag cannot
+		// say so: when an answer is lost and the client sends the upsert
+		// again, the second answer finds the record the first one made.
+		it.outcome = created
 	}
 	err := c.batched(ctx, spec.objectType, creates, upsert, upserted)
 	if err != nil {

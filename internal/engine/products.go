@@ -2,6 +2,8 @@ package engine
 
 import (
 	"context"
+	"errors"
+	"net/http"
 	"slices"
 	"strings"
 
@@ -145,9 +147,11 @@ type productRef struct {
 // items name, keyed by SKU: this cycle's products, then the ID map (a
 // product whose ERP key is the SKU), then a batch read by the ERP-ID
 // property, then a search on hs_sku. A SKU none of those knows is created
-// by a batch upsert keyed on the SKU, so that a retry or a second process
-// updates rather than duplicates it. Orders whose product cannot be had
-// are failed.
+// with the SKU as its ERP ID, only if absent: when HubSpot answers that
+// the ERP-ID value exists (the catalog row synced by another process, a
+// retry of a create whose answer was lost), the existing record is taken
+// as it is, never overwritten with the order item's name and price. Orders
+// whose product cannot be had are failed.
 func (c *cycle) resolveProducts(ctx context.Context, refs map[string]*productRef) (map[string]string, error) {
 	out := map[string]string{}
 	var todo []string
@@ -238,22 +242,36 @@ func (c *cycle) resolveProducts(ctx context.Context, refs map[string]*productRef
 			create = append(create, refs[sku])
 		}
 	}
+	// The product's own catalog row may be synced at the same time by
+	// another process, with its own name and price: the record is created
+	// only if absent, and a record that exists by now is taken as it is.
+	var taken []string // SKUs HubSpot has by now, without saying as which record
 	for chunk := range slices.Chunk(create, hubspot.MaxBatchInputs) {
-		in := make([]hubspot.UpsertInput, len(chunk))
+		in := make([]hubspot.CreateInput, len(chunk))
 		sent := map[string]map[string]string{}
+		skus := make([]string, len(chunk))
 		for i, r := range chunk {
 			props := map[string]string{"name": r.name, "hs_sku": r.sku, erpProp: r.sku}
 			if r.price != "" {
 				props["price"] = r.price
 			}
 			sent[r.sku] = props
-			in[i] = hubspot.UpsertInput{ID: r.sku, IDProperty: erpProp, Properties: props, TraceID: r.sku}
+			skus[i] = r.sku
+			in[i] = hubspot.CreateInput{Properties: props, TraceID: r.sku}
 		}
-		res, err := c.e.hs.BatchUpsert(ctx, hubspot.Products, in)
+		res, err := c.e.hs.BatchCreate(ctx, hubspot.Products, in)
 		if err != nil {
-			skus := make([]string, len(chunk))
-			for i, r := range chunk {
-				skus[i] = r.sku
+			var he *hubspot.Error
+			if errors.As(err, &he) && (he.StatusCode == http.StatusConflict || he.Category == "CONFLICT") {
+				// Without partial success one existing product fails the
+				// whole request, and nothing of it is written.
+				if id, ok := he.ExistingID(); ok && len(chunk) == 1 {
+					out[chunk[0].sku] = id
+					learnt = append(learnt, store.Mapping{PortalID: c.portal, ObjectType: "product", ERPID: chunk[0].sku, HubSpotID: id, Properties: map[string]string{}})
+				} else {
+					taken = append(taken, skus...)
+				}
+				continue
 			}
 			if ferr := c.callFailed(hubspot.Products, users(skus), err); ferr != nil {
 				return nil, ferr
@@ -261,35 +279,74 @@ func (c *cycle) resolveProducts(ctx context.Context, refs map[string]*productRef
 			continue
 		}
 		for _, o := range res.Results {
-			sku := o.Properties[erpProp]
-			if sku == "" {
-				sku = o.TraceID
+			sku := o.TraceID
+			if refs[sku] == nil {
+				sku = o.Properties[erpProp]
 			}
-			r := refs[sku]
-			if r == nil {
+			if refs[sku] == nil {
 				continue
 			}
 			out[sku] = o.ID
+			// What this create wrote is what HubSpot holds, unless the
+			// catalog row's process writes in between; AddMappings then
+			// leaves that row's values in place.
 			learnt = append(learnt, store.Mapping{PortalID: c.portal, ObjectType: "product", ERPID: sku, HubSpotID: o.ID, Properties: sent[sku]})
 		}
 		for _, ie := range res.Errors {
 			for _, r := range chunk {
-				if slices.Contains(ie.TraceIDs, r.sku) || slices.Contains(ie.IDs, r.sku) {
-					for _, it := range r.users {
-						if ie.Class() == hubspot.ClassData {
-							it.fail("items: product %s could not be created in HubSpot: %v", r.sku, ie)
-						} else {
-							it.retryLater("items: product %s could not be created in HubSpot yet, will retry: %v", r.sku, ie)
-						}
+				if !slices.Contains(ie.TraceIDs, r.sku) && !slices.Contains(ie.IDs, r.sku) {
+					continue
+				}
+				if id, ok := ie.ExistingID(); ok {
+					// Created meanwhile by the catalog row, another order or
+					// an earlier attempt whose answer was lost. Its values
+					// are not known, so none are recorded as synced: the
+					// catalog row then sends all of its own.
+					out[r.sku] = id
+					learnt = append(learnt, store.Mapping{PortalID: c.portal, ObjectType: "product", ERPID: r.sku, HubSpotID: id, Properties: map[string]string{}})
+					continue
+				}
+				if ie.Category == "CONFLICT" {
+					taken = append(taken, r.sku)
+					continue
+				}
+				for _, it := range r.users {
+					if ie.Class() == hubspot.ClassData {
+						it.fail("items: product %s could not be created in HubSpot: %v", r.sku, ie)
+					} else {
+						it.retryLater("items: product %s could not be created in HubSpot yet, will retry: %v", r.sku, ie)
 					}
+				}
+			}
+		}
+	}
+	if len(taken) > 0 {
+		// A conflict that names no record: the ERP-ID property finds it.
+		found, err := c.resolveRefs(ctx, hubspot.Products, "product", taken)
+		if err != nil {
+			if ferr := c.callFailed(hubspot.Products, users(taken), err); ferr != nil {
+				return nil, ferr
+			}
+		}
+		for _, sku := range taken {
+			if h := found[sku]; h != "" {
+				out[sku] = h
+				learnt = append(learnt, store.Mapping{PortalID: c.portal, ObjectType: "product", ERPID: sku, HubSpotID: h, Properties: map[string]string{}})
+				continue
+			}
+			if err == nil {
+				// The other inputs of a request refused as a whole.
+				for _, it := range refs[sku].users {
+					it.retryLater("items: product %s could not be created in HubSpot yet, will retry", sku)
 				}
 			}
 		}
 	}
 	if len(learnt) > 0 {
 		// Recorded at once: the product exists in HubSpot whatever happens
-		// to the orders that made it.
-		if err := c.e.st.SaveMappings(ctx, learnt); err != nil {
+		// to the orders that made it. A row the ID map holds already (the
+		// catalog row's) is newer and stays.
+		if err := c.e.st.AddMappings(ctx, learnt); err != nil {
 			return nil, err
 		}
 	}

@@ -18,9 +18,11 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -294,8 +296,8 @@ type Association struct {
 
 // Outcome is what one cycle learnt, written in one transaction by Record.
 type Outcome struct {
-	// Mappings are upserted into the ID map (set ArchivedAt for archives).
-	Mappings []Mapping
+	// Keys are the cycle's outbox keys with the ID map rows they produced.
+	Keys []KeyOutcome
 	// Associations are recorded as made.
 	Associations []Association
 	// Unassociated are associations syncd removed from HubSpot; their
@@ -309,22 +311,102 @@ type Outcome struct {
 	Failed []Failure
 }
 
+// KeyOutcome is what a cycle did for one outbox key (entity, erp_id).
+type KeyOutcome struct {
+	// Rows are the key's outbox rows the cycle claimed.
+	Rows []int64
+	// Mappings are upserted into the ID map (set ArchivedAt for archives):
+	// the key's record and records that belong to it (line items).
+	Mappings []Mapping
+	// Written names the ID map rows of the records the cycle wrote, or may
+	// have written, in HubSpot for the key, failed writes included: a
+	// write HubSpot applied may have lost its answer.
+	Written []MapKey
+}
+
+// MapKey names one ID map row.
+type MapKey struct {
+	PortalID   int64
+	ObjectType string
+	ERPID      string
+}
+
 // Recorded counts what Record did to outbox rows.
 type Recorded struct {
 	Done, Superseded, Failed, Dead int
 	// Lost counts rows whose lease owner had changed (the lease expired and
 	// another process claimed them); Record leaves those alone.
 	Lost int
+	// Reopened counts keys the cycle wrote to HubSpot after losing their
+	// lease: their newest row is open again, to be written in full.
+	Reopened int
 }
 
 // Record writes a cycle's outcome in one transaction: ID map rows,
 // associations, and the final state of owner's rows. A row no longer leased
 // by owner is left alone and counted as Lost.
+//
+// A key with a lost row belongs to another process, which may have written
+// a newer row to HubSpot before this cycle's write arrived. Its Mappings
+// then only add ID map rows the map lacks, without synced values, and when
+// the cycle wrote for the key (Written), the last synced values of those
+// ID map rows are cleared and the key is reopened: its newest row, if done,
+// goes back to pending, and its open rows leased by a process still at work
+// lose their lease, so that process, finding its rows lost when it records,
+// does the same after its own writes. The next cycle then writes the newest
+// state in full, after every write this cycle made. The outbox rows are
+// locked for the transaction, so the check cannot race with another
+// process's claim or record.
+//
+// A transaction that deadlocks with another process's is retried.
 func (s *Store) Record(ctx context.Context, owner string, retry Retry, out Outcome) (Recorded, error) {
+	var rec Recorded
+	var err error
+	for range 3 {
+		rec, err = s.record(ctx, owner, retry, out)
+		var pe *pgconn.PgError
+		if !errors.As(err, &pe) || pe.Code != "40P01" && pe.Code != "40001" {
+			break
+		}
+	}
+	if err != nil {
+		return Recorded{}, fmt.Errorf("store: record cycle outcome: %w", err)
+	}
+	return rec, nil
+}
+
+func (s *Store) record(ctx context.Context, owner string, retry Retry, out Outcome) (Recorded, error) {
 	var rec Recorded
 	now := s.now().UTC()
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if err := upsertMappings(ctx, tx, now, out.Mappings); err != nil {
+		lost, err := lockRows(ctx, tx, owner, out)
+		if err != nil {
+			return err
+		}
+		var held, stale []Mapping
+		var cleared []MapKey
+		var reopen []KeyOutcome
+		for _, k := range out.Keys {
+			if !slices.ContainsFunc(k.Rows, func(id int64) bool { return lost[id] != nil }) {
+				held = append(held, k.Mappings...)
+				continue
+			}
+			for _, m := range k.Mappings {
+				m.Properties = map[string]string{}
+				stale = append(stale, m)
+			}
+			if len(k.Written) > 0 {
+				cleared = append(cleared, k.Written...)
+				reopen = append(reopen, k)
+			}
+		}
+		if err := upsertMappings(ctx, tx, now, held, conflictReplace); err != nil {
+			return err
+		}
+		if err := clearSynced(ctx, tx, cleared); err != nil {
+			return err
+		}
+		if err := upsertMappings(ctx, tx, now, stale, conflictKeep); err != nil {
 			return err
 		}
 		if err := deleteAssociations(ctx, tx, out.Unassociated); err != nil {
@@ -399,15 +481,127 @@ RETURNING o.state`, now, ids, states, attempts, next, msgs, owner)
 			}
 			rec.Lost += n - len(got)
 		}
+		for _, k := range reopen {
+			if err := reopenKey(ctx, tx, now, k.Rows, lost); err != nil {
+				return err
+			}
+			rec.Reopened++
+		}
+		return nil
+	})
+	return rec, err
+}
+
+// lockRows locks every outbox row out names, in id order so that two
+// recording processes wait for each other rather than deadlock, and
+// returns the keys of the rows owner no longer leases, by row id.
+func lockRows(ctx context.Context, tx pgx.Tx, owner string, out Outcome) (map[int64]*Key, error) {
+	var ids []int64
+	ids = append(ids, out.Done...)
+	ids = append(ids, out.Superseded...)
+	for _, f := range out.Failed {
+		ids = append(ids, f.ID)
+	}
+	for _, k := range out.Keys {
+		ids = append(ids, k.Rows...)
+	}
+	lost := map[int64]*Key{}
+	if len(ids) == 0 {
+		return lost, nil
+	}
+	r, err := tx.Query(ctx, `
+SELECT id, entity, erp_id, lease_owner IS DISTINCT FROM $2 FROM outbox
+WHERE id = ANY($1)
+ORDER BY id FOR UPDATE`, ids, owner)
+	if err != nil {
+		return nil, fmt.Errorf("lock outbox rows: %w", err)
+	}
+	var id int64
+	var k Key
+	var gone bool
+	_, err = pgx.ForEachRow(r, []any{&id, &k.Entity, &k.ERPID, &gone}, func() error {
+		if gone {
+			kk := k
+			lost[id] = &kk
+		}
 		return nil
 	})
 	if err != nil {
-		return Recorded{}, fmt.Errorf("store: record cycle outcome: %w", err)
+		return nil, fmt.Errorf("lock outbox rows: %w", err)
 	}
-	return rec, nil
+	return lost, nil
 }
 
-func upsertMappings(ctx context.Context, tx pgx.Tx, now time.Time, ms []Mapping) error {
+// reopenKey makes the key of rows (one of which is in lost) process again:
+// its newest row that is done, pending or failed, if done, becomes pending,
+// and its open rows leased by another process are released. Rows older
+// than the cycle's own are not the newest state and stay as they are.
+func reopenKey(ctx context.Context, tx pgx.Tx, now time.Time, rows []int64, lost map[int64]*Key) error {
+	var key *Key
+	for _, id := range rows {
+		if k := lost[id]; k != nil {
+			key = k
+			break
+		}
+	}
+	if key == nil {
+		return nil
+	}
+	_, err := tx.Exec(ctx, `
+WITH newest AS (
+    SELECT id, state FROM outbox
+    WHERE entity = $1 AND erp_id = $2 AND id >= $3 AND state IN ('pending', 'failed', 'done')
+    ORDER BY id DESC LIMIT 1
+    FOR UPDATE
+)
+UPDATE outbox o
+SET state = 'pending', processed_at = NULL, next_attempt_at = $4
+FROM newest
+WHERE o.id = newest.id AND newest.state = 'done'`, key.Entity, key.ERPID, slices.Min(rows), now)
+	if err == nil {
+		_, err = tx.Exec(ctx, `
+UPDATE outbox SET lease_owner = NULL, lease_expires_at = NULL
+WHERE entity = $1 AND erp_id = $2 AND state IN ('pending', 'failed') AND lease_owner IS NOT NULL`, key.Entity, key.ERPID)
+	}
+	if err != nil {
+		return fmt.Errorf("reopen %s %s: %w", key.Entity, key.ERPID, err)
+	}
+	return nil
+}
+
+// clearSynced empties the last synced values of the ID map rows keys name,
+// keeping their HubSpot IDs, so that the next write of each sends every
+// property.
+func clearSynced(ctx context.Context, tx pgx.Tx, keys []MapKey) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	n := len(keys)
+	portals, types, erp := make([]int64, n), make([]string, n), make([]string, n)
+	for i, k := range keys {
+		portals[i], types[i], erp[i] = k.PortalID, k.ObjectType, k.ERPID
+	}
+	_, err := tx.Exec(ctx, `
+UPDATE id_map m SET synced_properties = '{}'::jsonb
+FROM unnest($1::bigint[], $2::text[], $3::text[]) AS u(p, t, e)
+WHERE m.portal_id = u.p AND m.object_type = u.t AND m.erp_id = u.e`, portals, types, erp)
+	if err != nil {
+		return fmt.Errorf("clear id_map synced values: %w", err)
+	}
+	return nil
+}
+
+// What an ID map upsert does to a row the map already holds for the key.
+const (
+	// conflictReplace overwrites it.
+	conflictReplace = iota
+	// conflictArchived overwrites it only when it is archived.
+	conflictArchived
+	// conflictKeep leaves it alone.
+	conflictKeep
+)
+
+func upsertMappings(ctx context.Context, tx pgx.Tx, now time.Time, ms []Mapping, onConflict int) error {
 	if len(ms) == 0 {
 		return nil
 	}
@@ -430,6 +624,19 @@ func upsertMappings(ctx context.Context, tx pgx.Tx, now time.Time, ms []Mapping)
 		}
 		props[i] = string(b)
 	}
+	conflict := `DO UPDATE
+SET hubspot_id = excluded.hubspot_id,
+    last_synced_at = excluded.last_synced_at,
+    synced_properties = excluded.synced_properties,
+    archived_at = excluded.archived_at,
+    first_synced_at = CASE WHEN m.hubspot_id = excluded.hubspot_id THEN m.first_synced_at ELSE excluded.first_synced_at END`
+	switch onConflict {
+	case conflictArchived:
+		conflict += `
+WHERE m.archived_at IS NOT NULL`
+	case conflictKeep:
+		conflict = `DO NOTHING`
+	}
 	// ON CONFLICT cannot touch one row twice in a statement; the last
 	// mapping of a key wins, as in a loop.
 	_, err := tx.Exec(ctx, `
@@ -437,12 +644,7 @@ INSERT INTO id_map AS m (portal_id, object_type, erp_id, hubspot_id, first_synce
 SELECT DISTINCT ON (p, t, e) p, t, e, h, $1, $1, j::jsonb, a
 FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[]) WITH ORDINALITY AS u(p, t, e, h, j, a, n)
 ORDER BY p, t, e, n DESC
-ON CONFLICT (portal_id, object_type, erp_id) DO UPDATE
-SET hubspot_id = excluded.hubspot_id,
-    last_synced_at = excluded.last_synced_at,
-    synced_properties = excluded.synced_properties,
-    archived_at = excluded.archived_at,
-    first_synced_at = CASE WHEN m.hubspot_id = excluded.hubspot_id THEN m.first_synced_at ELSE excluded.first_synced_at END`,
+ON CONFLICT (portal_id, object_type, erp_id) `+conflict,
 		now, portals, types, erp, hs, props, archived)
 	if err != nil {
 		return fmt.Errorf("upsert id_map: %w", err)
@@ -528,7 +730,19 @@ func scanAssociation(r pgx.CollectableRow) (Association, error) {
 func (s *Store) SaveMappings(ctx context.Context, ms []Mapping) error {
 	now := s.now().UTC()
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		return upsertMappings(ctx, tx, now, ms)
+		return upsertMappings(ctx, tx, now, ms, conflictReplace)
+	})
+}
+
+// AddMappings inserts ID map rows for keys the map does not hold, or holds
+// only archived; a live row is left as it is. It is for records learnt on
+// the side (a product an order item needs), where the key's own outbox row
+// may be synced at the same time by another process: what that row
+// records is newer than what the side learnt.
+func (s *Store) AddMappings(ctx context.Context, ms []Mapping) error {
+	now := s.now().UTC()
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		return upsertMappings(ctx, tx, now, ms, conflictArchived)
 	})
 }
 

@@ -161,7 +161,8 @@ func TestRecordCoalescesBacksOffAndDies(t *testing.T) {
 		Done:       []int64{newest},
 		Superseded: []int64{old},
 		Failed:     []store.Failure{{ID: other, Attempts: rows[2].Attempts, Error: "outbox row 3: company CO-2: bad"}},
-		Mappings:   []store.Mapping{{PortalID: 1, ObjectType: "company", ERPID: "CO-1", HubSpotID: "77", Properties: map[string]string{"name": "b"}}},
+		Keys: []store.KeyOutcome{{Rows: []int64{old, newest},
+			Mappings: []store.Mapping{{PortalID: 1, ObjectType: "company", ERPID: "CO-1", HubSpotID: "77", Properties: map[string]string{"name": "b"}}}}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -375,4 +376,170 @@ FROM generate_series(1, 120000) g`); err != nil {
 	}
 	b.ReportMetric(float64(n)/float64(b.N), "rows/claim")
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/1000, "ms/claim")
+}
+
+// outboxLease returns a row's state and lease owner ("" when none).
+func outboxLease(t *testing.T, db *pgtest.DB, id int64) (state, owner string) {
+	t.Helper()
+	var o *string
+	if err := db.Pool.QueryRow(context.Background(), `SELECT state, lease_owner FROM outbox WHERE id = $1`, id).Scan(&state, &o); err != nil {
+		t.Fatal(err)
+	}
+	if o != nil {
+		owner = *o
+	}
+	return state, owner
+}
+
+// A process that lost its lease and wrote anyway records no synced values
+// for the key; the newest row goes back to pending, so that the newest
+// state is written again after the stale write. A lost key it did not
+// write to, and a key it still holds, are recorded as usual.
+func TestRecordLostKeyReopensNewestRow(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := pgtest.Migrated(t)
+	clk := newClock()
+	st := store.New(db.Pool, store.Options{Now: clk.Now})
+	mapping := func(erpID, hubspotID, name string) store.Mapping {
+		return store.Mapping{PortalID: 1, ObjectType: "contact", ERPID: erpID, HubSpotID: hubspotID, Properties: map[string]string{"firstname": name}}
+	}
+	written := func(erpID string) []store.MapKey {
+		return []store.MapKey{{PortalID: 1, ObjectType: "contact", ERPID: erpID}}
+	}
+	old1 := insert(t, db, "customer", "C-1", `{"first_name":"Old"}`)
+	old2 := insert(t, db, "customer", "C-2", `{"first_name":"Old"}`)
+	if rows, err := st.Claim(ctx, "a", 10, time.Minute); err != nil || len(rows) != 2 {
+		t.Fatalf("claim a: %v %v", rows, err)
+	}
+	clk.Advance(time.Minute + time.Second)
+	new1 := insert(t, db, "customer", "C-1", `{"first_name":"New"}`)
+	new2 := insert(t, db, "customer", "C-2", `{"first_name":"New"}`)
+	if rows, err := st.Claim(ctx, "b", 10, time.Minute); err != nil || len(rows) != 4 {
+		t.Fatalf("claim b: %v %v", rows, err)
+	}
+	if _, err := st.Record(ctx, "b", retry, store.Outcome{
+		Done:       []int64{new1, new2},
+		Superseded: []int64{old1, old2},
+		Keys: []store.KeyOutcome{
+			{Rows: []int64{new1, old1}, Mappings: []store.Mapping{mapping("C-1", "7", "New")}, Written: written("C-1")},
+			{Rows: []int64{new2, old2}, Mappings: []store.Mapping{mapping("C-2", "8", "New")}, Written: written("C-2")},
+		},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	held := insert(t, db, "customer", "C-3", `{}`)
+	if rows, err := st.Claim(ctx, "a", 10, time.Minute); err != nil || len(rows) != 1 {
+		t.Fatalf("claim a again: %v %v", rows, err)
+	}
+
+	// a's write to C-1 arrives after b's; a found C-2 unchanged.
+	rec, err := st.Record(ctx, "a", retry, store.Outcome{
+		Done: []int64{old1, old2, held},
+		Keys: []store.KeyOutcome{
+			{Rows: []int64{old1}, Mappings: []store.Mapping{mapping("C-1", "7", "Old")}, Written: written("C-1")},
+			{Rows: []int64{old2}, Mappings: []store.Mapping{mapping("C-2", "8", "Old")}},
+			{Rows: []int64{held}, Mappings: []store.Mapping{mapping("C-3", "9", "Held")}, Written: written("C-3")},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec != (store.Recorded{Done: 1, Lost: 2, Reopened: 1}) {
+		t.Fatalf("recorded %+v; want 1 done, 2 lost, 1 reopened", rec)
+	}
+	for _, c := range []struct {
+		id    int64
+		state string
+	}{{old1, store.StateSuperseded}, {new1, store.StatePending}, {old2, store.StateSuperseded}, {new2, store.StateDone}, {held, store.StateDone}} {
+		if s, o := outboxLease(t, db, c.id); s != c.state || o != "" {
+			t.Errorf("row %d: %s leased by %q, want %s and no lease", c.id, s, o, c.state)
+		}
+	}
+	m, err := st.Mappings(ctx, 1, "contact", []string{"C-1", "C-2", "C-3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for erpID, want := range map[string]store.Mapping{"C-1": mapping("C-1", "7", ""), "C-2": mapping("C-2", "8", "New"), "C-3": mapping("C-3", "9", "Held")} {
+		if got := m[erpID]; got.HubSpotID != want.HubSpotID || got.Properties["firstname"] != want.Properties["firstname"] {
+			t.Errorf("id_map %s: %s %v, want %s %v", erpID, got.HubSpotID, got.Properties, want.HubSpotID, want.Properties)
+		}
+	}
+	if len(m["C-1"].Properties) != 0 {
+		t.Errorf("id_map C-1 keeps synced values %v after a stale write", m["C-1"].Properties)
+	}
+	rows, err := st.Claim(ctx, "c", 10, time.Minute)
+	if err != nil || len(rows) != 1 || rows[0].ID != new1 {
+		t.Fatalf("claim after the stale record: %v %v; want the newest C-1 row", rows, err)
+	}
+}
+
+// A stale write recorded while another process still holds the key takes
+// that process's lease, so that its own record, after its writes, reopens
+// the key.
+func TestRecordLostKeyWhileAnotherHoldsIt(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := pgtest.Migrated(t)
+	clk := newClock()
+	st := store.New(db.Pool, store.Options{Now: clk.Now})
+	key := []store.MapKey{{PortalID: 1, ObjectType: "contact", ERPID: "C-1"}}
+	old := insert(t, db, "customer", "C-1", `{"first_name":"Old"}`)
+	if _, err := st.Claim(ctx, "a", 10, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(time.Minute + time.Second)
+	newer := insert(t, db, "customer", "C-1", `{"first_name":"New"}`)
+	if rows, err := st.Claim(ctx, "b", 10, time.Minute); err != nil || len(rows) != 2 {
+		t.Fatalf("claim b: %v %v", rows, err)
+	}
+	rec, err := st.Record(ctx, "a", retry, store.Outcome{Done: []int64{old}, Keys: []store.KeyOutcome{{Rows: []int64{old}, Written: key,
+		Mappings: []store.Mapping{{PortalID: 1, ObjectType: "contact", ERPID: "C-1", HubSpotID: "7", Properties: map[string]string{"firstname": "Old"}}}}}})
+	if err != nil || rec != (store.Recorded{Lost: 1, Reopened: 1}) {
+		t.Fatalf("record a: %+v %v", rec, err)
+	}
+	if s, o := outboxLease(t, db, newer); s != store.StatePending || o != "" {
+		t.Fatalf("newest row: %s leased by %q; want pending, its lease taken", s, o)
+	}
+	rec, err = st.Record(ctx, "b", retry, store.Outcome{Done: []int64{newer}, Superseded: []int64{old}, Keys: []store.KeyOutcome{{Rows: []int64{newer, old}, Written: key,
+		Mappings: []store.Mapping{{PortalID: 1, ObjectType: "contact", ERPID: "C-1", HubSpotID: "7", Properties: map[string]string{"firstname": "New"}}}}}})
+	if err != nil || rec != (store.Recorded{Lost: 2, Reopened: 1}) {
+		t.Fatalf("record b: %+v %v", rec, err)
+	}
+	m, err := st.Mappings(ctx, 1, "contact", []string{"C-1"})
+	if err != nil || m["C-1"].HubSpotID != "7" || len(m["C-1"].Properties) != 0 {
+		t.Fatalf("id_map after two stale records: %+v %v; want HubSpot ID 7 and no synced values", m, err)
+	}
+	if rows, err := st.Claim(ctx, "c", 10, time.Minute); err != nil || len(rows) != 2 {
+		t.Fatalf("claim c: %v %v; want both rows open again", rows, err)
+	}
+}
+
+// AddMappings inserts what the ID map lacks and replaces archived rows,
+// but leaves a live row alone.
+func TestAddMappingsKeepsLiveRows(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := pgtest.Migrated(t)
+	st := store.New(db.Pool, store.Options{})
+	now := time.Now()
+	m := func(erpID, hubspotID, price string, archived *time.Time) store.Mapping {
+		return store.Mapping{PortalID: 1, ObjectType: "product", ERPID: erpID, HubSpotID: hubspotID, Properties: map[string]string{"price": price}, ArchivedAt: archived}
+	}
+	if err := st.SaveMappings(ctx, []store.Mapping{m("LIVE", "1", "100", nil), m("GONE", "2", "100", &now)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.AddMappings(ctx, []store.Mapping{m("LIVE", "11", "90", nil), m("GONE", "12", "90", nil), m("NEW", "13", "90", nil)}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.Mappings(ctx, 1, "product", []string{"LIVE", "GONE", "NEW"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for erpID, want := range map[string]string{"LIVE": "1 100", "GONE": "12 90", "NEW": "13 90"} {
+		g := got[erpID]
+		if s := g.HubSpotID + " " + g.Properties["price"]; s != want || g.ArchivedAt != nil {
+			t.Errorf("%s: %s archived %v, want %s live", erpID, s, g.ArchivedAt, want)
+		}
+	}
 }
