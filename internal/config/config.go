@@ -4,7 +4,11 @@
 // file itself: only from the environment or from a file named in it.
 package config
 
-import "time"
+import (
+	"fmt"
+	"strings"
+	"time"
+)
 
 // Config is the whole configuration file.
 type Config struct {
@@ -45,6 +49,9 @@ type HubSpot struct {
 
 	// Token is filled from HUBSPOT_TOKEN or TokenFile; never from TOML, never logged.
 	Token Secret `toml:"-"`
+	// TokenSource says where Token came from: "HUBSPOT_TOKEN", the token
+	// file's path, or "" when no token is configured.
+	TokenSource string `toml:"-"`
 }
 
 // Sync tunes the cycle.
@@ -95,14 +102,24 @@ type Duration struct{ time.Duration }
 func (d *Duration) UnmarshalText(b []byte) error {
 	v, err := time.ParseDuration(string(b))
 	if err != nil {
-		return err
+		return fmt.Errorf("%q is not a duration such as \"30s\", \"5m\" or \"1h\"", b)
 	}
 	d.Duration = v
 	return nil
 }
 
-// MarshalText writes a Go duration string.
-func (d Duration) MarshalText() ([]byte, error) { return []byte(d.Duration.String()), nil }
+// MarshalText writes a Go duration string without zero units: "5m", not
+// "5m0s".
+func (d Duration) MarshalText() ([]byte, error) {
+	s := d.Duration.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return []byte(s), nil
+}
 
 // Secret holds a credential. It prints as "[redacted]" in every format verb,
 // so it cannot leak through a log line or an error by accident.

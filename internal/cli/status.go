@@ -1,0 +1,322 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/spf13/cobra"
+
+	"github.com/syncd/syncd/internal/engine"
+	"github.com/syncd/syncd/internal/store"
+)
+
+type statusOptions struct {
+	json   bool
+	limit  int
+	runs   int
+	entity string
+	states []string
+}
+
+func newCmdStatus(f *Factory) *cobra.Command {
+	var o statusOptions
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show outbox counts, the last runs and the rows that failed",
+		Long: `Show the outbox at a glance: how many rows are in each state (and how many a
+running cycle holds), how long the oldest pending row has waited, the last
+sync cycles from the runs table, and the newest failed and dead rows with
+their attempts, next attempt time and last_error.
+
+--entity narrows the counts and the rows to one entity; --state lists rows
+in other states instead (pending, failed, dead, done, superseded; repeat
+the flag or separate states with commas). Status reads the database only:
+it never contacts HubSpot. It exits 0 whatever the rows' states.
+
+Fix the cause a row's last_error names, then requeue it with 'syncd retry'.`,
+		Example: `  syncd status
+  syncd status --entity company --limit 50
+  syncd status --state pending --json`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return statusRun(cmd.Context(), f, o)
+		},
+	}
+	cmd.Flags().BoolVar(&o.json, "json", false, "print the status as JSON")
+	cmd.Flags().IntVar(&o.limit, "limit", 20, "list at most `N` rows, newest first")
+	cmd.Flags().IntVar(&o.runs, "runs", 5, "list the last `N` runs")
+	cmd.Flags().StringVar(&o.entity, "entity", "", "count and list rows of this entity only (customer, company, ...)")
+	cmd.Flags().StringSliceVar(&o.states, "state", nil, "list rows in these `states`, comma-separated (default failed,dead)")
+	return cmd
+}
+
+func statusRun(ctx context.Context, f *Factory, o statusOptions) error {
+	if o.limit < 0 || o.runs < 0 {
+		return usageErrorf("--limit and --runs take a number of 0 or more")
+	}
+	for _, s := range o.states {
+		if !slices.Contains(store.States, s) {
+			return usageErrorf("--state %q is not one of %s", s, strings.Join(store.States, ", "))
+		}
+	}
+	st, err := f.Store(ctx)
+	if err != nil {
+		return err
+	}
+	s, err := st.Status(ctx, store.StatusQuery{Entity: o.entity, States: o.states, Limit: o.limit, Runs: o.runs})
+	if err != nil {
+		return needMigrated(f, err)
+	}
+	states := o.states
+	if len(states) == 0 {
+		states = []string{store.StateFailed, store.StateDead}
+	}
+	if o.json {
+		enc := json.NewEncoder(f.IO.Out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(toStatusJSON(s, o.entity, states))
+	}
+	if err := writeStatus(f.IO.Out, s, states); err != nil {
+		return err
+	}
+	if s.Counts[store.StateFailed]+s.Counts[store.StateDead] > 0 {
+		fmt.Fprintln(f.IO.Err, "Fix what last_error names, then requeue with 'syncd retry --id N' (or --entity, --erp-id, --all-dead).")
+	}
+	return nil
+}
+
+// needMigrated turns a missing outbox table into an error that says what to
+// run.
+func needMigrated(f *Factory, err error) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "42P01" { // undefined_table
+		schema := store.DefaultSchema
+		if cfg, cerr := f.Config(); cerr == nil && cfg.Database.Schema != "" {
+			schema = cfg.Database.Schema
+		}
+		return fmt.Errorf("schema %q has no outbox table: run 'syncd migrate up' first", schema)
+	}
+	return err
+}
+
+// statusJSON is the JSON form of `syncd status`; its keys are a contract
+// for scripts (docs/operations.md).
+type statusJSON struct {
+	Now           time.Time        `json:"now"`
+	Entity        *string          `json:"entity"`
+	Counts        statusCountsJSON `json:"counts"`
+	OldestPending *oldestJSON      `json:"oldest_pending"`
+	Runs          []runJSON        `json:"runs"`
+	States        []string         `json:"states"`
+	Rows          []outboxRowJSON  `json:"rows"`
+}
+
+type statusCountsJSON struct {
+	Pending    int `json:"pending"`
+	InProgress int `json:"in_progress"`
+	Failed     int `json:"failed"`
+	Dead       int `json:"dead"`
+	Done       int `json:"done"`
+	Superseded int `json:"superseded"`
+	Total      int `json:"total"`
+}
+
+type oldestJSON struct {
+	ID         int64     `json:"id"`
+	Entity     string    `json:"entity"`
+	ERPID      string    `json:"erp_id"`
+	CreatedAt  time.Time `json:"created_at"`
+	AgeSeconds float64   `json:"age_seconds"`
+}
+
+type runJSON struct {
+	ID           int64      `json:"id"`
+	Owner        string     `json:"owner"`
+	StartedAt    time.Time  `json:"started_at"`
+	FinishedAt   *time.Time `json:"finished_at"`
+	Seconds      *float64   `json:"seconds"`
+	Rows         int        `json:"rows"`
+	Created      int        `json:"created"`
+	Updated      int        `json:"updated"`
+	Unchanged    int        `json:"unchanged"`
+	Deleted      int        `json:"deleted"`
+	Failed       int        `json:"failed"`
+	Dead         int        `json:"dead"`
+	Superseded   int        `json:"superseded"`
+	HubSpotCalls int64      `json:"hubspot_calls"`
+	Error        *string    `json:"error"`
+}
+
+type outboxRowJSON struct {
+	ID            int64      `json:"id"`
+	Entity        string     `json:"entity"`
+	ERPID         string     `json:"erp_id"`
+	Op            string     `json:"op"`
+	State         string     `json:"state"`
+	Attempts      int        `json:"attempts"`
+	CreatedAt     time.Time  `json:"created_at"`
+	NextAttemptAt *time.Time `json:"next_attempt_at"`
+	ProcessedAt   *time.Time `json:"processed_at"`
+	LastError     *string    `json:"last_error"`
+}
+
+func toStatusJSON(s *store.Status, entity string, states []string) statusJSON {
+	c := s.Counts
+	out := statusJSON{
+		Now: s.Now.UTC(),
+		Counts: statusCountsJSON{
+			Pending: c[store.StatePending], InProgress: s.InProgress, Failed: c[store.StateFailed],
+			Dead: c[store.StateDead], Done: c[store.StateDone], Superseded: c[store.StateSuperseded],
+		},
+		Runs:   []runJSON{},
+		States: states,
+		Rows:   []outboxRowJSON{},
+	}
+	for _, n := range c {
+		out.Counts.Total += n
+	}
+	if entity != "" {
+		out.Entity = &entity
+	}
+	if p := s.OldestPending; p != nil {
+		out.OldestPending = &oldestJSON{
+			ID: p.ID, Entity: p.Entity, ERPID: p.ERPID, CreatedAt: p.CreatedAt.UTC(),
+			AgeSeconds: max(s.Now.Sub(p.CreatedAt), 0).Seconds(),
+		}
+	}
+	for _, r := range s.Runs {
+		out.Runs = append(out.Runs, toRunJSON(r))
+	}
+	for _, r := range s.Rows {
+		out.Rows = append(out.Rows, toOutboxRowJSON(r))
+	}
+	return out
+}
+
+func toRunJSON(r store.RunRecord) runJSON {
+	// Counts is what the engine's summary marshalled to; a run that died
+	// before finishing has an empty object, read as zeros.
+	var sum engine.Summary
+	_ = json.Unmarshal(r.Counts, &sum)
+	j := runJSON{
+		ID: r.ID, Owner: r.Owner, StartedAt: r.StartedAt.UTC(),
+		Rows: sum.Rows, Created: sum.Created, Updated: sum.Updated, Unchanged: sum.Unchanged,
+		Deleted: sum.Deleted, Failed: sum.Failed, Dead: sum.Dead, Superseded: sum.Superseded,
+		HubSpotCalls: sum.Calls,
+	}
+	if r.FinishedAt != nil {
+		t := r.FinishedAt.UTC()
+		secs := t.Sub(r.StartedAt).Seconds()
+		j.FinishedAt, j.Seconds = &t, &secs
+	}
+	if r.Error != "" {
+		j.Error = &r.Error
+	}
+	return j
+}
+
+func toOutboxRowJSON(r store.OutboxRow) outboxRowJSON {
+	j := outboxRowJSON{
+		ID: r.ID, Entity: r.Entity, ERPID: r.ERPID, Op: r.Op, State: r.State, Attempts: r.Attempts,
+		CreatedAt: r.CreatedAt.UTC(),
+	}
+	// Only open rows are attempted again; for the others the column is
+	// a leftover.
+	if r.State == store.StatePending || r.State == store.StateFailed {
+		t := r.NextAttemptAt.UTC()
+		j.NextAttemptAt = &t
+	}
+	if r.ProcessedAt != nil {
+		t := r.ProcessedAt.UTC()
+		j.ProcessedAt = &t
+	}
+	if r.LastError != "" {
+		j.LastError = &r.LastError
+	}
+	return j
+}
+
+// writeStatus prints the status as three tables: counts, runs, rows. It
+// is derived from the JSON form so that both say the same.
+func writeStatus(w io.Writer, s *store.Status, states []string) error {
+	j := toStatusJSON(s, "", states)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "OUTBOX\tROWS")
+	c := j.Counts
+	fmt.Fprintf(tw, "pending\t%d\nfailed\t%d\ndead\t%d\ndone\t%d\nsuperseded\t%d\ntotal\t%d\n",
+		c.Pending, c.Failed, c.Dead, c.Done, c.Superseded, c.Total)
+	fmt.Fprintf(tw, "in progress\t%d (pending or failed rows a cycle holds now)\n", c.InProgress)
+	if p := j.OldestPending; p != nil {
+		fmt.Fprintf(tw, "oldest pending\t%s ago: row %d, %s %s\n",
+			time.Duration(p.AgeSeconds*float64(time.Second)).Round(time.Second), p.ID, p.Entity, p.ERPID)
+	} else {
+		fmt.Fprintln(tw, "oldest pending\t-")
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+
+	fmt.Fprintln(w)
+	if len(j.Runs) == 0 {
+		fmt.Fprintln(w, "LAST RUNS: none")
+	} else {
+		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "RUN\tSTARTED\tTOOK\tROWS\tCREATED\tUPDATED\tUNCHANGED\tDELETED\tFAILED\tDEAD\tSUPERSEDED\tERROR")
+		for _, r := range j.Runs {
+			took := "running"
+			if r.Seconds != nil {
+				took = time.Duration(*r.Seconds * float64(time.Second)).Round(time.Millisecond).String()
+			}
+			errText := "-"
+			if r.Error != nil {
+				errText = oneLine(*r.Error)
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", r.ID, r.StartedAt.Format(time.RFC3339), took,
+				r.Rows, r.Created, r.Updated, r.Unchanged, r.Deleted, r.Failed, r.Dead, r.Superseded, errText)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+
+	fmt.Fprintln(w)
+	listed := 0
+	for _, st := range states {
+		listed += s.Counts[st]
+	}
+	what := strings.ToUpper(strings.Join(states, ", "))
+	if len(j.Rows) == 0 {
+		_, err := fmt.Fprintf(w, "ROWS %s: none\n", what)
+		return err
+	}
+	fmt.Fprintf(w, "ROWS %s: newest %d of %d\n", what, len(j.Rows), listed)
+	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tENTITY\tERP ID\tOP\tSTATE\tATTEMPTS\tNEXT ATTEMPT\tLAST ERROR")
+	for _, r := range j.Rows {
+		next := "-"
+		if r.NextAttemptAt != nil {
+			next = r.NextAttemptAt.Format(time.RFC3339)
+		}
+		lastErr := "-"
+		if r.LastError != nil {
+			lastErr = oneLine(*r.LastError)
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", r.ID, oneLine(r.Entity), oneLine(r.ERPID), r.Op, r.State,
+			r.Attempts, next, lastErr)
+	}
+	return tw.Flush()
+}
+
+// oneLine keeps a table row on one line whatever an ERP key or an error
+// message holds.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}

@@ -1,0 +1,251 @@
+package cli_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/syncd/syncd/internal/cli"
+	"github.com/syncd/syncd/internal/pgtest"
+)
+
+// adminDB is a migrated test schema and the environment and arguments that
+// point syncd at it, with no HubSpot token: a command that built a HubSpot
+// client would start the built-in emulator and warn about it on stderr.
+type adminDB struct {
+	*pgtest.DB
+	env  map[string]string
+	args []string
+}
+
+func newAdminDB(t *testing.T, migrated bool) adminDB {
+	t.Helper()
+	db := pgtest.New(t)
+	if migrated {
+		db = pgtest.Migrated(t)
+	}
+	cfgPath := filepath.Join(t.TempDir(), "syncd.toml")
+	if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf("[database]\nschema = %q\n", db.Schema)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return adminDB{DB: db, env: map[string]string{"SYNCD_DATABASE_URL": db.BaseURL}, args: []string{"--config", cfgPath}}
+}
+
+func (a adminDB) run(t *testing.T, args ...string) result {
+	t.Helper()
+	r := run(t, context.Background(), a.env, append(slices.Clone(a.args), args...)...)
+	if strings.Contains(r.stderr, "emulator") || strings.Contains(r.stderr, "HubSpot token") {
+		t.Errorf("syncd %v reached for HubSpot:\n%s", args, r.stderr)
+	}
+	return r
+}
+
+// seed inserts an outbox row as syncd would have left it in state.
+func (a adminDB) seed(t *testing.T, entity, erpID, state string, attempts int, lastErr string) int64 {
+	t.Helper()
+	var id int64
+	var msg *string
+	if lastErr != "" {
+		msg = &lastErr
+	}
+	err := a.Pool.QueryRow(context.Background(), `
+INSERT INTO outbox (entity, erp_id, payload, state, attempts, last_error, next_attempt_at, processed_at)
+VALUES ($1, $2, '{}', $3, $4, $5, '2030-01-02T03:04:05Z',
+        CASE WHEN $3 IN ('done', 'dead', 'superseded') THEN '2026-11-27T01:00:00Z'::timestamptz END)
+RETURNING id`, entity, erpID, state, attempts, msg).Scan(&id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// states returns every outbox row's state and attempts, by id.
+func (a adminDB) states(t *testing.T) map[int64]string {
+	t.Helper()
+	r, err := a.Pool.Query(context.Background(), `SELECT id, state || '/' || attempts FROM outbox`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[int64]string{}
+	for r.Next() {
+		var id int64
+		var s string
+		if err := r.Scan(&id, &s); err != nil {
+			t.Fatal(err)
+		}
+		out[id] = s
+	}
+	if err := r.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestStatusShowsCountsAndFailures(t *testing.T) {
+	t.Parallel()
+	a := newAdminDB(t, true)
+	a.seed(t, "customer", "C-1", "pending", 0, "")
+	a.seed(t, "customer", "C-2", "done", 0, "")
+	a.seed(t, "customer", "C-3", "superseded", 1, "old problem")
+	failed := a.seed(t, "customer", "C-4", "failed", 2, "outbox row 4: customer C-4: field \"phone\": masked\nnumber")
+	dead := a.seed(t, "company", "CO-1", "dead", 10, `outbox row 5: company CO-1: field "tax_id": wrong check digit`)
+	if _, err := a.Pool.Exec(context.Background(), `
+INSERT INTO runs (owner, started_at, finished_at, counts, error)
+VALUES ('host:7', '2026-11-27T08:00:00Z', '2026-11-27T08:00:01.5Z', '{"rows": 3, "created": 1, "failed": 2}', 'HubSpot said no')`); err != nil {
+		t.Fatal(err)
+	}
+
+	r := a.run(t, "status")
+	if r.code != cli.ExitOK {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	for _, re := range []string{
+		`(?m)^pending +1$`, `(?m)^failed +1$`, `(?m)^dead +1$`, `(?m)^done +1$`, `(?m)^superseded +1$`, `(?m)^total +5$`,
+		`(?m)^oldest pending +\d+s ago: row 1, customer C-1$`,
+		`(?m)^1 +2026-11-27T08:00:00Z +1\.5s +3 +1 +0 +0 +0 +2 +0 +0 +HubSpot said no$`,
+		`ROWS FAILED, DEAD: newest 2 of 2`,
+		fmt.Sprintf(`(?m)^%d +customer +C-4 +upsert +failed +2 +2030-01-02T03:04:05Z +outbox row 4: customer C-4: field "phone": masked number$`, failed),
+		fmt.Sprintf(`(?m)^%d +company +CO-1 +upsert +dead +10 +- +outbox row 5: company CO-1: field "tax_id": wrong check digit$`, dead),
+	} {
+		if !regexp.MustCompile(re).MatchString(r.stdout) {
+			t.Errorf("stdout does not match %s:\n%s", re, r.stdout)
+		}
+	}
+	if strings.Contains(r.stdout, "C-2") || strings.Contains(r.stdout, "old problem") {
+		t.Errorf("stdout lists rows that are neither failed nor dead:\n%s", r.stdout)
+	}
+	if !strings.Contains(r.stderr, "syncd retry") {
+		t.Errorf("stderr does not say how to retry:\n%s", r.stderr)
+	}
+}
+
+func TestStatusJSON(t *testing.T) {
+	t.Parallel()
+	a := newAdminDB(t, true)
+	pending := a.seed(t, "customer", "C-1", "pending", 0, "")
+	a.seed(t, "company", "CO-1", "pending", 0, "")
+	a.seed(t, "customer", "C-2", "done", 0, "")
+	failed := a.seed(t, "customer", "C-4", "failed", 2, "bad phone")
+	a.seed(t, "company", "CO-2", "dead", 10, "bad tax id")
+	if _, err := a.Pool.Exec(context.Background(), `
+INSERT INTO runs (owner, started_at, finished_at, counts, error) VALUES
+ ('host:7', '2026-11-27T08:00:00Z', '2026-11-27T08:00:02Z', '{"rows": 3, "updated": 2, "failed": 1, "calls": 4, "duration_ns": 2000000000}', NULL),
+ ('host:8', '2026-11-27T08:01:00Z', NULL, '{}', NULL)`); err != nil {
+		t.Fatal(err)
+	}
+
+	r := a.run(t, "status", "--json", "--entity", "customer", "--runs", "2")
+	if r.code != cli.ExitOK {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	var got map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+		t.Fatalf("stdout is not JSON: %v\n%s", err, r.stdout)
+	}
+	keys := func(v any) []string { return slices.Sorted(maps.Keys(v.(map[string]any))) }
+	wantKeys := map[string][]string{
+		"top":            {"counts", "entity", "now", "oldest_pending", "rows", "runs", "states"},
+		"counts":         {"dead", "done", "failed", "in_progress", "pending", "superseded", "total"},
+		"oldest_pending": {"age_seconds", "created_at", "entity", "erp_id", "id"},
+		"run":            {"created", "dead", "deleted", "error", "failed", "finished_at", "hubspot_calls", "id", "owner", "rows", "seconds", "started_at", "superseded", "unchanged", "updated"},
+		"row":            {"attempts", "created_at", "entity", "erp_id", "id", "last_error", "next_attempt_at", "op", "processed_at", "state"},
+	}
+	runs := got["runs"].([]any)
+	rows := got["rows"].([]any)
+	if len(runs) != 2 || len(rows) != 1 {
+		t.Fatalf("runs %d, rows %d; want 2 and 1:\n%s", len(runs), len(rows), r.stdout)
+	}
+	for what, v := range map[string]any{"top": got, "counts": got["counts"], "oldest_pending": got["oldest_pending"], "run": runs[1], "row": rows[0]} {
+		if k := keys(v); !slices.Equal(k, wantKeys[what]) {
+			t.Errorf("%s keys = %v, want %v", what, k, wantKeys[what])
+		}
+	}
+
+	// The values, with the variable times taken out.
+	oldest := got["oldest_pending"].(map[string]any)
+	if age, _ := oldest["age_seconds"].(float64); age < 0 || age > 600 {
+		t.Errorf("oldest pending age %v", oldest["age_seconds"])
+	}
+	delete(oldest, "age_seconds")
+	delete(oldest, "created_at")
+	delete(rows[0].(map[string]any), "created_at")
+	delete(got, "now")
+	b, _ := json.Marshal(got)
+	want := fmt.Sprintf(`{"counts":{"dead":0,"done":1,"failed":1,"in_progress":0,"pending":1,"superseded":0,"total":3},`+
+		`"entity":"customer","oldest_pending":{"entity":"customer","erp_id":"C-1","id":%d},`+
+		`"rows":[{"attempts":2,"entity":"customer","erp_id":"C-4","id":%d,"last_error":"bad phone","next_attempt_at":"2030-01-02T03:04:05Z","op":"upsert","processed_at":null,"state":"failed"}],`+
+		`"runs":[{"created":0,"dead":0,"deleted":0,"error":null,"failed":0,"finished_at":null,"hubspot_calls":0,"id":2,"owner":"host:8","rows":0,"seconds":null,"started_at":"2026-11-27T08:01:00Z","superseded":0,"unchanged":0,"updated":0},`+
+		`{"created":0,"dead":0,"deleted":0,"error":null,"failed":1,"finished_at":"2026-11-27T08:00:02Z","hubspot_calls":4,"id":1,"owner":"host:7","rows":3,"seconds":2,"started_at":"2026-11-27T08:00:00Z","superseded":0,"unchanged":0,"updated":2}],`+
+		`"states":["failed","dead"]}`, pending, failed)
+	if string(b) != want {
+		t.Errorf("status JSON\n got %s\nwant %s", b, want)
+	}
+}
+
+func TestStatusFlags(t *testing.T) {
+	t.Parallel()
+	a := newAdminDB(t, true)
+	a.seed(t, "customer", "C-1", "pending", 0, "")
+	p2 := a.seed(t, "customer", "C-2", "pending", 0, "")
+	a.seed(t, "customer", "C-3", "dead", 10, "bad")
+
+	r := a.run(t, "status", "--state", "pending", "--limit", "1")
+	if r.code != cli.ExitOK || !strings.Contains(r.stdout, "ROWS PENDING: newest 1 of 2") ||
+		!regexp.MustCompile(fmt.Sprintf(`(?m)^%d +customer +C-2 +upsert +pending `, p2)).MatchString(r.stdout) ||
+		strings.Contains(r.stdout, "C-3") {
+		t.Errorf("--state pending --limit 1: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+
+	r = a.run(t, "status", "--entity", "company")
+	if r.code != cli.ExitOK || !regexp.MustCompile(`(?m)^total +0$`).MatchString(r.stdout) || !strings.Contains(r.stdout, "ROWS FAILED, DEAD: none") {
+		t.Errorf("--entity company: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+
+	for _, args := range [][]string{{"status", "--state", "stuck"}, {"status", "--limit", "-1"}, {"status", "extra"}} {
+		r := a.run(t, args...)
+		if r.code != cli.ExitUsage || r.stdout != "" {
+			t.Errorf("syncd %v: exit %d, stdout %q, stderr %q; want exit 2", args, r.code, r.stdout, r.stderr)
+		}
+	}
+}
+
+func TestStatusUnmigrated(t *testing.T) {
+	t.Parallel()
+	a := newAdminDB(t, false)
+	for _, args := range [][]string{{"status"}, {"retry", "--all-dead"}} {
+		r := a.run(t, args...)
+		if r.code != cli.ExitError || !strings.Contains(r.stderr, "run 'syncd migrate up' first") {
+			t.Errorf("syncd %v on an empty schema: exit %d, stderr %q", args, r.code, r.stderr)
+		}
+	}
+}
+
+// TestStatusRunsCount checks runs are listed newest first, as many as
+// --runs asks.
+func TestStatusRunsCount(t *testing.T) {
+	t.Parallel()
+	a := newAdminDB(t, true)
+	start := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
+	for i := range 4 {
+		if _, err := a.Pool.Exec(context.Background(), `INSERT INTO runs (owner, started_at) VALUES ($1, $2)`,
+			fmt.Sprintf("host:%d", i), start.Add(time.Duration(i)*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := a.run(t, "status", "--runs", "2")
+	if r.code != cli.ExitOK {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	got := regexp.MustCompile(`(?m)^\d+ +(\S+) +running `).FindAllStringSubmatch(r.stdout, -1)
+	if len(got) != 2 || got[0][1] != "2026-11-27T08:03:00Z" || got[1][1] != "2026-11-27T08:02:00Z" {
+		t.Errorf("runs listed: %v\n%s", got, r.stdout)
+	}
+}

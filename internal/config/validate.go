@@ -1,0 +1,181 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/robfig/cron/v3"
+	"github.com/sirupsen/logrus"
+)
+
+// Tiers are the HubSpot subscription tiers the rate governor knows.
+var Tiers = []string{"free", "starter", "professional", "enterprise", "limit_pack"}
+
+var (
+	identRe    = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
+	propertyRe = regexp.MustCompile(`^[a-z][a-z0-9_]{0,99}$`)
+	versionRe  = regexp.MustCompile(`^(20[0-9]{2}-(0[1-9]|1[0-2])|v[34])$`)
+	regionRe   = regexp.MustCompile(`^[A-Z]{2}$`)
+)
+
+// CronParser parses sync.schedule: five standard fields or a descriptor
+// such as "@every 10s" or "@hourly", as robfig/cron's default.
+var CronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+
+func bad(key, format string, args ...any) error {
+	return &Error{Key: key, Msg: fmt.Sprintf(format, args...)}
+}
+
+// validate checks every value and returns one error per bad key, in the
+// order of the file's sections.
+func (c *Config) validate() []error {
+	var errs []error
+	add := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+
+	if c.Database.URL != "" {
+		if _, err := pgconn.ParseConfig(c.Database.URL); err != nil {
+			// The parser's message may quote the URL; the password is not ours to print.
+			add(bad("database.url", "not a PostgreSQL connection string (want postgres://user@host:5432/dbname)"))
+		}
+	}
+	if !identRe.MatchString(c.Database.Schema) {
+		add(bad("database.schema", "%q is not a safe identifier: use lower-case letters, digits and _, starting with a letter or _, at most 63 characters", c.Database.Schema))
+	}
+
+	h := c.HubSpot
+	if u, err := url.Parse(h.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+		add(bad("hubspot.base_url", "must be an http or https URL without credentials, such as %s", DefaultBaseURL))
+	} else if u.Scheme == "http" && h.Token != "" && !IsLoopback(u.Hostname()) {
+		add(bad("hubspot.base_url", "is plain http to another host, which would send the HubSpot token unencrypted; use https"))
+	}
+	if !versionRe.MatchString(h.Version) {
+		add(bad("hubspot.version", "%q is not a HubSpot API version such as 2026-09", h.Version))
+	}
+	if !slices.Contains(Tiers, h.Tier) {
+		add(bad("hubspot.tier", "%q is not one of %s", h.Tier, strings.Join(Tiers, ", ")))
+	}
+	if h.DailyReserve < 0 || h.DailyReserve >= 1 {
+		add(bad("hubspot.daily_reserve", "must be at least 0 and less than 1"))
+	}
+	if h.Timeout.Duration <= 0 {
+		add(bad("hubspot.timeout", "must be positive"))
+	}
+
+	s := c.Sync
+	if s.Schedule == "" {
+		add(bad("sync.schedule", "must not be empty; the default is \"@every 10s\""))
+	} else if _, err := CronParser.Parse(s.Schedule); err != nil {
+		add(bad("sync.schedule", "%q is not a cron schedule: %v", s.Schedule, err))
+	}
+	if s.BatchSize < 1 || s.BatchSize > 10000 {
+		add(bad("sync.batch_size", "must be between 1 and 10000"))
+	}
+	if s.Lease.Duration < 10*time.Second {
+		add(bad("sync.lease", "must be at least 10s"))
+	} else if s.Lease.Duration <= h.Timeout.Duration {
+		add(bad("sync.lease", "must be longer than hubspot.timeout (%s), or a claim could expire during one request", h.Timeout.Duration))
+	}
+	if s.MaxAttempts < 1 || s.MaxAttempts > 1000 {
+		add(bad("sync.max_attempts", "must be between 1 and 1000"))
+	}
+	if s.BackoffBase.Duration <= 0 {
+		add(bad("sync.backoff_base", "must be positive"))
+	}
+	if s.BackoffMax.Duration < s.BackoffBase.Duration {
+		add(bad("sync.backoff_max", "must be at least sync.backoff_base (%s)", s.BackoffBase.Duration))
+	}
+	if s.OnDelete != "archive" && s.OnDelete != "ignore" {
+		add(bad("sync.on_delete", "%q is not archive or ignore", s.OnDelete))
+	}
+	if !regionRe.MatchString(s.DefaultRegion) {
+		add(bad("sync.default_region", "%q is not a two-letter upper-case region code such as TH", s.DefaultRegion))
+	}
+	if !propertyRe.MatchString(s.ERPIDProperty) {
+		add(bad("sync.erp_id_property", "%q is not a HubSpot property name: lower-case letters, digits and _, starting with a letter", s.ERPIDProperty))
+	}
+	if !propertyRe.MatchString(s.TaxIDProperty) {
+		add(bad("sync.tax_id_property", "%q is not a HubSpot property name: lower-case letters, digits and _, starting with a letter", s.TaxIDProperty))
+	} else if s.TaxIDProperty == s.ERPIDProperty {
+		add(bad("sync.tax_id_property", "must differ from sync.erp_id_property"))
+	}
+
+	if _, err := logrus.ParseLevel(c.Log.Level); err != nil {
+		add(bad("log.level", "%q is not one of trace, debug, info, warn, error", c.Log.Level))
+	}
+	if f := c.Log.Format; f != "auto" && f != "json" && f != "text" {
+		add(bad("log.format", "%q is not auto, json or text", f))
+	}
+
+	errs = append(errs, c.Deals.validate("deals")...)
+	errs = append(errs, c.Tickets.validate("tickets")...)
+	return errs
+}
+
+func (m PipelineMapping) validate(section string) []error {
+	var errs []error
+	if strings.TrimSpace(m.Pipeline) == "" {
+		errs = append(errs, bad(section+".pipeline", "must name a pipeline by ID or label"))
+	}
+	for _, status := range sortedKeys(m.Stages) {
+		if strings.TrimSpace(status) == "" {
+			errs = append(errs, bad(section+".stages", "an ERP status must not be empty"))
+		}
+		if strings.TrimSpace(m.Stages[status]) == "" {
+			errs = append(errs, bad(section+".stages."+status, "must name a stage by ID or label"))
+		}
+	}
+	return errs
+}
+
+// Stage returns the stage (ID or label) an ERP status maps to: the exact
+// status first, then the status compared without regard to case and
+// surrounding space.
+func (m PipelineMapping) Stage(status string) (string, bool) {
+	if v, ok := m.Stages[status]; ok {
+		return v, true
+	}
+	s := strings.TrimSpace(status)
+	for _, k := range sortedKeys(m.Stages) {
+		if strings.EqualFold(strings.TrimSpace(k), s) {
+			return m.Stages[k], true
+		}
+	}
+	return "", false
+}
+
+// RequireDatabase reports whether database.url is set, with an error that
+// says how to set it.
+func (c *Config) RequireDatabase() error {
+	if c.Database.URL == "" {
+		return &Error{Key: "database.url", Msg: "is not set: set it in the config file or " + EnvDatabaseURL}
+	}
+	return nil
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// IsLoopback reports whether host is localhost or a loopback IP address.
+func IsLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
