@@ -91,6 +91,16 @@ func defaultDef(from, to string) *assocDef {
 	return nil
 }
 
+// defaultDefBetween is defaultDef for a route's object types, with the 400
+// when the pair has no default type.
+func defaultDefBetween(f, t *objType) (*assocDef, *apiError) {
+	d := defaultDef(f.name, t.name)
+	if d == nil {
+		return nil, validationError(fmt.Sprintf("There is no default association type from %s to %s", f.name, t.name))
+	}
+	return d, nil
+}
+
 // defsBetween lists every type from one object type to another, by ID.
 func (st *state) defsBetween(from, to string) []*assocDef {
 	var out []*assocDef
@@ -188,6 +198,20 @@ func (s *Server) link(st *state, from, to recKey, typeID int, now time.Time) {
 	if li, deal := lineItemDeal(from, to); li.id != "" {
 		s.recomputeDeal(st, deal.id, now)
 	}
+}
+
+// linkTypes links from and to with every type in ids, or with none and the
+// first type's error when one of them is not valid.
+func (s *Server) linkTypes(from, to recKey, now time.Time, ids ...int) *apiError {
+	for _, id := range ids {
+		if _, err := s.st.validLink(from, to, id); err != nil {
+			return err
+		}
+	}
+	for _, id := range ids {
+		s.link(s.st, from, to, id, now)
+	}
+	return nil
 }
 
 func (st *state) addType(a, b recKey, typeID int) {
@@ -304,18 +328,24 @@ func (st *state) inlineAssociations(typ, id string, names []string) map[string]*
 		if t == nil {
 			continue // HubSpot ignores associations it cannot resolve
 		}
-		var res []associatedID
-		for _, k := range st.targets(me, t.name) {
-			for _, tid := range st.typesBetween(me, k) {
-				res = append(res, associatedID{ID: k.id, Type: st.def(tid).Name})
-			}
-		}
-		if len(res) > 0 {
+		if res := st.associatedIDs(me, t.name); len(res) > 0 {
 			out[t.name] = &assocCollection{Results: res}
 		}
 	}
 	if len(out) == 0 {
 		return nil
+	}
+	return out
+}
+
+// associatedIDs lists a's associations to records of type toType, one entry
+// per association type, as inline and v3 reads show them.
+func (st *state) associatedIDs(a recKey, toType string) []associatedID {
+	var out []associatedID
+	for _, k := range st.targets(a, toType) {
+		for _, id := range st.typesBetween(a, k) {
+			out = append(out, associatedID{ID: k.id, Type: st.def(id).Name})
+		}
 	}
 	return out
 }
@@ -333,6 +363,15 @@ type inlineAssocIO struct {
 type assocSpecIO struct {
 	AssociationCategory string `json:"associationCategory"`
 	AssociationTypeID   int    `json:"associationTypeId"`
+}
+
+// typeIDs returns the association type IDs of specs.
+func typeIDs(specs []assocSpecIO) []int {
+	ids := make([]int, len(specs))
+	for i, sp := range specs {
+		ids[i] = sp.AssociationTypeID
+	}
+	return ids
 }
 
 // resolveInline validates the associations sent with a create; fromID is
@@ -443,18 +482,15 @@ func handleAssocPutDefault(c *call) (int, any) {
 		return 0, err
 	}
 	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	d := defaultDef(f.name, t.name)
-	if d == nil {
-		return 0, validationError(fmt.Sprintf("There is no default association type from %s to %s", f.name, t.name))
+	d, err := defaultDefBetween(f, t)
+	if err != nil {
+		return 0, err
 	}
 	from, to := recKey{f.name, c.param("fromObjectId")}, recKey{t.name, c.param("toObjectId")}
 	start := s.now()
-	if _, err := s.st.validLink(from, to, d.ID); err != nil {
+	if err := s.linkTypes(from, to, start, d.ID); err != nil {
 		return 0, err
 	}
-	s.link(s.st, from, to, d.ID, start)
 	res := []defaultResult{
 		{From: objectIDIO{flexString(from.id)}, To: objectIDIO{flexString(to.id)}, AssociationSpc: assocSpecIO{d.Category, d.ID}},
 		{From: objectIDIO{flexString(to.id)}, To: objectIDIO{flexString(from.id)}, AssociationSpc: assocSpecIO{d.Category, d.Inverse}},
@@ -463,27 +499,22 @@ func handleAssocPutDefault(c *call) (int, any) {
 }
 
 func handleAssocPutLabeled(c *call) (int, any) {
-	f, t, err := c.assocTypes()
-	if err != nil {
-		return 0, err
-	}
 	var specs []assocSpecIO
-	if err := c.decode(&specs); err != nil {
+	f, t, err := c.decodeAssoc(&specs)
+	if err != nil {
 		return 0, err
 	}
 	if len(specs) == 0 {
 		return 0, validationError("Send at least one association type")
 	}
 	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	from, to := recKey{f.name, c.param("objectId")}, recKey{t.name, c.param("toObjectId")}
 	for _, sp := range specs {
 		if _, err := s.st.validLink(from, to, sp.AssociationTypeID); err != nil {
 			return 0, err
 		}
 	}
-	now := s.now()
+	now := s.now() // read only once the request is known to succeed
 	for _, sp := range specs {
 		s.link(s.st, from, to, sp.AssociationTypeID, now)
 	}
@@ -496,12 +527,10 @@ func handleAssocDeletePair(c *call) (int, any) {
 		return 0, err
 	}
 	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	from, to := recKey{f.name, c.param("objectId")}, recKey{t.name, c.param("toObjectId")}
 	s.st.unlinkAll(from, to)
 	if li, deal := lineItemDeal(from, to); li.id != "" {
-		s.recomputeDeal(s.st, deal.id, s.now())
+		s.recomputeDeal(s.st, deal.id, s.now()) // the clock is read only when a deal changes
 	}
 	return http.StatusNoContent, nil
 }
@@ -548,8 +577,6 @@ func handleAssocList(c *call) (int, any) {
 		limit = n
 	}
 	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	from := recKey{f.name, c.param("objectId")}
 	if s.st.objects[f.name].live(from.id) == nil {
 		return 0, notFoundError(from.id)
@@ -569,6 +596,35 @@ func assocBatchSize(n, max int) *apiError {
 	return nil
 }
 
+// decodeAssoc resolves the object types of an association route, then
+// decodes the body into v.
+func (c *call) decodeAssoc(v any) (from, to *objType, err *apiError) {
+	if from, to, err = c.assocTypes(); err != nil {
+		return nil, nil, err
+	}
+	if err := c.decode(v); err != nil {
+		return nil, nil, err
+	}
+	return from, to, nil
+}
+
+// assocBatch resolves the object types of an association batch route, then
+// decodes its inputs, refusing more than max (0: no limit).
+func assocBatch[T any](c *call, max int) (from, to *objType, inputs []T, err *apiError) {
+	var in struct {
+		Inputs []T `json:"inputs"`
+	}
+	if from, to, err = c.decodeAssoc(&in); err != nil {
+		return nil, nil, nil, err
+	}
+	if max > 0 {
+		if err := assocBatchSize(len(in.Inputs), max); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	return from, to, in.Inputs, nil
+}
+
 // assocItemError turns a failed association input into a batch item error.
 func assocItemError(err *apiError, from, to string) standardError {
 	item := err.asItem("")
@@ -581,48 +637,43 @@ func assocItemError(err *apiError, from, to string) standardError {
 	return item
 }
 
-// assocWriteStatus is the success status of association batch writes.
-func assocWriteStatus(ver string, nErrs int, created bool) int {
-	if ver == "2026-09" || !created {
-		return batchStatus(ver, http.StatusOK, nErrs)
-	}
-	return batchStatus(ver, http.StatusCreated, nErrs)
+// noAssociationsError is the item error of a batch read input that has no
+// associations to the target type.
+func noAssociationsError(f, t *objType, fromID string) standardError {
+	e := newError(http.StatusNotFound, "OBJECT_NOT_FOUND", fmt.Sprintf("No %s is associated with %s %s.", t.singular, f.singular, fromID))
+	e.Context = map[string][]string{"fromObjectId": {fromID}}
+	return e.asItem("")
+}
+
+// pairKeys returns the records an association input names, from of type f
+// and to of type t.
+func pairKeys(f, t *objType, from, to objectIDIO) (recKey, recKey) {
+	return recKey{f.name, string(from.ID)}, recKey{t.name, string(to.ID)}
 }
 
 func handleAssocBatchDefault(c *call) (int, any) {
-	f, t, err := c.assocTypes()
+	type input = struct {
+		From objectIDIO `json:"from"`
+		To   objectIDIO `json:"to"`
+	}
+	f, t, inputs, err := assocBatch[input](c, maxAssocWriteInputs)
 	if err != nil {
 		return 0, err
 	}
-	var in struct {
-		Inputs []struct {
-			From objectIDIO `json:"from"`
-			To   objectIDIO `json:"to"`
-		} `json:"inputs"`
-	}
-	if err := c.decode(&in); err != nil {
-		return 0, err
-	}
-	if err := assocBatchSize(len(in.Inputs), maxAssocWriteInputs); err != nil {
-		return 0, err
-	}
 	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	start := s.now()
-	d := defaultDef(f.name, t.name)
-	if d == nil {
-		return 0, validationError(fmt.Sprintf("There is no default association type from %s to %s", f.name, t.name))
+	d, err := defaultDefBetween(f, t)
+	if err != nil {
+		return 0, err
 	}
 	res := []defaultResult{}
 	var errs []standardError
-	for _, x := range in.Inputs {
-		from, to := recKey{f.name, string(x.From.ID)}, recKey{t.name, string(x.To.ID)}
-		if _, err := s.st.validLink(from, to, d.ID); err != nil {
+	for _, x := range inputs {
+		from, to := pairKeys(f, t, x.From, x.To)
+		if err := s.linkTypes(from, to, start, d.ID); err != nil {
 			errs = append(errs, assocItemError(err, from.id, to.id))
 			continue
 		}
-		s.link(s.st, from, to, d.ID, start)
 		res = append(res, defaultResult{From: x.From, To: x.To, AssociationSpc: assocSpecIO{d.Category, d.ID}})
 	}
 	// Every version declares only 200 here; failures go in errors[].
@@ -637,68 +688,41 @@ type labeledInput struct {
 }
 
 func handleAssocBatchCreate(c *call) (int, any) {
-	f, t, err := c.assocTypes()
+	f, t, inputs, err := assocBatch[labeledInput](c, maxAssocWriteInputs)
 	if err != nil {
 		return 0, err
 	}
-	var in struct {
-		Inputs []labeledInput `json:"inputs"`
-	}
-	if err := c.decode(&in); err != nil {
-		return 0, err
-	}
-	if err := assocBatchSize(len(in.Inputs), maxAssocWriteInputs); err != nil {
-		return 0, err
-	}
 	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	start := s.now()
 	res := []labelsPair{}
 	var errs []standardError
-	for _, x := range in.Inputs {
-		from, to := recKey{f.name, string(x.From.ID)}, recKey{t.name, string(x.To.ID)}
-		var bad *apiError
+	for _, x := range inputs {
+		from, to := pairKeys(f, t, x.From, x.To)
+		var err *apiError
 		if len(x.Types) == 0 {
-			bad = validationError("Each input needs at least one association type")
+			err = validationError("Each input needs at least one association type")
+		} else {
+			err = s.linkTypes(from, to, start, typeIDs(x.Types)...)
 		}
-		for _, sp := range x.Types {
-			if bad == nil {
-				_, bad = s.st.validLink(from, to, sp.AssociationTypeID)
-			}
-		}
-		if bad != nil {
-			errs = append(errs, assocItemError(bad, from.id, to.id))
+		if err != nil {
+			errs = append(errs, assocItemError(err, from.id, to.id))
 			continue
-		}
-		for _, sp := range x.Types {
-			s.link(s.st, from, to, sp.AssociationTypeID, start)
 		}
 		res = append(res, s.st.labelsPair(from, to))
 	}
-	return assocWriteStatus(c.ver, len(errs), true), batchEnvelope(start, s.now(), res, errs)
+	return batchStatus(c.ver, createdStatus(c.ver), len(errs)), batchEnvelope(start, s.now(), res, errs)
 }
 
 func handleAssocBatchRead(c *call) (int, any) {
-	f, t, err := c.assocTypes()
+	type input = struct {
+		ID    flexString `json:"id"`
+		After string     `json:"after"`
+	}
+	f, t, inputs, err := assocBatch[input](c, maxAssocReadInputs)
 	if err != nil {
 		return 0, err
 	}
-	var in struct {
-		Inputs []struct {
-			ID    flexString `json:"id"`
-			After string     `json:"after"`
-		} `json:"inputs"`
-	}
-	if err := c.decode(&in); err != nil {
-		return 0, err
-	}
-	if err := assocBatchSize(len(in.Inputs), maxAssocReadInputs); err != nil {
-		return 0, err
-	}
 	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	start := s.now()
 	type result struct {
 		From   objectIDIO        `json:"from"`
@@ -707,13 +731,11 @@ func handleAssocBatchRead(c *call) (int, any) {
 	}
 	res := []result{}
 	var errs []standardError
-	for _, x := range in.Inputs {
+	for _, x := range inputs {
 		from := recKey{f.name, string(x.ID)}
 		to, next := c.page(from, t.name, x.After, assocPageSize)
 		if s.st.objects[f.name].live(from.id) == nil || (len(to) == 0 && x.After == "") {
-			e := newError(http.StatusNotFound, "OBJECT_NOT_FOUND", fmt.Sprintf("No %s is associated with %s %s.", t.singular, f.singular, from.id))
-			e.Context = map[string][]string{"fromObjectId": {from.id}}
-			errs = append(errs, e.asItem(""))
+			errs = append(errs, noAssociationsError(f, t, from.id))
 			continue
 		}
 		r := result{From: objectIDIO{x.ID}, To: to}
@@ -735,94 +757,76 @@ func archiveResponse(c *call, start time.Time, errs []standardError) (int, any) 
 }
 
 func handleAssocBatchArchive(c *call) (int, any) {
-	f, t, err := c.assocTypes()
+	type input = struct {
+		From objectIDIO   `json:"from"`
+		To   []objectIDIO `json:"to"`
+	}
+	f, t, inputs, err := assocBatch[input](c, maxAssocWriteInputs)
 	if err != nil {
 		return 0, err
 	}
-	var in struct {
-		Inputs []struct {
-			From objectIDIO   `json:"from"`
-			To   []objectIDIO `json:"to"`
-		} `json:"inputs"`
-	}
-	if err := c.decode(&in); err != nil {
-		return 0, err
-	}
-	if err := assocBatchSize(len(in.Inputs), maxAssocWriteInputs); err != nil {
-		return 0, err
-	}
 	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	start := s.now()
-	for _, x := range in.Inputs {
+	for _, x := range inputs {
 		for _, to := range x.To {
 			a, b := recKey{f.name, string(x.From.ID)}, recKey{t.name, string(to.ID)}
 			s.st.unlinkAll(a, b)
-			if li, deal := lineItemDeal(a, b); li.id != "" {
-				s.recomputeDeal(s.st, deal.id, start)
-			}
+			s.recomputePairDeal(a, b, start)
 		}
 	}
 	return archiveResponse(c, start, nil)
 }
 
 func handleAssocBatchLabelsArchive(c *call) (int, any) {
-	f, t, err := c.assocTypes()
+	f, t, inputs, err := assocBatch[labeledInput](c, maxAssocWriteInputs)
 	if err != nil {
 		return 0, err
 	}
-	var in struct {
-		Inputs []labeledInput `json:"inputs"`
-	}
-	if err := c.decode(&in); err != nil {
-		return 0, err
-	}
-	if err := assocBatchSize(len(in.Inputs), maxAssocWriteInputs); err != nil {
-		return 0, err
-	}
 	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	start := s.now()
-	for _, x := range in.Inputs {
-		a, b := recKey{f.name, string(x.From.ID)}, recKey{t.name, string(x.To.ID)}
+	for _, x := range inputs {
+		a, b := pairKeys(f, t, x.From, x.To)
 		for _, sp := range x.Types {
 			s.st.unlinkType(a, b, sp.AssociationTypeID)
 		}
-		if li, deal := lineItemDeal(a, b); li.id != "" {
-			s.recomputeDeal(s.st, deal.id, start)
-		}
+		s.recomputePairDeal(a, b, start)
 	}
 	return archiveResponse(c, start, nil)
 }
 
-func handleLabelsList(c *call) (int, any) {
+// recomputePairDeal recomputes the deal of a line item–deal pair whose
+// associations changed; other pairs touch no deal.
+func (s *Server) recomputePairDeal(a, b recKey, now time.Time) {
+	if li, deal := lineItemDeal(a, b); li.id != "" {
+		s.recomputeDeal(s.st, deal.id, now)
+	}
+}
+
+// listDefs answers {"results": [...]} with the association types between
+// the route's object types, each rendered by view.
+func listDefs[T any](c *call, view func(*assocDef) T) (int, any) {
 	f, t, err := c.assocTypes()
 	if err != nil {
 		return 0, err
 	}
 	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := []specWithLabel{}
+	out := []T{}
 	for _, d := range s.st.defsBetween(f.name, t.name) {
-		out = append(out, c.specLabel(d))
+		out = append(out, view(d))
 	}
 	return http.StatusOK, map[string]any{"results": out}
 }
 
+func handleLabelsList(c *call) (int, any) { return listDefs(c, c.specLabel) }
+
 func handleLabelsCreate(c *call) (int, any) {
-	f, t, err := c.assocTypes()
-	if err != nil {
-		return 0, err
-	}
 	var in struct {
 		Name         string `json:"name"`
 		Label        string `json:"label"`
 		InverseLabel string `json:"inverseLabel"`
 	}
-	if err := c.decode(&in); err != nil {
+	f, t, err := c.decodeAssoc(&in)
+	if err != nil {
 		return 0, err
 	}
 	if in.Name == "" || in.Label == "" {
@@ -832,8 +836,6 @@ func handleLabelsCreate(c *call) (int, any) {
 		return 0, validationError("Products cannot be associated with other objects")
 	}
 	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	st := s.st
 	for _, d := range st.defsBetween(f.name, t.name) {
 		if d.Category == "USER_DEFINED" && (strings.EqualFold(d.Name, in.Name) || strings.EqualFold(d.Label, in.Label)) {
@@ -861,21 +863,16 @@ func handleLabelsCreate(c *call) (int, any) {
 }
 
 func handleLabelsUpdate(c *call) (int, any) {
-	f, t, err := c.assocTypes()
-	if err != nil {
-		return 0, err
-	}
 	var in struct {
 		AssociationTypeID int    `json:"associationTypeId"`
 		Label             string `json:"label"`
 		InverseLabel      string `json:"inverseLabel"`
 	}
-	if err := c.decode(&in); err != nil {
+	f, t, err := c.decodeAssoc(&in)
+	if err != nil {
 		return 0, err
 	}
 	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	d := s.st.labels[in.AssociationTypeID]
 	if d == nil || d.From != f.name || d.To != t.name {
 		return 0, validationError(fmt.Sprintf("Association type %d is not a custom label from %s to %s", in.AssociationTypeID, f.name, t.name))
@@ -897,8 +894,6 @@ func handleLabelsDelete(c *call) (int, any) {
 	}
 	id, convErr := strconv.Atoi(c.param("associationTypeId"))
 	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	d := s.st.labels[id]
 	if convErr != nil || d == nil || d.From != f.name || d.To != t.name {
 		return 0, validationError(fmt.Sprintf("Association type %s is not a custom label from %s to %s", c.param("associationTypeId"), f.name, t.name))
@@ -926,6 +921,7 @@ func (st *state) defByName(from, to, name string) *assocDef {
 	return nil
 }
 
+// v3Assoc is an input and result of the v3 batch endpoints.
 type v3Assoc struct {
 	From objectIDIO `json:"from"`
 	To   objectIDIO `json:"to"`
@@ -933,59 +929,36 @@ type v3Assoc struct {
 }
 
 func handleV3AssocBatchCreate(c *call) (int, any) {
-	f, t, err := c.assocTypes()
+	f, t, inputs, err := assocBatch[v3Assoc](c, maxAssocWriteInputs)
 	if err != nil {
 		return 0, err
 	}
-	var in struct {
-		Inputs []v3Assoc `json:"inputs"`
-	}
-	if err := c.decode(&in); err != nil {
-		return 0, err
-	}
-	if err := assocBatchSize(len(in.Inputs), maxAssocWriteInputs); err != nil {
-		return 0, err
-	}
 	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	start := s.now()
 	res := []v3Assoc{}
 	var errs []standardError
-	for _, x := range in.Inputs {
-		from, to := recKey{f.name, string(x.From.ID)}, recKey{t.name, string(x.To.ID)}
+	for _, x := range inputs {
+		from, to := pairKeys(f, t, x.From, x.To)
 		d := s.st.defByName(f.name, t.name, x.Type)
 		if d == nil {
 			errs = append(errs, assocItemError(validationError(fmt.Sprintf("Unknown association type %q from %s to %s", x.Type, f.name, t.name)), from.id, to.id))
 			continue
 		}
-		if _, err := s.st.validLink(from, to, d.ID); err != nil {
+		if err := s.linkTypes(from, to, start, d.ID); err != nil {
 			errs = append(errs, assocItemError(err, from.id, to.id))
 			continue
 		}
-		s.link(s.st, from, to, d.ID, start)
 		res = append(res, x)
 	}
 	return batchStatus("v3", http.StatusCreated, len(errs)), batchEnvelope(start, s.now(), res, errs)
 }
 
 func handleV3AssocBatchRead(c *call) (int, any) {
-	f, t, err := c.assocTypes()
+	f, t, inputs, err := assocBatch[objectIDIO](c, maxAssocReadInputs)
 	if err != nil {
 		return 0, err
 	}
-	var in struct {
-		Inputs []objectIDIO `json:"inputs"`
-	}
-	if err := c.decode(&in); err != nil {
-		return 0, err
-	}
-	if err := assocBatchSize(len(in.Inputs), maxAssocReadInputs); err != nil {
-		return 0, err
-	}
 	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	start := s.now()
 	type result struct {
 		From objectIDIO     `json:"from"`
@@ -993,18 +966,11 @@ func handleV3AssocBatchRead(c *call) (int, any) {
 	}
 	res := []result{}
 	var errs []standardError
-	for _, x := range in.Inputs {
+	for _, x := range inputs {
 		from := recKey{f.name, string(x.ID)}
-		var to []associatedID
-		for _, k := range s.st.targets(from, t.name) {
-			for _, id := range s.st.typesBetween(from, k) {
-				to = append(to, associatedID{ID: k.id, Type: s.st.def(id).Name})
-			}
-		}
+		to := s.st.associatedIDs(from, t.name)
 		if len(to) == 0 {
-			e := newError(http.StatusNotFound, "OBJECT_NOT_FOUND", fmt.Sprintf("No %s is associated with %s %s.", t.singular, f.singular, from.id))
-			e.Context = map[string][]string{"fromObjectId": {from.id}}
-			errs = append(errs, e.asItem(""))
+			errs = append(errs, noAssociationsError(f, t, from.id))
 			continue
 		}
 		res = append(res, result{From: x, To: to})
@@ -1013,45 +979,26 @@ func handleV3AssocBatchRead(c *call) (int, any) {
 }
 
 func handleV3AssocBatchArchive(c *call) (int, any) {
-	f, t, err := c.assocTypes()
+	f, t, inputs, err := assocBatch[v3Assoc](c, maxAssocWriteInputs)
 	if err != nil {
 		return 0, err
 	}
-	var in struct {
-		Inputs []v3Assoc `json:"inputs"`
-	}
-	if err := c.decode(&in); err != nil {
-		return 0, err
-	}
-	if err := assocBatchSize(len(in.Inputs), maxAssocWriteInputs); err != nil {
-		return 0, err
-	}
 	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, x := range in.Inputs {
+	for _, x := range inputs {
 		if d := s.st.defByName(f.name, t.name, x.Type); d != nil {
-			s.st.unlinkType(recKey{f.name, string(x.From.ID)}, recKey{t.name, string(x.To.ID)}, d.ID)
+			from, to := pairKeys(f, t, x.From, x.To)
+			s.st.unlinkType(from, to, d.ID)
 		}
 	}
 	return http.StatusNoContent, nil
 }
 
+// v3Type is one association type as v3 lists it.
+type v3Type struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
 func handleV3AssocTypes(c *call) (int, any) {
-	f, t, err := c.assocTypes()
-	if err != nil {
-		return 0, err
-	}
-	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	type def struct {
-		ID   string `json:"id"`
-		Name string `json:"name"`
-	}
-	out := []def{}
-	for _, d := range s.st.defsBetween(f.name, t.name) {
-		out = append(out, def{ID: strconv.Itoa(d.ID), Name: d.Name})
-	}
-	return http.StatusOK, map[string]any{"results": out}
+	return listDefs(c, func(d *assocDef) v3Type { return v3Type{ID: strconv.Itoa(d.ID), Name: d.Name} })
 }

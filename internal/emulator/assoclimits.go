@@ -57,8 +57,6 @@ func (st *state) checkAssocLimit(from, to recKey, typeID int) *apiError {
 
 func handleLimitsAll(c *call) (int, any) {
 	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	out := []limitConfig{}
 	for _, f := range objTypes {
 		for _, t := range objTypes {
@@ -71,18 +69,7 @@ func handleLimitsAll(c *call) (int, any) {
 }
 
 func handleLimitsPair(c *call) (int, any) {
-	f, t, err := c.assocTypes()
-	if err != nil {
-		return 0, err
-	}
-	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := []limitConfig{}
-	for _, d := range s.st.defsBetween(f.name, t.name) {
-		out = append(out, s.st.limitView(d, true))
-	}
-	return http.StatusOK, map[string]any{"results": out}
+	return listDefs(c, func(d *assocDef) limitConfig { return c.s.st.limitView(d, true) })
 }
 
 // limitInput is one input of the configuration batch endpoints.
@@ -98,23 +85,15 @@ func handleLimitsUpdate(c *call) (int, any) { return limitsWrite(c, false) }
 // limitsWrite sets limits: create refuses a type that has one, update a type
 // that has none.
 func limitsWrite(c *call, create bool) (int, any) {
-	f, t, err := c.assocTypes()
+	f, t, inputs, err := assocBatch[limitInput](c, 0)
 	if err != nil {
 		return 0, err
 	}
-	var in struct {
-		Inputs []limitInput `json:"inputs"`
-	}
-	if err := c.decode(&in); err != nil {
-		return 0, err
-	}
 	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	start := s.now()
 	results := []limitConfig{}
 	var errs []standardError
-	for _, x := range in.Inputs {
+	for _, x := range inputs {
 		d := s.st.def(x.TypeID)
 		var bad *apiError
 		_, has := s.st.assocLimits[x.TypeID]
@@ -140,28 +119,20 @@ func limitsWrite(c *call, create bool) (int, any) {
 		results = append(results, s.st.limitView(d, create))
 	}
 	ok := http.StatusOK
-	if create && c.ver != "2026-09" {
-		ok = http.StatusCreated
+	if create {
+		ok = createdStatus(c.ver)
 	}
 	return batchStatus(c.ver, ok, len(errs)), batchEnvelope(start, s.now(), results, errs)
 }
 
 func handleLimitsPurge(c *call) (int, any) {
-	f, t, err := c.assocTypes()
+	f, t, inputs, err := assocBatch[limitInput](c, 0)
 	if err != nil {
 		return 0, err
 	}
-	var in struct {
-		Inputs []limitInput `json:"inputs"`
-	}
-	if err := c.decode(&in); err != nil {
-		return 0, err
-	}
 	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	start := s.now()
-	for _, x := range in.Inputs {
+	for _, x := range inputs {
 		if d := s.st.def(x.TypeID); d != nil && d.From == f.name && d.To == t.name {
 			delete(s.st.assocLimits, d.ID)
 		}

@@ -233,9 +233,7 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 			s.writeJSON(w, http.StatusOK, s.Config())
 		case http.MethodPut:
 			cfg := s.Config()
-			dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
-			dec.DisallowUnknownFields()
-			if err := dec.Decode(&cfg); err != nil {
+			if err := decodeStrict(w, r, &cfg); err != nil {
 				bad(http.StatusBadRequest, "invalid config: "+err.Error())
 				return
 			}
@@ -253,9 +251,7 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 			s.writeJSON(w, http.StatusOK, s.Config().Faults)
 		case http.MethodPut:
 			var fc FaultConfig
-			dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
-			dec.DisallowUnknownFields()
-			if err := dec.Decode(&fc); err != nil {
+			if err := decodeStrict(w, r, &fc); err != nil {
 				bad(http.StatusBadRequest, "invalid faults: "+err.Error())
 				return
 			}
@@ -272,4 +268,12 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 	default:
 		bad(http.StatusNotFound, "unknown control route; see /_emulator/{reset,stats,config,faults,dump}")
 	}
+}
+
+// decodeStrict decodes a control body of at most 1 MiB into v, refusing
+// unknown fields so that a misspelt setting is not silently ignored.
+func decodeStrict(w http.ResponseWriter, r *http.Request, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
 }

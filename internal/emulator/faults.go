@@ -131,9 +131,8 @@ func (f *faultInjector) apply(ctx context.Context, s *Server, w http.ResponseWri
 func writeFault(s *Server, w http.ResponseWriter, status int) {
 	switch status {
 	case http.StatusTooManyRequests:
-		s.writeJSON(w, status, &rateLimitBody{Status: "error", Message: "You have reached your ten_secondly_rolling limit.",
-			ErrorType: "RATE_LIMIT", CorrelationID: s.correlationID(), PolicyName: "TEN_SECONDLY_ROLLING",
-			GroupName: fmt.Sprintf("publicapi:private_app-api-calls-ten-secondly:1000001:%d", s.portalID)})
+		// Injected 429s name the first app's group.
+		s.writeJSON(w, status, s.tenSecondlyBody(firstAppID))
 	case http.StatusBadGateway, http.StatusGatewayTimeout:
 		w.Header().Set("Content-Type", "text/html;charset=utf-8")
 		w.WriteHeader(status)

@@ -27,6 +27,17 @@ var tiers = map[string]tierLimits{
 	"limit_pack":   {250, 1_625_000},
 }
 
+// limitsOf returns a tier's limits; an unknown tier has professional's.
+func limitsOf(tier string) tierLimits {
+	if lim, ok := tiers[tier]; ok {
+		return lim
+	}
+	return tiers["professional"]
+}
+
+// firstAppID is the app ID of the first token seen, as 429 group names show it.
+const firstAppID = 1000001
+
 const (
 	burstWindow     = 10 * time.Second
 	searchWindow    = time.Second
@@ -80,17 +91,14 @@ func (l *limiter) usage(now time.Time) int64 {
 // search, which HubSpot answers without them) and returns a 429 body when a
 // limit is reached.
 func (l *limiter) admit(s *Server, h http.Header, tier, token string, search bool) *rateLimitBody {
-	lim, ok := tiers[tier]
-	if !ok {
-		lim = tiers["professional"]
-	}
+	lim := limitsOf(tier)
 	now := s.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	used := l.usage(now)
 	app, ok := l.apps[token]
 	if !ok {
-		app = 1000001 + len(l.apps)
+		app = firstAppID + len(l.apps)
 		l.apps[token] = app
 	}
 	if !search {
@@ -125,9 +133,7 @@ func (l *limiter) admit(s *Server, h http.Header, tier, token string, search boo
 		h.Set("X-HubSpot-RateLimit-Daily-Remaining", strconv.FormatInt(lim.daily-used, 10))
 		h.Set("X-HubSpot-RateLimit-Remaining", "0")
 		h.Set("X-HubSpot-RateLimit-Secondly-Remaining", strconv.Itoa(max(0, secondly-len(win)+len(prune(win, now, time.Second)))))
-		return &rateLimitBody{Status: "error", Message: "You have reached your ten_secondly_rolling limit.", ErrorType: "RATE_LIMIT",
-			CorrelationID: s.correlationID(), PolicyName: "TEN_SECONDLY_ROLLING",
-			GroupName: fmt.Sprintf("publicapi:private_app-api-calls-ten-secondly:%d:%d", app, s.portalID)}
+		return s.tenSecondlyBody(app)
 	}
 	win = append(win, now)
 	l.burst[token] = win
@@ -136,6 +142,13 @@ func (l *limiter) admit(s *Server, h http.Header, tier, token string, search boo
 	h.Set("X-HubSpot-RateLimit-Remaining", strconv.Itoa(lim.burst-len(win)))
 	h.Set("X-HubSpot-RateLimit-Secondly-Remaining", strconv.Itoa(max(0, secondly-inLastSecond-1)))
 	return nil
+}
+
+// tenSecondlyBody is the 429 body of the burst limit of the app with ID app.
+func (s *Server) tenSecondlyBody(app int) *rateLimitBody {
+	return &rateLimitBody{Status: "error", Message: "You have reached your ten_secondly_rolling limit.", ErrorType: "RATE_LIMIT",
+		CorrelationID: s.correlationID(), PolicyName: "TEN_SECONDLY_ROLLING",
+		GroupName: fmt.Sprintf("publicapi:private_app-api-calls-ten-secondly:%d:%d", app, s.portalID)}
 }
 
 // MarshalJSON writes the fields in the order HubSpot sends each policy's
@@ -175,10 +188,7 @@ func (s *Server) dailyUsage() (used, limit int64, resets time.Time) {
 	s.limits.mu.Lock()
 	used = s.limits.usage(now)
 	s.limits.mu.Unlock()
-	lim, ok := tiers[s.Config().Tier]
-	if !ok {
-		lim = tiers["professional"]
-	}
+	lim := limitsOf(s.Config().Tier)
 	local := now.In(accountZone)
 	resets = time.Date(local.Year(), local.Month(), local.Day()+1, 0, 0, 0, 0, accountZone)
 	return used, lim.daily, resets

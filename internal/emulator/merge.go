@@ -105,13 +105,8 @@ func handleMerge(c *call) (int, any) {
 		PrimaryObjectID flexString `json:"primaryObjectId"`
 		ObjectIDToMerge flexString `json:"objectIdToMerge"`
 	}
-	if err := c.decode(&in); err != nil {
-		return 0, err
-	}
 	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	os, err := c.storeFor(s.st, "objectType")
+	os, err := c.decodeStore(&in)
 	if err != nil {
 		return 0, err
 	}
@@ -145,13 +140,8 @@ func handleGDPRDelete(c *call) (int, any) {
 		ObjectID   flexString `json:"objectId"`
 		IDProperty string     `json:"idProperty"`
 	}
-	if err := c.decode(&in); err != nil {
-		return 0, err
-	}
 	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	os, err := c.storeFor(s.st, "objectType")
+	os, err := c.decodeStore(&in)
 	if err != nil {
 		return 0, err
 	}

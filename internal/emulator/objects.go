@@ -134,15 +134,8 @@ func listParam(q url.Values, name string) []string {
 
 // prepareCreate validates one create and returns the values to store.
 func (s *Server) prepareCreate(st *state, os *objectStore, ver string, in map[string]inValue, assocs []inlineAssocIO) (map[string]string, *apiError) {
-	changes, probs := normalizeValues(os, nil, in)
-	probs = append(probs, st.checkRules(os, ver, changes)...)
-	if len(probs) > 0 {
-		return nil, propertyValuesError(s.portalID, probs)
-	}
-	if err := s.checkRecord(st, os, nil, changes); err != nil {
-		return nil, err
-	}
-	if err := s.checkUnique(os, nil, changes); err != nil {
+	changes, err := s.prepareUpdate(st, os, ver, nil, in)
+	if err != nil {
 		return nil, err
 	}
 	if _, err := st.resolveInline(os, "", assocs); err != nil {
@@ -151,7 +144,8 @@ func (s *Server) prepareCreate(st *state, os *objectStore, ver string, in map[st
 	return changes, nil
 }
 
-// prepareUpdate validates one update of rec.
+// prepareUpdate validates one update of rec, or a create when rec is nil,
+// and returns the values to store.
 func (s *Server) prepareUpdate(st *state, os *objectStore, ver string, rec *record, in map[string]inValue) (map[string]string, *apiError) {
 	changes, probs := normalizeValues(os, rec, in)
 	probs = append(probs, st.checkRules(os, ver, changes)...)
@@ -445,13 +439,8 @@ func nonUniqueError(s *Server, os *objectStore, prop string) *apiError {
 
 func handleCreate(c *call) (int, any) {
 	var in createIO
-	if err := c.decode(&in); err != nil {
-		return 0, err
-	}
 	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	os, err := c.storeFor(s.st, "objectType")
+	os, err := c.decodeStore(&in)
 	if err != nil {
 		return 0, err
 	}
@@ -466,9 +455,7 @@ func handleCreate(c *call) (int, any) {
 func handleGet(c *call) (int, any) {
 	s := c.s
 	q := c.r.URL.Query()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	os, err := c.storeFor(s.st, "objectType")
+	os, err := c.store()
 	if err != nil {
 		return 0, err
 	}
@@ -512,9 +499,7 @@ func handleList(c *call) (int, any) {
 	props := listParam(q, "properties")
 	hist := listParam(q, "propertiesWithHistory")
 	assocs := listParam(q, "associations")
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	os, err := c.storeFor(s.st, "objectType")
+	os, err := c.store()
 	if err != nil {
 		return 0, err
 	}
@@ -547,13 +532,8 @@ func handleUpdate(c *call) (int, any) {
 	var in struct {
 		Properties map[string]inValue `json:"properties"`
 	}
-	if err := c.decode(&in); err != nil {
-		return 0, err
-	}
 	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	os, err := c.storeFor(s.st, "objectType")
+	os, err := c.decodeStore(&in)
 	if err != nil {
 		return 0, err
 	}
@@ -575,9 +555,7 @@ func handleUpdate(c *call) (int, any) {
 
 func handleArchive(c *call) (int, any) {
 	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	os, err := c.storeFor(s.st, "objectType")
+	os, err := c.store()
 	if err != nil {
 		return 0, err
 	}

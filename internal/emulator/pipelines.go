@@ -37,6 +37,12 @@ type stage struct {
 // epoch is the createdAt HubSpot gives default pipelines' stages.
 const epoch = "1970-01-01T00:00:00.000Z"
 
+// defaultStage is stage i of a default pipeline.
+func defaultStage(i int, id, label string, meta map[string]string) *stage {
+	return &stage{ID: id, Label: label, DisplayOrder: i, Metadata: meta,
+		CreatedAt: epoch, UpdatedAt: epoch, WritePermissions: "CRM_PERMISSIONS_ENFORCEMENT"}
+}
+
 func defaultDealPipeline() *pipeline {
 	p := &pipeline{ID: "default", Label: "Sales Pipeline", CreatedAt: epoch, UpdatedAt: epoch}
 	for i, s := range []struct{ id, label, prob, closed string }{
@@ -48,9 +54,7 @@ func defaultDealPipeline() *pipeline {
 		{"closedwon", "Closed Won", "1.0", "true"},
 		{"closedlost", "Closed Lost", "0.0", "true"},
 	} {
-		p.Stages = append(p.Stages, &stage{ID: s.id, Label: s.label, DisplayOrder: i,
-			Metadata:  map[string]string{"isClosed": s.closed, "probability": s.prob},
-			CreatedAt: epoch, UpdatedAt: epoch, WritePermissions: "CRM_PERMISSIONS_ENFORCEMENT"})
+		p.Stages = append(p.Stages, defaultStage(i, s.id, s.label, map[string]string{"isClosed": s.closed, "probability": s.prob}))
 	}
 	return p
 }
@@ -60,9 +64,7 @@ func defaultTicketPipeline() *pipeline {
 	for i, s := range []struct{ id, label, state string }{
 		{"1", "New", "OPEN"}, {"2", "Waiting on contact", "OPEN"}, {"3", "Waiting on us", "OPEN"}, {"4", "Closed", "CLOSED"},
 	} {
-		p.Stages = append(p.Stages, &stage{ID: s.id, Label: s.label, DisplayOrder: i,
-			Metadata:  map[string]string{"ticketState": s.state},
-			CreatedAt: epoch, UpdatedAt: epoch, WritePermissions: "CRM_PERMISSIONS_ENFORCEMENT"})
+		p.Stages = append(p.Stages, defaultStage(i, s.id, s.label, map[string]string{"ticketState": s.state}))
 	}
 	return p
 }
@@ -128,6 +130,14 @@ type pipelineIO struct {
 	Archived     *bool     `json:"archived"`
 }
 
+// checkComplete requires what a create or a replace must send.
+func (in *pipelineIO) checkComplete() *apiError {
+	if in.Label == nil || *in.Label == "" || in.DisplayOrder == nil || len(in.Stages) == 0 {
+		return validationError("A pipeline needs a label, a displayOrder and at least one stage")
+	}
+	return nil
+}
+
 // pipelineType resolves the objectType parameter to deals or tickets.
 func (c *call) pipelineType() (string, *apiError) {
 	t := lookupType(c.param("objectType"))
@@ -138,6 +148,19 @@ func (c *call) pipelineType() (string, *apiError) {
 		return "", validationError(fmt.Sprintf("Pipelines are not supported for object type %s", t.name))
 	}
 	return t.name, nil
+}
+
+// pipelineInput resolves the pipeline object type, then decodes the body.
+func pipelineInput[T pipelineIO | stageIO](c *call) (string, T, *apiError) {
+	var in T
+	typ, err := c.pipelineType()
+	if err != nil {
+		return "", in, err
+	}
+	if err := c.decode(&in); err != nil {
+		return "", in, err
+	}
+	return typ, in, nil
 }
 
 func pipelineNotFound(id string) *apiError {
@@ -184,6 +207,19 @@ func (s *Server) buildStage(st *state, typ string, p *pipeline, in stageIO, now 
 		WritePermissions: "CRM_PERMISSIONS_ENFORCEMENT"}, nil
 }
 
+// buildStages validates the stage inputs in order and appends them to p, so
+// each is checked against those before it.
+func (s *Server) buildStages(typ string, p *pipeline, in []stageIO, now time.Time) *apiError {
+	for _, si := range in {
+		stg, err := s.buildStage(s.st, typ, p, si, now)
+		if err != nil {
+			return err
+		}
+		p.Stages = append(p.Stages, stg)
+	}
+	return nil
+}
+
 // stageMetadata checks a stage's metadata: deals need a probability between
 // 0.0 and 1.0; tickets take an optional ticketState of OPEN or CLOSED.
 func stageMetadata(typ string, in map[string]inValue) (map[string]string, *apiError) {
@@ -222,8 +258,6 @@ func handlePipelineList(c *call) (int, any) {
 		return 0, err
 	}
 	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	out := []pipeline{}
 	for _, p := range s.st.pipelines[typ] {
 		if !p.Archived {
@@ -235,20 +269,14 @@ func handlePipelineList(c *call) (int, any) {
 }
 
 func handlePipelineCreate(c *call) (int, any) {
-	typ, err := c.pipelineType()
+	typ, in, err := pipelineInput[pipelineIO](c)
 	if err != nil {
 		return 0, err
 	}
-	var in pipelineIO
-	if err := c.decode(&in); err != nil {
+	if err := in.checkComplete(); err != nil {
 		return 0, err
 	}
-	if in.Label == nil || *in.Label == "" || in.DisplayOrder == nil || len(in.Stages) == 0 {
-		return 0, validationError("A pipeline needs a label, a displayOrder and at least one stage")
-	}
 	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	st := s.st
 	for _, o := range st.pipelines[typ] {
 		if o.Archived {
@@ -268,12 +296,8 @@ func handlePipelineCreate(c *call) (int, any) {
 		st.nextPipe++
 	}
 	p := &pipeline{ID: id, Label: *in.Label, DisplayOrder: *in.DisplayOrder, CreatedAt: timestamp(now), UpdatedAt: timestamp(now), Stages: []*stage{}}
-	for _, si := range in.Stages {
-		stg, err := s.buildStage(st, typ, p, si, now)
-		if err != nil {
-			return 0, err
-		}
-		p.Stages = append(p.Stages, stg)
+	if err := s.buildStages(typ, p, in.Stages, now); err != nil {
+		return 0, err
 	}
 	st.pipelines[typ] = append(st.pipelines[typ], p)
 	return http.StatusCreated, p.view()
@@ -284,63 +308,46 @@ func handlePipelineGet(c *call) (int, any) {
 	if err != nil {
 		return 0, err
 	}
-	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	p := s.st.pipeline(typ, c.param("pipelineId"))
-	if p == nil {
-		return 0, pipelineNotFound(c.param("pipelineId"))
+	p, err := c.findPipeline(typ)
+	if err != nil {
+		return 0, err
 	}
 	return http.StatusOK, p.view()
 }
 
 func handlePipelineReplace(c *call) (int, any) {
-	typ, err := c.pipelineType()
+	typ, in, err := pipelineInput[pipelineIO](c)
 	if err != nil {
 		return 0, err
 	}
-	var in pipelineIO
-	if err := c.decode(&in); err != nil {
+	if err := in.checkComplete(); err != nil {
 		return 0, err
 	}
-	if in.Label == nil || *in.Label == "" || in.DisplayOrder == nil || len(in.Stages) == 0 {
-		return 0, validationError("A pipeline needs a label, a displayOrder and at least one stage")
-	}
 	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	p := s.st.pipeline(typ, c.param("pipelineId"))
-	if p == nil {
-		return 0, pipelineNotFound(c.param("pipelineId"))
+	p, err := c.findPipeline(typ)
+	if err != nil {
+		return 0, err
 	}
 	now := s.now()
 	fresh := &pipeline{ID: p.ID}
-	for _, si := range in.Stages {
-		stg, err := s.buildStage(s.st, typ, fresh, si, now)
-		if err != nil {
-			return 0, err
-		}
+	if err := s.buildStages(typ, fresh, in.Stages, now); err != nil {
+		return 0, err
+	}
+	for _, stg := range fresh.Stages {
 		if old := p.stage(stg.ID); old != nil {
 			stg.CreatedAt = old.CreatedAt
 		}
-		fresh.Stages = append(fresh.Stages, stg)
 	}
 	p.Label, p.DisplayOrder, p.Stages, p.UpdatedAt = *in.Label, *in.DisplayOrder, fresh.Stages, timestamp(now)
 	return http.StatusOK, p.view()
 }
 
 func handlePipelineUpdate(c *call) (int, any) {
-	typ, err := c.pipelineType()
+	typ, in, err := pipelineInput[pipelineIO](c)
 	if err != nil {
 		return 0, err
 	}
-	var in pipelineIO
-	if err := c.decode(&in); err != nil {
-		return 0, err
-	}
 	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	id := c.param("pipelineId")
 	var p *pipeline
 	for _, o := range s.st.pipelines[typ] {
@@ -375,11 +382,9 @@ func handlePipelineDelete(c *call) (int, any) {
 		return 0, err
 	}
 	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	p := s.st.pipeline(typ, c.param("pipelineId"))
-	if p == nil {
-		return 0, pipelineNotFound(c.param("pipelineId"))
+	p, err := c.findPipeline(typ)
+	if err != nil {
+		return 0, err
 	}
 	live := 0
 	for _, o := range s.st.pipelines[typ] {
@@ -399,31 +404,22 @@ func handleStageList(c *call) (int, any) {
 	if err != nil {
 		return 0, err
 	}
-	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	p := s.st.pipeline(typ, c.param("pipelineId"))
-	if p == nil {
-		return 0, pipelineNotFound(c.param("pipelineId"))
+	p, err := c.findPipeline(typ)
+	if err != nil {
+		return 0, err
 	}
 	return http.StatusOK, map[string]any{"results": p.liveStages()}
 }
 
 func handleStageCreate(c *call) (int, any) {
-	typ, err := c.pipelineType()
+	typ, in, err := pipelineInput[stageIO](c)
 	if err != nil {
 		return 0, err
 	}
-	var in stageIO
-	if err := c.decode(&in); err != nil {
-		return 0, err
-	}
 	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	p := s.st.pipeline(typ, c.param("pipelineId"))
-	if p == nil {
-		return 0, pipelineNotFound(c.param("pipelineId"))
+	p, err := c.findPipeline(typ)
+	if err != nil {
+		return 0, err
 	}
 	stg, err := s.buildStage(s.st, typ, p, in, s.now())
 	if err != nil {
@@ -434,11 +430,20 @@ func handleStageCreate(c *call) (int, any) {
 	return http.StatusCreated, stg
 }
 
-// findStage resolves the pipelineId and stageId parameters.
-func (c *call) findStage(typ string) (*pipeline, *stage, *apiError) {
+// findPipeline resolves the pipelineId parameter to a live pipeline.
+func (c *call) findPipeline(typ string) (*pipeline, *apiError) {
 	p := c.s.st.pipeline(typ, c.param("pipelineId"))
 	if p == nil {
-		return nil, nil, pipelineNotFound(c.param("pipelineId"))
+		return nil, pipelineNotFound(c.param("pipelineId"))
+	}
+	return p, nil
+}
+
+// findStage resolves the pipelineId and stageId parameters.
+func (c *call) findStage(typ string) (*pipeline, *stage, *apiError) {
+	p, err := c.findPipeline(typ)
+	if err != nil {
+		return nil, nil, err
 	}
 	stg := p.stage(c.param("stageId"))
 	if stg == nil {
@@ -452,9 +457,6 @@ func handleStageGet(c *call) (int, any) {
 	if err != nil {
 		return 0, err
 	}
-	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	_, stg, err := c.findStage(typ)
 	if err != nil {
 		return 0, err
@@ -468,20 +470,14 @@ func handleStageUpdate(c *call) (int, any)  { return stageWrite(c, false) }
 // stageWrite serves PUT (replace: label, displayOrder and metadata required)
 // and PATCH (metadata required, the rest optional) of a stage.
 func stageWrite(c *call, replace bool) (int, any) {
-	typ, err := c.pipelineType()
+	typ, in, err := pipelineInput[stageIO](c)
 	if err != nil {
-		return 0, err
-	}
-	var in stageIO
-	if err := c.decode(&in); err != nil {
 		return 0, err
 	}
 	if in.Metadata == nil || (replace && (in.Label == nil || in.DisplayOrder == nil)) {
 		return 0, validationError("A stage update needs metadata (and, to replace, a label and a displayOrder)")
 	}
 	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	p, stg, err := c.findStage(typ)
 	if err != nil {
 		return 0, err
@@ -512,8 +508,6 @@ func handleStageDelete(c *call) (int, any) {
 		return 0, err
 	}
 	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	p, stg, err := c.findStage(typ)
 	if err != nil {
 		return 0, err

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -73,7 +73,12 @@ var commonProps = []string{
 	"hs_object_source_label string text ro",
 }
 
-var ownerProp = "hubspot_owner_id enumeration select owner"
+// Property specs shared by several object types.
+var (
+	ownerProp            = "hubspot_owner_id enumeration select owner"
+	lifecycleProp        = "lifecyclestage enumeration radio - subscriber,lead,marketingqualifiedlead,salesqualifiedlead,opportunity,customer,evangelist,other"
+	billingFrequencyProp = "recurringbillingfrequency enumeration select - weekly,biweekly,monthly,quarterly,per_six_months,annually,per_two_years,per_three_years,per_four_years,per_five_years"
+)
 
 var defaultPropSpecs = map[string][]string{
 	"contacts": {
@@ -81,7 +86,7 @@ var defaultPropSpecs = map[string][]string{
 		"mobilephone string phonenumber", "fax string phonenumber", "company string text", "jobtitle string text",
 		"website string text", "address string text", "city string text", "state string text", "zip string text",
 		"country string text",
-		"lifecyclestage enumeration radio - subscriber,lead,marketingqualifiedlead,salesqualifiedlead,opportunity,customer,evangelist,other",
+		lifecycleProp,
 		"hs_lead_status enumeration radio - NEW,OPEN,IN_PROGRESS,OPEN_DEAL,UNQUALIFIED,ATTEMPTED_TO_CONTACT,CONNECTED,BAD_TIMING",
 		"associatedcompanyid number number", "num_associated_deals number number ro",
 		"hs_additional_emails enumeration checkbox ro", "hs_email_domain string text ro",
@@ -91,7 +96,7 @@ var defaultPropSpecs = map[string][]string{
 		"name string text", "domain string text", "phone string phonenumber", "website string text",
 		"industry string text", "address string text", "city string text", "state string text", "zip string text",
 		"country string text", "numberofemployees number number", "annualrevenue number number", "description string textarea",
-		"lifecyclestage enumeration radio - subscriber,lead,marketingqualifiedlead,salesqualifiedlead,opportunity,customer,evangelist,other",
+		lifecycleProp,
 		"num_associated_contacts number number ro", "num_associated_deals number number ro",
 		"hs_lastmodifieddate datetime date ro", ownerProp,
 	},
@@ -117,7 +122,7 @@ var defaultPropSpecs = map[string][]string{
 	"products": {
 		"name string text", "price number number", "description string textarea", "hs_sku string text",
 		"hs_cost_of_goods_sold number number", "hs_recurring_billing_period string text",
-		"recurringbillingfrequency enumeration select - weekly,biweekly,monthly,quarterly,per_six_months,annually,per_two_years,per_three_years,per_four_years,per_five_years",
+		billingFrequencyProp,
 		"hs_folder_id number number", "tax number number", "hs_lastmodifieddate datetime date ro",
 	},
 	"line_items": {
@@ -126,7 +131,7 @@ var defaultPropSpecs = map[string][]string{
 		"hs_discount_percentage number number", "hs_total_discount number number ro",
 		"hs_pre_discount_amount number number ro", "tax number number", "hs_line_item_currency_code string text",
 		"hs_cost_of_goods_sold number number", "hs_recurring_billing_period string text",
-		"recurringbillingfrequency enumeration select - weekly,biweekly,monthly,quarterly,per_six_months,annually,per_two_years,per_three_years,per_four_years,per_five_years",
+		billingFrequencyProp,
 		"hs_recurring_billing_start_date date date", "hs_term_in_months number number ro",
 		"hs_lastmodifieddate datetime date ro",
 	},
@@ -210,12 +215,7 @@ var (
 func normalizeValues(os *objectStore, existing *record, in map[string]inValue) (map[string]string, []propertyProblem) {
 	out := make(map[string]string, len(in))
 	var probs []propertyProblem
-	names := make([]string, 0, len(in))
-	for k := range in {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	for _, name := range names {
+	for _, name := range sortedKeys(in) {
 		v := in[name]
 		p := os.props[name]
 		if p == nil || p.Archived {
@@ -298,7 +298,7 @@ func normalizeValue(os *objectStore, p *propDef, existing *record, raw string) (
 				if !allowed[part] {
 					return bad("INVALID_OPTION", fmt.Sprintf("%s was not one of the allowed options: [%s]", part, strings.Join(values, ", ")))
 				}
-				if !contains(set, part) {
+				if !slices.Contains(set, part) {
 					set = append(set, part)
 				}
 			}
@@ -331,22 +331,21 @@ func normalizeDate(p *propDef, raw string) (string, *propertyProblem) {
 			return v, nil
 		}
 	}
-	if digitsRe.MatchString(v) {
-		ms, _ := strconv.ParseInt(v, 10, 64)
-		t := time.UnixMilli(ms).UTC()
+	// Epoch milliseconds and RFC 3339 times must fall on midnight UTC.
+	midnight := func(t time.Time) (string, *propertyProblem) {
+		t = t.UTC()
 		if t.Hour() != 0 || t.Minute() != 0 || t.Second() != 0 || t.Nanosecond() != 0 {
 			return "", &propertyProblem{Name: p.Name, Code: "INVALID_DATE",
 				Message: fmt.Sprintf("%s is at %d:%02d:%02d.%03d UTC, not midnight!", v, t.Hour(), t.Minute(), t.Second(), t.Nanosecond()/1e6)}
 		}
 		return t.Format("2006-01-02"), nil
 	}
+	if digitsRe.MatchString(v) {
+		ms, _ := strconv.ParseInt(v, 10, 64)
+		return midnight(time.UnixMilli(ms))
+	}
 	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
-		t = t.UTC()
-		if t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 && t.Nanosecond() == 0 {
-			return t.Format("2006-01-02"), nil
-		}
-		return "", &propertyProblem{Name: p.Name, Code: "INVALID_DATE",
-			Message: fmt.Sprintf("%s is at %d:%02d:%02d.%03d UTC, not midnight!", v, t.Hour(), t.Minute(), t.Second(), t.Nanosecond()/1e6)}
+		return midnight(t)
 	}
 	return "", &propertyProblem{Name: p.Name, Code: "INVALID_DATE", Message: fmt.Sprintf("%s is not a valid date: use YYYY-MM-DD or epoch milliseconds at midnight UTC", raw)}
 }
@@ -382,23 +381,23 @@ func backwards(p *propDef, cur, next string) bool {
 	return ci >= 0 && ni >= 0 && ni < ci
 }
 
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
+// decodeStore decodes the body into v, then resolves the objectType path
+// parameter, so that a bad body is reported before an unknown type.
+func (c *call) decodeStore(v any) (*objectStore, *apiError) {
+	if err := c.decode(v); err != nil {
+		return nil, err
 	}
-	return false
+	return c.store()
 }
 
-// storeFor resolves the objectType path parameter.
-func (c *call) storeFor(st *state, param string) (*objectStore, *apiError) {
-	name := c.param(param)
+// store resolves the objectType path parameter.
+func (c *call) store() (*objectStore, *apiError) {
+	name := c.param("objectType")
 	t := lookupType(name)
 	if t == nil {
 		return nil, unknownType(name)
 	}
-	return st.objects[t.name], nil
+	return c.s.st.objects[t.name], nil
 }
 
 // propertyCreateIO is PropertyCreate; unknown keys are ignored.
@@ -450,7 +449,7 @@ func (s *Server) createProperty(os *objectStore, in propertyCreateIO, now time.T
 	if !ok {
 		return nil, validationError(fmt.Sprintf("Invalid type %q: expected one of bool, date, datetime, enumeration, number, phone_number, string", in.Type))
 	}
-	if !contains(allowed, in.FieldType) {
+	if !slices.Contains(allowed, in.FieldType) {
 		return nil, validationError(fmt.Sprintf("fieldType %q is not valid for type %q: expected one of %s", in.FieldType, in.Type, strings.Join(allowed, ", ")))
 	}
 	if g := os.groups[in.GroupName]; g == nil || g.Archived {
@@ -533,38 +532,51 @@ func propertyNotFound(os *objectStore, name string) *apiError {
 	return e
 }
 
+// property returns the property called name if its archived state is the
+// one asked for, or else the 404.
+func (os *objectStore) property(name string, archived bool) (*propDef, *apiError) {
+	p := os.props[name]
+	if p == nil || p.Archived != archived {
+		return nil, propertyNotFound(os, name)
+	}
+	return p, nil
+}
+
+// group resolves the objectType and groupName path parameters to a live
+// property group.
+func (c *call) group() (*propGroup, *apiError) {
+	os, err := c.store()
+	if err != nil {
+		return nil, err
+	}
+	name := c.param("groupName")
+	g := os.groups[name]
+	if g == nil || g.Archived {
+		return nil, groupNotFound(name)
+	}
+	return g, nil
+}
+
 func handlePropertyList(c *call) (int, any) {
 	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	os, err := c.storeFor(s.st, "objectType")
+	os, err := c.store()
 	if err != nil {
 		return 0, err
 	}
 	archived := c.r.URL.Query().Get("archived") == "true"
-	var names []string
-	for n, p := range os.props {
-		if p.Archived == archived {
-			names = append(names, n)
+	out := []propDef{}
+	for _, n := range sortedKeys(os.props) {
+		if p := os.props[n]; p.Archived == archived {
+			out = append(out, s.st.viewProp(os, p))
 		}
-	}
-	sort.Strings(names)
-	out := make([]propDef, 0, len(names))
-	for _, n := range names {
-		out = append(out, s.st.viewProp(os, os.props[n]))
 	}
 	return http.StatusOK, map[string]any{"results": out}
 }
 
 func handlePropertyCreate(c *call) (int, any) {
 	var in propertyCreateIO
-	if err := c.decode(&in); err != nil {
-		return 0, err
-	}
 	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	os, err := c.storeFor(s.st, "objectType")
+	os, err := c.decodeStore(&in)
 	if err != nil {
 		return 0, err
 	}
@@ -577,17 +589,13 @@ func handlePropertyCreate(c *call) (int, any) {
 
 func handlePropertyGet(c *call) (int, any) {
 	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	os, err := c.storeFor(s.st, "objectType")
+	os, err := c.store()
 	if err != nil {
 		return 0, err
 	}
-	name := c.param("propertyName")
-	p := os.props[name]
-	archived := c.r.URL.Query().Get("archived") == "true"
-	if p == nil || p.Archived != archived {
-		return 0, propertyNotFound(os, name)
+	p, err := os.property(c.param("propertyName"), c.r.URL.Query().Get("archived") == "true")
+	if err != nil {
+		return 0, err
 	}
 	return http.StatusOK, s.st.viewProp(os, p)
 }
@@ -604,20 +612,15 @@ func handlePropertyUpdate(c *call) (int, any) {
 		Hidden       *bool      `json:"hidden"`
 		FormField    *bool      `json:"formField"`
 	}
-	if err := c.decode(&in); err != nil {
-		return 0, err
-	}
 	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	os, err := c.storeFor(s.st, "objectType")
+	os, err := c.decodeStore(&in)
 	if err != nil {
 		return 0, err
 	}
 	name := c.param("propertyName")
-	p := os.props[name]
-	if p == nil || p.Archived {
-		return 0, propertyNotFound(os, name)
+	p, err := os.property(name, false)
+	if err != nil {
+		return 0, err
 	}
 	if p.HubspotDefined {
 		return 0, validationError(fmt.Sprintf("Property %s is HubSpot-defined and its definition is read-only", name))
@@ -629,7 +632,7 @@ func handlePropertyUpdate(c *call) (int, any) {
 	if in.FieldType != nil {
 		ft = *in.FieldType
 	}
-	if allowed, ok := fieldTypes[typ]; !ok || !contains(allowed, ft) {
+	if allowed, ok := fieldTypes[typ]; !ok || !slices.Contains(allowed, ft) {
 		return 0, validationError(fmt.Sprintf("fieldType %q is not valid for type %q", ft, typ))
 	}
 	if in.GroupName != nil {
@@ -663,16 +666,14 @@ func handlePropertyUpdate(c *call) (int, any) {
 
 func handlePropertyDelete(c *call) (int, any) {
 	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	os, err := c.storeFor(s.st, "objectType")
+	os, err := c.store()
 	if err != nil {
 		return 0, err
 	}
 	name := c.param("propertyName")
-	p := os.props[name]
-	if p == nil || p.Archived {
-		return 0, propertyNotFound(os, name)
+	p, err := os.property(name, false)
+	if err != nil {
+		return 0, err
 	}
 	if p.HubspotDefined {
 		return 0, validationError(fmt.Sprintf("Property %s is HubSpot-defined and cannot be archived", name))
@@ -691,23 +692,19 @@ func archiveProperty(os *objectStore, p *propDef, now time.Time) {
 }
 
 func handlePropertyBatchCreate(c *call) (int, any) {
-	var in struct {
-		Inputs []propertyCreateIO `json:"inputs"`
-	}
-	if err := c.decode(&in); err != nil {
+	inputs, err := decodeInputs[propertyCreateIO](c, nil)
+	if err != nil {
 		return 0, err
 	}
 	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	os, err := c.storeFor(s.st, "objectType")
+	os, err := c.store()
 	if err != nil {
 		return 0, err
 	}
 	start := s.now()
 	results := []propDef{}
 	var errs []standardError
-	for _, p := range in.Inputs {
+	for _, p := range inputs {
 		def, err := s.createProperty(os, p, start)
 		if err != nil {
 			item := err.asItem("")
@@ -717,27 +714,22 @@ func handlePropertyBatchCreate(c *call) (int, any) {
 		}
 		results = append(results, *def)
 	}
-	ok := http.StatusCreated
-	if c.ver == "2026-09" {
-		ok = http.StatusOK
-	}
-	return batchStatus(c.ver, ok, len(errs)), batchEnvelope(start, s.now(), results, errs)
+	return batchStatus(c.ver, createdStatus(c.ver), len(errs)), batchEnvelope(start, s.now(), results, errs)
+}
+
+// propertyName is PropertyName, an input of the property batch endpoints,
+// unnamed for the reason given at decodeInputs.
+type propertyName = struct {
+	Name string `json:"name"`
 }
 
 func handlePropertyBatchRead(c *call) (int, any) {
 	var in struct {
-		Inputs []struct {
-			Name string `json:"name"`
-		} `json:"inputs"`
-		Archived bool `json:"archived"`
-	}
-	if err := c.decode(&in); err != nil {
-		return 0, err
+		Inputs   []propertyName `json:"inputs"`
+		Archived bool           `json:"archived"`
 	}
 	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	os, err := c.storeFor(s.st, "objectType")
+	os, err := c.decodeStore(&in)
 	if err != nil {
 		return 0, err
 	}
@@ -745,9 +737,9 @@ func handlePropertyBatchRead(c *call) (int, any) {
 	results := []propDef{}
 	var errs []standardError
 	for _, i := range in.Inputs {
-		p := os.props[i.Name]
-		if p == nil || p.Archived != in.Archived {
-			errs = append(errs, propertyNotFound(os, i.Name).asItem(""))
+		p, err := os.property(i.Name, in.Archived)
+		if err != nil {
+			errs = append(errs, err.asItem(""))
 			continue
 		}
 		results = append(results, s.st.viewProp(os, p))
@@ -756,23 +748,17 @@ func handlePropertyBatchRead(c *call) (int, any) {
 }
 
 func handlePropertyBatchArchive(c *call) (int, any) {
-	var in struct {
-		Inputs []struct {
-			Name string `json:"name"`
-		} `json:"inputs"`
-	}
-	if err := c.decode(&in); err != nil {
+	inputs, err := decodeInputs[propertyName](c, nil)
+	if err != nil {
 		return 0, err
 	}
 	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	os, err := c.storeFor(s.st, "objectType")
+	os, err := c.store()
 	if err != nil {
 		return 0, err
 	}
 	// HubSpot answers 204 whatever the state of each property.
-	for _, i := range in.Inputs {
+	for _, i := range inputs {
 		if p := os.props[i.Name]; p != nil && !p.Archived && !p.HubspotDefined {
 			archiveProperty(os, p, s.now())
 		}
@@ -787,23 +773,15 @@ func groupNotFound(name string) *apiError {
 }
 
 func handleGroupList(c *call) (int, any) {
-	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	os, err := c.storeFor(s.st, "objectType")
+	os, err := c.store()
 	if err != nil {
 		return 0, err
 	}
-	var names []string
-	for n, g := range os.groups {
-		if !g.Archived {
-			names = append(names, n)
+	out := []propGroup{}
+	for _, n := range sortedKeys(os.groups) {
+		if g := os.groups[n]; !g.Archived {
+			out = append(out, *g)
 		}
-	}
-	sort.Strings(names)
-	out := make([]propGroup, 0, len(names))
-	for _, n := range names {
-		out = append(out, *os.groups[n])
 	}
 	return http.StatusOK, map[string]any{"results": out}
 }
@@ -814,13 +792,7 @@ func handleGroupCreate(c *call) (int, any) {
 		Label        string `json:"label"`
 		DisplayOrder *int   `json:"displayOrder"`
 	}
-	if err := c.decode(&in); err != nil {
-		return 0, err
-	}
-	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	os, err := c.storeFor(s.st, "objectType")
+	os, err := c.decodeStore(&in)
 	if err != nil {
 		return 0, err
 	}
@@ -843,16 +815,9 @@ func handleGroupCreate(c *call) (int, any) {
 }
 
 func handleGroupGet(c *call) (int, any) {
-	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	os, err := c.storeFor(s.st, "objectType")
+	g, err := c.group()
 	if err != nil {
 		return 0, err
-	}
-	g := os.groups[c.param("groupName")]
-	if g == nil || g.Archived {
-		return 0, groupNotFound(c.param("groupName"))
 	}
 	return http.StatusOK, g
 }
@@ -865,16 +830,9 @@ func handleGroupUpdate(c *call) (int, any) {
 	if err := c.decode(&in); err != nil {
 		return 0, err
 	}
-	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	os, err := c.storeFor(s.st, "objectType")
+	g, err := c.group()
 	if err != nil {
 		return 0, err
-	}
-	g := os.groups[c.param("groupName")]
-	if g == nil || g.Archived {
-		return 0, groupNotFound(c.param("groupName"))
 	}
 	if in.Label != nil {
 		g.Label = *in.Label
@@ -886,16 +844,9 @@ func handleGroupUpdate(c *call) (int, any) {
 }
 
 func handleGroupDelete(c *call) (int, any) {
-	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	os, err := c.storeFor(s.st, "objectType")
+	g, err := c.group()
 	if err != nil {
 		return 0, err
-	}
-	g := os.groups[c.param("groupName")]
-	if g == nil || g.Archived {
-		return 0, groupNotFound(c.param("groupName"))
 	}
 	if !g.custom {
 		return 0, validationError(fmt.Sprintf("Property group %s is HubSpot-defined and cannot be archived", g.Name))

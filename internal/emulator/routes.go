@@ -52,6 +52,19 @@ func (q *scopeReq) list() []string {
 
 var routes = buildRoutes()
 
+// prefix is where an API lives in one version.
+type prefix struct{ path, ver string }
+
+// apiPrefixes lists an API's prefixes: /crm/{api}/2026-09, /crm/{api}/2026-03
+// and /crm/{legacy}/{api} for each legacy version (v3, v4).
+func apiPrefixes(api string, legacy ...string) []prefix {
+	out := []prefix{{"/crm/" + api + "/2026-09", "2026-09"}, {"/crm/" + api + "/2026-03", "2026-03"}}
+	for _, v := range legacy {
+		out = append(out, prefix{"/crm/" + v + "/" + api, v})
+	}
+	return out
+}
+
 func buildRoutes() []*route {
 	var rs []*route
 	add := func(method, tmpl, ver string, h handlerFunc, sc func(*call) *scopeReq) *route {
@@ -62,11 +75,8 @@ func buildRoutes() []*route {
 	objRead := func(c *call) *scopeReq { return objectScopes(c, "objectType", false) }
 	objWrite := func(c *call) *scopeReq { return objectScopes(c, "objectType", true) }
 
-	objectPrefixes := []struct{ prefix, ver string }{
-		{"/crm/objects/2026-09", "2026-09"}, {"/crm/objects/2026-03", "2026-03"}, {"/crm/v3/objects", "v3"},
-	}
-	for _, p := range objectPrefixes {
-		pre, v := p.prefix, p.ver
+	for _, p := range apiPrefixes("objects", "v3") {
+		pre, v := p.path, p.ver
 		add("POST", pre+"/{objectType}/batch/create", v, handleBatchCreate, objWrite)
 		add("POST", pre+"/{objectType}/batch/read", v, handleBatchRead, objRead)
 		add("POST", pre+"/{objectType}/batch/update", v, handleBatchUpdate, objWrite)
@@ -83,44 +93,35 @@ func buildRoutes() []*route {
 	}
 
 	// Record-level association routes: 2026-09, 2026-03 and v4.
-	for _, p := range []struct{ prefix, ver string }{
-		{"/crm/objects/2026-09", "2026-09"}, {"/crm/objects/2026-03", "2026-03"}, {"/crm/v4/objects", "v4"},
-	} {
-		pre, v := p.prefix, p.ver
+	for _, p := range apiPrefixes("objects", "v4") {
+		pre, v := p.path, p.ver
 		add("PUT", pre+"/{fromObjectType}/{fromObjectId}/associations/default/{toObjectType}/{toObjectId}", v, handleAssocPutDefault, assocScopes(true))
 		add("PUT", pre+"/{objectType}/{objectId}/associations/{toObjectType}/{toObjectId}", v, handleAssocPutLabeled, assocScopes(true))
 		add("DELETE", pre+"/{objectType}/{objectId}/associations/{toObjectType}/{toObjectId}", v, handleAssocDeletePair, assocScopes(true))
 		add("GET", pre+"/{objectType}/{objectId}/associations/{toObjectType}", v, handleAssocList, assocScopes(false))
 	}
 	// Batch association routes.
-	for _, p := range []struct{ prefix, ver string }{
-		{"/crm/associations/2026-09", "2026-09"}, {"/crm/associations/2026-03", "2026-03"}, {"/crm/v4/associations", "v4"},
-	} {
-		pre, v := p.prefix, p.ver
+	for _, p := range apiPrefixes("associations", "v4") {
+		pre, v := p.path, p.ver
 		add("POST", pre+"/{fromObjectType}/{toObjectType}/batch/associate/default", v, handleAssocBatchDefault, assocScopes(true))
 		add("POST", pre+"/{fromObjectType}/{toObjectType}/batch/create", v, handleAssocBatchCreate, assocScopes(true))
 		add("POST", pre+"/{fromObjectType}/{toObjectType}/batch/read", v, handleAssocBatchRead, assocScopes(false))
 		add("POST", pre+"/{fromObjectType}/{toObjectType}/batch/archive", v, handleAssocBatchArchive, assocScopes(true))
 		add("POST", pre+"/{fromObjectType}/{toObjectType}/batch/labels/archive", v, handleAssocBatchLabelsArchive, assocScopes(true))
 	}
-	// Association labels: the date versions, the v4 spec spelling and the
-	// Node client's spelling.
-	for _, p := range []struct{ prefix, ver string }{
-		{"/crm/associations/2026-09", "2026-09"}, {"/crm/associations/2026-03", "2026-03"},
-		{"/crm/associations/v4", "v4"}, {"/crm/v4/associations", "v4"},
-	} {
-		pre, v := p.prefix, p.ver
+	// Association labels and limits: the date versions, the v4 spec spelling
+	// and the Node client's spelling.
+	labelPrefixes := append(apiPrefixes("associations"), prefix{"/crm/associations/v4", "v4"}, prefix{"/crm/v4/associations", "v4"})
+	for _, p := range labelPrefixes {
+		pre, v := p.path, p.ver
 		add("GET", pre+"/{fromObjectType}/{toObjectType}/labels", v, handleLabelsList, assocScopes(false))
 		add("POST", pre+"/{fromObjectType}/{toObjectType}/labels", v, handleLabelsCreate, assocScopes(true))
 		add("PUT", pre+"/{fromObjectType}/{toObjectType}/labels", v, handleLabelsUpdate, assocScopes(true))
 		add("DELETE", pre+"/{fromObjectType}/{toObjectType}/labels/{associationTypeId}", v, handleLabelsDelete, assocScopes(true))
 	}
 	// Association limit configurations.
-	for _, p := range []struct{ prefix, ver string }{
-		{"/crm/associations/2026-09", "2026-09"}, {"/crm/associations/2026-03", "2026-03"},
-		{"/crm/associations/v4", "v4"}, {"/crm/v4/associations", "v4"},
-	} {
-		pre, v := p.prefix+"/definitions/configurations", p.ver
+	for _, p := range labelPrefixes {
+		pre, v := p.path+"/definitions/configurations", p.ver
 		add("GET", pre+"/all", v, handleLimitsAll, nil)
 		add("GET", pre+"/{fromObjectType}/{toObjectType}", v, handleLimitsPair, assocScopes(false))
 		add("POST", pre+"/{fromObjectType}/{toObjectType}/batch/create", v, handleLimitsCreate, assocScopes(true))
@@ -134,10 +135,8 @@ func buildRoutes() []*route {
 	add("GET", "/crm/v3/associations/{fromObjectType}/{toObjectType}/types", "v3", handleV3AssocTypes, assocScopes(false))
 
 	// Properties.
-	for _, p := range []struct{ prefix, ver string }{
-		{"/crm/properties/2026-09", "2026-09"}, {"/crm/properties/2026-03", "2026-03"}, {"/crm/v3/properties", "v3"},
-	} {
-		pre, v := p.prefix, p.ver
+	for _, p := range apiPrefixes("properties", "v3") {
+		pre, v := p.path, p.ver
 		add("POST", pre+"/{objectType}/batch/create", v, handlePropertyBatchCreate, schemaScopes(true))
 		add("POST", pre+"/{objectType}/batch/read", v, handlePropertyBatchRead, schemaScopes(false))
 		add("POST", pre+"/{objectType}/batch/archive", v, handlePropertyBatchArchive, schemaScopes(true))
@@ -154,10 +153,8 @@ func buildRoutes() []*route {
 	}
 
 	// Pipelines.
-	for _, p := range []struct{ prefix, ver string }{
-		{"/crm/pipelines/2026-09", "2026-09"}, {"/crm/pipelines/2026-03", "2026-03"}, {"/crm/v3/pipelines", "v3"},
-	} {
-		pre, v := p.prefix, p.ver
+	for _, p := range apiPrefixes("pipelines", "v3") {
+		pre, v := p.path, p.ver
 		add("GET", pre+"/{objectType}", v, handlePipelineList, schemaScopes(false))
 		add("POST", pre+"/{objectType}", v, handlePipelineCreate, schemaScopes(true))
 		add("GET", pre+"/{objectType}/{pipelineId}/stages", v, handleStageList, schemaScopes(false))
@@ -173,10 +170,8 @@ func buildRoutes() []*route {
 	}
 
 	// Property validation rules.
-	for _, p := range []struct{ prefix, ver string }{
-		{"/crm/property-validations/2026-09", "2026-09"}, {"/crm/property-validations/2026-03", "2026-03"}, {"/crm/v3/property-validations", "v3"},
-	} {
-		pre, v := p.prefix, p.ver
+	for _, p := range apiPrefixes("property-validations", "v3") {
+		pre, v := p.path, p.ver
 		add("GET", pre+"/{objectTypeId}", v, handleRulesForType, nil)
 		add("GET", pre+"/{objectTypeId}/{propertyName}", v, handleRulesForProperty, nil)
 		add("GET", pre+"/{objectTypeId}/{propertyName}/rule-type/{ruleType}", v, handleRuleGet, nil)
@@ -185,12 +180,10 @@ func buildRoutes() []*route {
 
 	// Account information.
 	oauth := func(*call) *scopeReq { return &scopeReq{anyOf: []string{"oauth"}} }
-	add("GET", "/account-info/2026-09/details", "2026-09", handleAccountDetails, oauth)
-	add("GET", "/account-info/2026-03/details", "2026-03", handleAccountDetails, oauth)
-	add("GET", "/account-info/v3/details", "v3", handleAccountDetails, oauth)
-	add("GET", "/account-info/2026-09/api-usage/daily/private-apps", "2026-09", handleDailyUsage, oauth)
-	add("GET", "/account-info/2026-03/api-usage/daily/private-apps", "2026-03", handleDailyUsage, oauth)
-	add("GET", "/account-info/v3/api-usage/daily/private-apps", "v3", handleDailyUsage, oauth)
+	for _, v := range []string{"2026-09", "2026-03", "v3"} {
+		add("GET", "/account-info/"+v+"/details", v, handleAccountDetails, oauth)
+		add("GET", "/account-info/"+v+"/api-usage/daily/private-apps", v, handleDailyUsage, oauth)
+	}
 	return rs
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -132,9 +133,7 @@ func handleSearch(c *call) (int, any) {
 
 	s := c.s
 	lag := s.Config().SearchLag.Duration
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	os, err := c.storeFor(s.st, "objectType")
+	os, err := c.store()
 	if err != nil {
 		return 0, err
 	}
@@ -369,7 +368,7 @@ func equalValue(p *propDef, stored, want string, inList bool) bool {
 	switch p.Type {
 	case "enumeration":
 		if p.FieldType == "checkbox" {
-			return contains(strings.Split(stored, ";"), want)
+			return slices.Contains(strings.Split(stored, ";"), want)
 		}
 		return stored == want
 	case "number", "date", "datetime":

@@ -61,7 +61,7 @@ type Server struct {
 	cfgMu sync.Mutex
 	cfg   Config
 
-	mu sync.Mutex // guards st
+	mu sync.Mutex // guards st; held while a route's handler runs
 	st *state
 
 	limits *limiter
@@ -246,7 +246,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if faults.apply(r.Context(), s, w, key) {
 		return
 	}
-	status, out := rt.handler(c)
+	status, out := c.serve()
 	if e, ok := out.(*apiError); ok {
 		s.writeError(w, e)
 		return
@@ -256,6 +256,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.writeJSON(w, status, out)
+}
+
+// serve runs the route's handler with the state locked, so that each
+// operation reads and changes the state as one step and handlers need no
+// locking of their own.
+func (c *call) serve() (int, any) {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	return c.route.handler(c)
 }
 
 // bearer returns the bearer token of r.

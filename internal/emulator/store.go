@@ -111,7 +111,6 @@ type state struct {
 	pipelines   map[string][]*pipeline // deals, tickets
 	nextPipe    int64
 	nextStage   int64
-	dealAmounts bool
 }
 
 // recKey names a record across types.

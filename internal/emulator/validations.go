@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"unicode"
@@ -143,9 +142,9 @@ func (c *call) validationsTarget() (*objectStore, *propDef, *apiError) {
 	if name == "" {
 		return os, nil, nil
 	}
-	p := os.props[name]
-	if p == nil || p.Archived {
-		return nil, nil, propertyNotFound(os, name)
+	p, err := os.property(name, false)
+	if err != nil {
+		return nil, nil, err
 	}
 	return os, p, nil
 }
@@ -160,17 +159,13 @@ func ruleList(rules map[string]*ruleIO) []ruleIO {
 
 func handleRulesForType(c *call) (int, any) {
 	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	os, _, err := c.validationsTarget()
 	if err != nil {
 		return 0, err
 	}
 	out := []propertyRules{}
 	byProp := s.st.rules[os.t.name]
-	names := sortedKeys(byProp)
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range sortedKeys(byProp) {
 		if len(byProp[n]) > 0 {
 			out = append(out, propertyRules{PropertyName: n, PropertyValidationRules: ruleList(byProp[n])})
 		}
@@ -180,8 +175,6 @@ func handleRulesForType(c *call) (int, any) {
 
 func handleRulesForProperty(c *call) (int, any) {
 	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	os, p, err := c.validationsTarget()
 	if err != nil {
 		return 0, err
@@ -191,8 +184,6 @@ func handleRulesForProperty(c *call) (int, any) {
 
 func handleRuleGet(c *call) (int, any) {
 	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	os, p, err := c.validationsTarget()
 	if err != nil {
 		return 0, err
@@ -232,8 +223,6 @@ func handleRulePut(c *call) (int, any) {
 		r.re = re
 	}
 	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	os, p, err := c.validationsTarget()
 	if err != nil {
 		return 0, err
