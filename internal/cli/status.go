@@ -138,21 +138,13 @@ type oldestJSON struct {
 }
 
 type runJSON struct {
-	ID           int64      `json:"id"`
-	Owner        string     `json:"owner"`
-	StartedAt    time.Time  `json:"started_at"`
-	FinishedAt   *time.Time `json:"finished_at"`
-	Seconds      *float64   `json:"seconds"`
-	Rows         int        `json:"rows"`
-	Created      int        `json:"created"`
-	Updated      int        `json:"updated"`
-	Unchanged    int        `json:"unchanged"`
-	Deleted      int        `json:"deleted"`
-	Failed       int        `json:"failed"`
-	Dead         int        `json:"dead"`
-	Superseded   int        `json:"superseded"`
-	HubSpotCalls int64      `json:"hubspot_calls"`
-	Error        *string    `json:"error"`
+	ID         int64      `json:"id"`
+	Owner      string     `json:"owner"`
+	StartedAt  time.Time  `json:"started_at"`
+	FinishedAt *time.Time `json:"finished_at"`
+	Seconds    *float64   `json:"seconds"`
+	countsJSON
+	Error *string `json:"error"`
 }
 
 type outboxRowJSON struct {
@@ -208,9 +200,7 @@ func toRunJSON(r store.RunRecord) runJSON {
 	_ = json.Unmarshal(r.Counts, &sum)
 	j := runJSON{
 		ID: r.ID, Owner: r.Owner, StartedAt: r.StartedAt.UTC(),
-		Rows: sum.Rows, Created: sum.Created, Updated: sum.Updated, Unchanged: sum.Unchanged,
-		Deleted: sum.Deleted, Failed: sum.Failed, Dead: sum.Dead, Superseded: sum.Superseded,
-		HubSpotCalls: sum.Calls,
+		countsJSON: toCountsJSON(sum),
 	}
 	if r.FinishedAt != nil {
 		t := r.FinishedAt.UTC()

@@ -9,28 +9,39 @@ import (
 	"github.com/syncd/syncd/internal/engine"
 )
 
+// countsJSON is what a sync summary and a recorded run both count; its keys
+// are a contract for scripts, in `syncd run --json` and `syncd status --json`
+// alike.
+type countsJSON struct {
+	Rows         int   `json:"rows"`
+	Created      int   `json:"created"`
+	Updated      int   `json:"updated"`
+	Unchanged    int   `json:"unchanged"`
+	Deleted      int   `json:"deleted"`
+	Failed       int   `json:"failed"`
+	Dead         int   `json:"dead"`
+	Superseded   int   `json:"superseded"`
+	HubSpotCalls int64 `json:"hubspot_calls"`
+}
+
+func toCountsJSON(s engine.Summary) countsJSON {
+	return countsJSON{
+		Rows: s.Rows, Created: s.Created, Updated: s.Updated, Unchanged: s.Unchanged,
+		Deleted: s.Deleted, Failed: s.Failed, Dead: s.Dead, Superseded: s.Superseded,
+		HubSpotCalls: s.Calls,
+	}
+}
+
 // summaryJSON is the JSON form of a sync summary; its keys are a contract
 // for scripts.
 type summaryJSON struct {
-	Rows         int     `json:"rows"`
-	Created      int     `json:"created"`
-	Updated      int     `json:"updated"`
-	Unchanged    int     `json:"unchanged"`
-	Deleted      int     `json:"deleted"`
-	Failed       int     `json:"failed"`
-	Dead         int     `json:"dead"`
-	Superseded   int     `json:"superseded"`
-	HubSpotCalls int64   `json:"hubspot_calls"`
-	WriteCalls   int64   `json:"hubspot_write_calls"`
-	Seconds      float64 `json:"seconds"`
+	countsJSON
+	WriteCalls int64   `json:"hubspot_write_calls"`
+	Seconds    float64 `json:"seconds"`
 }
 
 func toSummaryJSON(s engine.Summary) summaryJSON {
-	return summaryJSON{
-		Rows: s.Rows, Created: s.Created, Updated: s.Updated, Unchanged: s.Unchanged,
-		Deleted: s.Deleted, Failed: s.Failed, Dead: s.Dead, Superseded: s.Superseded,
-		HubSpotCalls: s.Calls, WriteCalls: s.WriteCalls, Seconds: s.Duration.Seconds(),
-	}
+	return summaryJSON{countsJSON: toCountsJSON(s), WriteCalls: s.WriteCalls, Seconds: s.Duration.Seconds()}
 }
 
 // writeSummary prints a sync summary, as a two-column table or as JSON.

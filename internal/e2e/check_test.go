@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/syncd/syncd/internal/emulator"
+	"github.com/syncd/syncd/internal/synctest"
 )
 
 const erpProp = "syncd_erp_id"
@@ -63,7 +64,7 @@ func sameNumber(t testing.TB, got, want string) bool {
 	if got == "" {
 		return want == ""
 	}
-	return rat(t, got).Cmp(rat(t, want)) == 0
+	return synctest.Rat(t, got).Cmp(synctest.Rat(t, want)) == 0
 }
 
 // checkHubSpot checks that the emulator holds exactly the records d

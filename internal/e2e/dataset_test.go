@@ -1,20 +1,16 @@
 package e2e
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"maps"
 	"math/big"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-)
 
-// sharedData is the shared test data folder beside the repository.
-var sharedData = filepath.Join("..", "..", "..", "shared", "testdata")
+	"github.com/syncd/syncd/internal/synctest"
+)
 
 // dataset is one ERP's worth of records, independent of how they reach
 // HubSpot: the guide flow reads it directly, syncd through outbox rows.
@@ -62,18 +58,6 @@ var (
 	ticketStages = map[string]string{"open": "1", "closed": "4"}
 )
 
-func rat(t testing.TB, s string) *big.Rat {
-	t.Helper()
-	if s == "" {
-		return new(big.Rat)
-	}
-	r, ok := new(big.Rat).SetString(s)
-	if !ok {
-		t.Fatalf("%q is not a number", s)
-	}
-	return r
-}
-
 // decimal parses a decimal of the data sets, which are built in code or
 // read from the shared CSV files; "" is zero.
 func decimal(s string) *big.Rat {
@@ -98,25 +82,19 @@ func (o dsOrder) amount() *big.Rat {
 	return sum
 }
 
-// outboxRow is one row for syncd's outbox.
-type outboxRow struct {
-	entity, erpID string
-	payload       map[string]any
-}
-
 // rows returns the data set as outbox rows, in dependency order as an ERP
 // would write them.
-func (d *dataset) rows() []outboxRow {
-	var out []outboxRow
+func (d *dataset) rows() []synctest.Row {
+	var out []synctest.Row
 	for _, c := range d.companies {
-		out = append(out, outboxRow{"company", c.erpID, map[string]any{"name": c.name, "domain": c.domain}})
+		out = append(out, synctest.Row{Entity: "company", ERPID: c.erpID, Payload: map[string]any{"name": c.name, "domain": c.domain}})
 	}
 	for _, c := range d.customers {
-		out = append(out, outboxRow{"customer", c.erpID, map[string]any{
+		out = append(out, synctest.Row{Entity: "customer", ERPID: c.erpID, Payload: map[string]any{
 			"email": c.email, "first_name": c.first, "last_name": c.last, "company_id": c.companyID}})
 	}
 	for _, p := range d.products {
-		out = append(out, outboxRow{"product", p.sku, map[string]any{"sku": p.sku, "name": p.name, "price": json.Number(p.price)}})
+		out = append(out, synctest.Row{Entity: "product", ERPID: p.sku, Payload: map[string]any{"sku": p.sku, "name": p.name, "price": json.Number(p.price)}})
 	}
 	for _, o := range d.orders {
 		items := make([]map[string]any, len(o.items))
@@ -124,7 +102,7 @@ func (d *dataset) rows() []outboxRow {
 			items[i] = map[string]any{"line_id": it.lineID, "sku": it.sku, "name": it.name,
 				"quantity": json.Number(it.quantity), "unit_price": json.Number(it.unitPrice), "discount": json.Number(it.discount)}
 		}
-		out = append(out, outboxRow{"order", o.erpID, map[string]any{
+		out = append(out, synctest.Row{Entity: "order", ERPID: o.erpID, Payload: map[string]any{
 			"customer_id": o.customerID, "company_id": o.companyID, "name": o.name, "status": o.status,
 			"currency": o.currency, "close_date": o.closeDate, "items": items}})
 	}
@@ -134,7 +112,7 @@ func (d *dataset) rows() []outboxRow {
 		if tk.orderID != "" {
 			p["order_id"] = tk.orderID
 		}
-		out = append(out, outboxRow{"ticket", tk.erpID, p})
+		out = append(out, synctest.Row{Entity: "ticket", ERPID: tk.erpID, Payload: p})
 	}
 	return out
 }
@@ -212,53 +190,21 @@ func syntheticTickets(d *dataset, n int) []dsTicket {
 	return out
 }
 
-// readCSV reads a CSV file of the shared test data as maps by header. It
-// reports false when the shared folder is absent.
-func readCSV(t testing.TB, rel string) ([]map[string]string, bool) {
-	t.Helper()
-	f, err := os.Open(filepath.Join(sharedData, rel))
-	if os.IsNotExist(err) {
-		return nil, false
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r := csv.NewReader(f)
-	r.LazyQuotes = true
-	// Northwind leaves commas in addresses unquoted; the columns read here
-	// all come before them.
-	r.FieldsPerRecord = -1
-	recs, err := r.ReadAll()
-	if err != nil {
-		t.Fatalf("%s: %v", rel, err)
-	}
-	out := make([]map[string]string, 0, len(recs)-1)
-	for _, rec := range recs[1:] {
-		m := map[string]string{}
-		for i, h := range recs[0] {
-			if i < len(rec) {
-				m[h] = rec[i]
-			}
-		}
-		out = append(out, m)
-	}
-	return out, true
-}
-
 // northwind returns the first n Northwind orders with their lines, the
 // products they name and their customers (each a company with one
 // contact), plus generated tickets. It reports false when ../shared is
 // absent.
 func northwind(t testing.TB, n, tickets int) (*dataset, bool) {
 	t.Helper()
-	customers, ok1 := readCSV(t, "northwind/customers.csv")
-	products, ok2 := readCSV(t, "northwind/products.csv")
-	orders, ok3 := readCSV(t, "northwind/orders.csv")
-	details, ok4 := readCSV(t, "northwind/order-details.csv")
-	if !ok1 || !ok2 || !ok3 || !ok4 {
-		return nil, false
+	for _, f := range []string{"customers", "products", "orders", "order-details"} {
+		if !synctest.HasSharedTestdata("northwind/" + f + ".csv") {
+			return nil, false
+		}
 	}
+	customers := synctest.ReadCSV(t, "northwind/customers.csv")
+	products := synctest.ReadCSV(t, "northwind/products.csv")
+	orders := synctest.ReadCSV(t, "northwind/orders.csv")
+	details := synctest.ReadCSV(t, "northwind/order-details.csv")
 	d := &dataset{name: "northwind"}
 	orders = orders[:min(n, len(orders))]
 	lines := map[string][]map[string]string{}
@@ -352,7 +298,7 @@ func (d *dataset) changed() *dataset {
 
 // deleted returns d without n customers, n orders and n tickets that no
 // remaining record refers to, and the outbox delete rows that say so.
-func (d *dataset) deleted(n int) (*dataset, []outboxRow) {
+func (d *dataset) deleted(n int) (*dataset, []synctest.Row) {
 	used := map[string]bool{}
 	for _, o := range d.orders {
 		used[o.customerID] = true
@@ -362,12 +308,12 @@ func (d *dataset) deleted(n int) (*dataset, []outboxRow) {
 		used[tk.orderID] = true
 	}
 	c := &dataset{name: d.name + "-deleted", companies: d.companies, products: d.products}
-	var rows []outboxRow
+	var rows []synctest.Row
 	drop := func(entity, erpID string) bool {
 		if used[erpID] || len(rows) >= n*map[string]int{"customer": 1, "order": 2, "ticket": 3}[entity] {
 			return false
 		}
-		rows = append(rows, outboxRow{entity: entity, erpID: erpID})
+		rows = append(rows, synctest.Row{Entity: entity, ERPID: erpID})
 		return true
 	}
 	for _, x := range d.customers {

@@ -3,7 +3,6 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -16,41 +15,15 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/sirupsen/logrus"
 
 	"github.com/syncd/syncd/internal/config"
 	"github.com/syncd/syncd/internal/emulator"
 	"github.com/syncd/syncd/internal/engine"
-	"github.com/syncd/syncd/internal/governor"
 	"github.com/syncd/syncd/internal/hubspot"
 	"github.com/syncd/syncd/internal/pgtest"
-	"github.com/syncd/syncd/internal/setup"
 	"github.com/syncd/syncd/internal/store"
+	"github.com/syncd/syncd/internal/synctest"
 )
-
-const token = "e2e-token"
-
-// clock is a virtual clock shared by the store, the engines, the
-// governors and the emulator: waits advance it instead of sleeping.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Now().Add(time.Second)} }
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-
-// Sleep is the governors' sleep: it advances the clock at once.
-func (c *clock) Sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.Advance(d)
-	return nil
-}
 
 // proxy stands between the clients and the emulator. It counts the writes
 // the emulator served, can lose answers (the emulator applies the request
@@ -163,7 +136,7 @@ type envOptions struct {
 // (unless noDB) a fresh migrated PostgreSQL schema.
 type env struct {
 	t     testing.TB
-	clk   *clock
+	clk   *synctest.Clock
 	emu   *emulator.Server
 	proxy *proxy
 	srv   *httptest.Server
@@ -177,7 +150,7 @@ type env struct {
 
 func newEnv(t testing.TB, o envOptions) *env {
 	t.Helper()
-	e := &env{t: t, clk: newClock(), cfg: config.Default()}
+	e := &env{t: t, clk: synctest.NewClock(), cfg: config.Default()}
 	e.cfg.Deals = config.PipelineMapping{Pipeline: "default", Stages: dealStages}
 	e.cfg.Tickets = config.PipelineMapping{Pipeline: "0", Stages: ticketStages}
 	e.cfg.Sync.BatchSize = 1000
@@ -186,19 +159,12 @@ func newEnv(t testing.TB, o envOptions) *env {
 		o.cfg(&e.cfg)
 	}
 	e.emu = emulator.New(emulator.Options{Tier: "enterprise", SearchLag: o.searchLag, Now: e.clk.Now,
-		DisableRateLimits: !o.rateLimits, Tokens: []string{token}})
+		DisableRateLimits: !o.rateLimits, Tokens: []string{synctest.Token}})
 	e.proxy = &proxy{next: e.emu}
 	e.srv = httptest.NewServer(e.proxy)
 	t.Cleanup(e.srv.Close)
 	e.admin = e.client()
-	ctx := context.Background()
-	plan, err := setup.Plan(ctx, e.admin, e.cfg)
-	if err != nil {
-		t.Fatalf("setup plan: %v", err)
-	}
-	if _, err := setup.Apply(ctx, e.admin, plan); err != nil {
-		t.Fatalf("setup apply: %v", err)
-	}
+	synctest.Setup(t, e.admin, e.cfg)
 	// Faults start after setup: setup is not what is under test.
 	if len(o.faults.Rules) > 0 {
 		cfg := e.emu.Config()
@@ -216,29 +182,12 @@ func newEnv(t testing.TB, o envOptions) *env {
 
 // client returns a new HubSpot client whose governor waits on the
 // virtual clock, so pacing and retries cost no wall time.
-func (e *env) client() *hubspot.Client {
-	e.t.Helper()
-	gov, err := governor.New(governor.Options{Tier: "enterprise", Now: e.clk.Now, Sleep: e.clk.Sleep, DailyReserve: -1})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	hs, err := hubspot.New(hubspot.Options{BaseURL: e.srv.URL, Token: token, Governor: gov})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return hs
-}
-
-func quietLogger() logrus.FieldLogger {
-	l := logrus.New()
-	l.SetOutput(io.Discard)
-	return l
-}
+func (e *env) client() *hubspot.Client { return synctest.Client(e.t, e.srv.URL, e.clk) }
 
 // engine returns an engine named owner with its own client, on st.
 func (e *env) engine(st *store.Store, owner string) *engine.Engine {
 	e.t.Helper()
-	eng, err := engine.New(engine.Deps{Store: st, HubSpot: e.client(), Logger: quietLogger(), Now: e.clk.Now, Owner: owner}, e.cfg)
+	eng, err := engine.New(engine.Deps{Store: st, HubSpot: e.client(), Logger: synctest.QuietLogger(), Now: e.clk.Now, Owner: owner}, e.cfg)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -267,37 +216,14 @@ func (e *env) pool(prepare func() error) *pgxpool.Pool {
 
 // insert writes the rows into the outbox in one statement. A row without a
 // payload is a delete.
-func (e *env) insert(rows []outboxRow) {
+func (e *env) insert(rows []synctest.Row) {
 	e.t.Helper()
-	var ents, ids, ops []string
-	var payloads []*string
-	for _, r := range rows {
-		ents, ids = append(ents, r.entity), append(ids, r.erpID)
-		if r.payload == nil {
-			ops, payloads = append(ops, "delete"), append(payloads, nil)
-			continue
-		}
-		b, err := json.Marshal(r.payload)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		p := string(b)
-		ops, payloads = append(ops, "upsert"), append(payloads, &p)
-	}
-	_, err := e.db.Pool.Exec(context.Background(), `INSERT INTO outbox (entity, erp_id, op, payload)
-SELECT e, i, o, p::jsonb FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS u(e, i, o, p)`, ents, ids, ops, payloads)
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	synctest.InsertRows(e.t, e.db, rows)
 }
 
 func (e *env) count(sql string, args ...any) int {
 	e.t.Helper()
-	var n int
-	if err := e.db.Pool.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
-		e.t.Fatalf("%s: %v", sql, err)
-	}
-	return n
+	return synctest.Count(e.t, e.db, sql, args...)
 }
 
 // open counts the outbox rows not yet done or superseded.
@@ -328,21 +254,8 @@ func (e *env) drainUntilDone(eng *engine.Engine, rounds int) engine.Summary {
 
 // openRows describes up to ten open rows.
 func (e *env) openRows() []string {
-	rows, err := e.db.Pool.Query(context.Background(), `SELECT id || ' ' || entity || ' ' || erp_id || ' ' || state || ': ' || coalesce(last_error, '')
+	return synctest.Strings(e.t, e.db, `SELECT id || ' ' || entity || ' ' || erp_id || ' ' || state || ': ' || coalesce(last_error, '')
 FROM outbox WHERE state NOT IN ('done', 'superseded') ORDER BY id LIMIT 10`)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			e.t.Fatal(err)
-		}
-		out = append(out, s)
-	}
-	return out
 }
 
 func addSummary(t *engine.Summary, s engine.Summary) {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/syncd/syncd/internal/governor"
 	"github.com/syncd/syncd/internal/hubspot"
+	"github.com/syncd/syncd/internal/synctest"
 )
 
 // guide is the partner integration guide's flow, written as the guide
@@ -298,7 +299,7 @@ func TestGuideFlowWithinRateLimits(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			hs, err := hubspot.New(hubspot.Options{BaseURL: e.srv.URL, Token: token, Governor: gov})
+			hs, err := hubspot.New(hubspot.Options{BaseURL: e.srv.URL, Token: synctest.Token, Governor: gov})
 			if err != nil {
 				t.Fatal(err)
 			}

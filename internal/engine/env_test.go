@@ -13,37 +13,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sirupsen/logrus"
-
 	"github.com/syncd/syncd/internal/config"
 	"github.com/syncd/syncd/internal/emulator"
 	"github.com/syncd/syncd/internal/engine"
-	"github.com/syncd/syncd/internal/governor"
 	"github.com/syncd/syncd/internal/hubspot"
 	"github.com/syncd/syncd/internal/pgtest"
 	"github.com/syncd/syncd/internal/store"
+	"github.com/syncd/syncd/internal/synctest"
 )
-
-// clock is a virtual clock: the governor's waits advance it instead of
-// sleeping, so tests never wait on real time.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Now().Add(time.Second)} }
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-
-func (c *clock) Sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.Advance(d)
-	return nil
-}
 
 // request is one HubSpot request the emulator received.
 type request struct {
@@ -107,7 +84,7 @@ type env struct {
 	emu *emulator.Server
 	srv *httptest.Server
 	rec *recorder
-	clk *clock
+	clk *synctest.Clock
 	cfg config.Config
 	st  *store.Store
 	hs  *hubspot.Client
@@ -116,12 +93,12 @@ type env struct {
 
 func newEnv(t testing.TB, o envOptions) *env {
 	t.Helper()
-	e := &env{t: t, db: pgtest.Migrated(t), clk: newClock(), cfg: config.Default()}
+	e := &env{t: t, db: pgtest.Migrated(t), clk: synctest.NewClock(), cfg: config.Default()}
 	e.cfg.Sync.BatchSize = 2000
 	if o.cfg != nil {
 		o.cfg(&e.cfg)
 	}
-	e.emu = emulator.New(emulator.Options{Tier: "enterprise", SearchLag: o.searchLag, Now: o.emuClock, DisableRateLimits: true, Tokens: []string{"test-token"}})
+	e.emu = emulator.New(emulator.Options{Tier: "enterprise", SearchLag: o.searchLag, Now: o.emuClock, DisableRateLimits: true, Tokens: []string{synctest.Token}})
 	e.rec = &recorder{next: e.emu}
 	e.srv = httptest.NewServer(e.rec)
 	t.Cleanup(e.srv.Close)
@@ -136,24 +113,11 @@ func newEnv(t testing.TB, o envOptions) *env {
 
 // client returns a new HubSpot client on the emulator whose governor runs
 // on the virtual clock.
-func (e *env) client() *hubspot.Client {
-	e.t.Helper()
-	gov, err := governor.New(governor.Options{Tier: "enterprise", Now: e.clk.Now, Sleep: e.clk.Sleep, DailyReserve: -1})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	hs, err := hubspot.New(hubspot.Options{BaseURL: e.srv.URL, Token: "test-token", Governor: gov})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return hs
-}
+func (e *env) client() *hubspot.Client { return synctest.Client(e.t, e.srv.URL, e.clk) }
 
 func (e *env) engine(hs *hubspot.Client, owner string) *engine.Engine {
 	e.t.Helper()
-	log := logrus.New()
-	log.SetOutput(io.Discard)
-	eng, err := engine.New(engine.Deps{Store: e.st, HubSpot: hs, Logger: log, Now: e.clk.Now, Owner: owner}, e.cfg)
+	eng, err := engine.New(engine.Deps{Store: e.st, HubSpot: hs, Logger: synctest.QuietLogger(), Now: e.clk.Now, Owner: owner}, e.cfg)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -188,13 +152,7 @@ func createProperties(t testing.TB, hs *hubspot.Client, cfg config.Config) {
 // insert writes one outbox row and returns its id.
 func (e *env) insert(entity, erpID, payload string) int64 {
 	e.t.Helper()
-	var id int64
-	err := e.db.Pool.QueryRow(context.Background(),
-		`INSERT INTO outbox (entity, erp_id, payload) VALUES ($1, $2, $3::jsonb) RETURNING id`, entity, erpID, payload).Scan(&id)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return id
+	return synctest.Insert(e.t, e.db, entity, erpID, payload)
 }
 
 // insertJSON writes one outbox row with payload v marshalled.
@@ -239,11 +197,7 @@ func (e *env) row(id int64) outboxRow {
 
 func (e *env) count(sql string, args ...any) int {
 	e.t.Helper()
-	var n int
-	if err := e.db.Pool.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
-		e.t.Fatalf("%s: %v", sql, err)
-	}
-	return n
+	return synctest.Count(e.t, e.db, sql, args...)
 }
 
 // all lists every record of objectType in the emulator through HubSpot's
@@ -258,7 +212,7 @@ func (e *env) all(objectType string, props ...string) []listed {
 			u += "&after=" + after
 		}
 		req, _ := http.NewRequest("GET", u, nil)
-		req.Header.Set("Authorization", "Bearer test-token")
+		req.Header.Set("Authorization", "Bearer "+synctest.Token)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			e.t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 	"github.com/syncd/syncd/internal/engine"
 	"github.com/syncd/syncd/internal/hubspot"
 	"github.com/syncd/syncd/internal/store"
+	"github.com/syncd/syncd/internal/synctest"
 )
 
 func writeHubSpotError(w http.ResponseWriter, status int, category, msg string) {
@@ -332,7 +333,7 @@ func TestSyncLostUpsertAnswerCountsCreated(t *testing.T) {
 			return false
 		}
 		req := httptest.NewRequest(r.Method, r.Path, bytes.NewReader(r.Body))
-		req.Header.Set("Authorization", "Bearer test-token")
+		req.Header.Set("Authorization", "Bearer "+synctest.Token)
 		req.Header.Set("Content-Type", "application/json")
 		applied := httptest.NewRecorder()
 		e.emu.ServeHTTP(applied, req)
@@ -369,7 +370,7 @@ func TestOrderProductConflictWithoutExistingID(t *testing.T) {
 		}
 		body := fmt.Sprintf(`{"inputs":[{"properties":{"name":"Jasmine rice 5 kg","price":"100","hs_sku":"RICE-5","%s":"RICE-5"}}]}`, erpProp)
 		req := httptest.NewRequest(http.MethodPost, r.Path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer test-token")
+		req.Header.Set("Authorization", "Bearer "+synctest.Token)
 		req.Header.Set("Content-Type", "application/json")
 		catalog := httptest.NewRecorder()
 		e.emu.ServeHTTP(catalog, req)

@@ -2,60 +2,21 @@ package engine_test
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"math/big"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/syncd/syncd/internal/hubspot"
+	"github.com/syncd/syncd/internal/synctest"
 )
-
-// sharedData is the shared test data folder beside the repository.
-var sharedData = filepath.Join("..", "..", "..", "shared", "testdata")
-
-// readCSV reads a CSV file of the shared test data as maps by header, or
-// skips the test when the shared folder is absent.
-func readCSV(t testing.TB, rel string) []map[string]string {
-	t.Helper()
-	f, err := os.Open(filepath.Join(sharedData, rel))
-	if os.IsNotExist(err) {
-		t.Skipf("shared test data %s is absent (it lives in ../shared beside the repository)", rel)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r := csv.NewReader(f)
-	r.LazyQuotes = true
-	// Northwind leaves commas in addresses unquoted; the columns read here
-	// all come before them.
-	r.FieldsPerRecord = -1
-	recs, err := r.ReadAll()
-	if err != nil {
-		t.Fatalf("%s: %v", rel, err)
-	}
-	out := make([]map[string]string, 0, len(recs)-1)
-	for _, rec := range recs[1:] {
-		m := map[string]string{}
-		for i, h := range recs[0] {
-			if i < len(rec) {
-				m[h] = rec[i]
-			}
-		}
-		out = append(out, m)
-	}
-	return out
-}
 
 // northwind is the Northwind data set turned into outbox payloads, with
 // what HubSpot should hold afterwards.
 type northwind struct {
-	rows []outboxPayload
+	rows []synctest.Row
 	// orders maps order ERP IDs to their expected amount and status.
 	orders map[string]nwOrder
 	// lines maps line item keys to their expected amount and SKU.
@@ -64,11 +25,6 @@ type northwind struct {
 	tickets  map[string]nwTicket
 	catalog  int // products sent as their own rows
 	custKeys []string
-}
-
-type outboxPayload struct {
-	entity, erpID string
-	payload       any
 }
 
 type nwOrder struct {
@@ -100,17 +56,17 @@ func roundCents(r *big.Rat) string { return r.FloatString(2) }
 
 func loadNorthwind(t testing.TB, tickets int) *northwind {
 	t.Helper()
-	customers := readCSV(t, "northwind/customers.csv")
-	products := readCSV(t, "northwind/products.csv")
-	orders := readCSV(t, "northwind/orders.csv")
-	details := readCSV(t, "northwind/order-details.csv")
-	support := readCSV(t, "support-tickets/customer_support_tickets.csv")
+	customers := synctest.ReadCSV(t, "northwind/customers.csv")
+	products := synctest.ReadCSV(t, "northwind/products.csv")
+	orders := synctest.ReadCSV(t, "northwind/orders.csv")
+	details := synctest.ReadCSV(t, "northwind/order-details.csv")
+	support := synctest.ReadCSV(t, "support-tickets/customer_support_tickets.csv")
 
 	nw := &northwind{orders: map[string]nwOrder{}, lines: map[string]nwLine{}, tickets: map[string]nwTicket{}}
 	for _, c := range customers {
 		id := c["customerID"]
-		nw.rows = append(nw.rows, outboxPayload{"company", id, map[string]any{"name": c["companyName"]}})
-		nw.rows = append(nw.rows, outboxPayload{"customer", "C-" + id, map[string]any{
+		nw.rows = append(nw.rows, synctest.Row{Entity: "company", ERPID: id, Payload: map[string]any{"name": c["companyName"]}})
+		nw.rows = append(nw.rows, synctest.Row{Entity: "customer", ERPID: "C-" + id, Payload: map[string]any{
 			"name": c["contactName"], "email": strings.ToLower(id) + "@northwind.example.com", "company_id": id,
 		}})
 		nw.custKeys = append(nw.custKeys, id)
@@ -126,7 +82,7 @@ func loadNorthwind(t testing.TB, tickets int) *northwind {
 			continue
 		}
 		nw.catalog++
-		nw.rows = append(nw.rows, outboxPayload{"product", sku, map[string]any{
+		nw.rows = append(nw.rows, synctest.Row{Entity: "product", ERPID: sku, Payload: map[string]any{
 			"sku": sku, "name": p["productName"], "price": json.Number(p["unitPrice"]), "description": p["quantityPerUnit"],
 		}})
 	}
@@ -162,7 +118,7 @@ func loadNorthwind(t testing.TB, tickets int) *northwind {
 		if err != nil {
 			t.Fatalf("order %s: %v", oid, err)
 		}
-		nw.rows = append(nw.rows, outboxPayload{"order", oid, map[string]any{
+		nw.rows = append(nw.rows, synctest.Row{Entity: "order", ERPID: oid, Payload: map[string]any{
 			"customer_id": "C-" + o["customerID"], "company_id": o["customerID"], "name": "Order " + oid + " " + o["shipName"],
 			"status": status, "currency": "USD", "created_at": orderDate.Format(time.RFC3339),
 			"close_date": o["requiredDate"][:10], "items": items[oid],
@@ -185,27 +141,9 @@ func loadNorthwind(t testing.TB, tickets int) *northwind {
 			p["order_id"] = want.order
 		}
 		nw.tickets[id] = want
-		nw.rows = append(nw.rows, outboxPayload{"ticket", id, p})
+		nw.rows = append(nw.rows, synctest.Row{Entity: "ticket", ERPID: id, Payload: p})
 	}
 	return nw
-}
-
-// insertAll writes the rows in one statement.
-func (e *env) insertAll(rows []outboxPayload) {
-	e.t.Helper()
-	var ents, ids, payloads []string
-	for _, r := range rows {
-		b, err := json.Marshal(r.payload)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		ents, ids, payloads = append(ents, r.entity), append(ids, r.erpID), append(payloads, string(b))
-	}
-	_, err := e.db.Pool.Exec(context.Background(), `INSERT INTO outbox (entity, erp_id, payload)
-SELECT e, i, p::jsonb FROM unnest($1::text[], $2::text[], $3::text[]) AS u(e, i, p)`, ents, ids, payloads)
-	if err != nil {
-		e.t.Fatal(err)
-	}
 }
 
 func TestNorthwindOrdersEndToEnd(t *testing.T) {
@@ -215,7 +153,7 @@ func TestNorthwindOrdersEndToEnd(t *testing.T) {
 		t.Fatalf("Northwind data: %d orders, %d lines, %d products, %d customers", len(nw.orders), len(nw.lines), len(nw.skus), len(nw.custKeys))
 	}
 	e := newOrderEnv(t)
-	e.insertAll(nw.rows)
+	synctest.InsertRows(e.t, e.db, nw.rows)
 	start := time.Now()
 	sum := e.drain(e.eng)
 	wall := time.Since(start)
@@ -250,7 +188,7 @@ func TestNorthwindOrdersEndToEnd(t *testing.T) {
 	lineSum := map[string]*big.Rat{}
 	for key, want := range nw.lines {
 		li := lines[key]
-		if got := ratOf(t, li.Properties["amount"]); got.Cmp(ratOf(t, want.amount.FloatString(2))) != 0 {
+		if got := synctest.Rat(t, li.Properties["amount"]); got.Cmp(synctest.Rat(t, want.amount.FloatString(2))) != 0 {
 			t.Errorf("line item %s amount = %s, want %s", key, li.Properties["amount"], want.amount.FloatString(2))
 		}
 		if li.Properties["hs_product_id"] != products[want.sku].ID {
@@ -259,7 +197,7 @@ func TestNorthwindOrdersEndToEnd(t *testing.T) {
 		if lineSum[want.order] == nil {
 			lineSum[want.order] = new(big.Rat)
 		}
-		lineSum[want.order].Add(lineSum[want.order], ratOf(t, li.Properties["amount"]))
+		lineSum[want.order].Add(lineSum[want.order], synctest.Rat(t, li.Properties["amount"]))
 	}
 
 	// Deals: stage by label or ID, amount = sum of the line items.
@@ -271,7 +209,7 @@ func TestNorthwindOrdersEndToEnd(t *testing.T) {
 		if d.Properties["dealstage"] != wantStage || d.Properties["pipeline"] != "default" {
 			t.Errorf("deal %s stage = %s, want %s", oid, d.Properties["dealstage"], wantStage)
 		}
-		amount := ratOf(t, d.Properties["amount"])
+		amount := synctest.Rat(t, d.Properties["amount"])
 		if amount.Cmp(want.amount) != 0 || lineSum[oid] == nil || amount.Cmp(lineSum[oid]) != 0 {
 			t.Errorf("deal %s amount = %s, want %s = sum of its line items (%v)", oid, d.Properties["amount"], want.amount.FloatString(2), lineSum[oid])
 		}
@@ -345,7 +283,7 @@ func TestNorthwindOrdersEndToEnd(t *testing.T) {
 	if sum := e.drain(e.eng); sum.Calls != 0 {
 		t.Errorf("idle run made %d calls", sum.Calls)
 	}
-	e.insertAll(nw.rows)
+	synctest.InsertRows(e.t, e.db, nw.rows)
 	sum = e.drain(e.eng)
 	if sum.WriteCalls != 0 || sum.Failed != 0 {
 		t.Errorf("re-sending every row: %+v, want no write call", sum)
@@ -372,7 +310,7 @@ func BenchmarkOrders(b *testing.B) {
 	for b.Loop() {
 		b.StopTimer()
 		e := newOrderEnv(b)
-		e.insertAll(nw.rows)
+		synctest.InsertRows(e.t, e.db, nw.rows)
 		b.StartTimer()
 		start := time.Now()
 		sum, err := e.eng.Drain(context.Background())

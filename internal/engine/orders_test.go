@@ -13,6 +13,7 @@ import (
 	"github.com/syncd/syncd/internal/config"
 	"github.com/syncd/syncd/internal/hubspot"
 	"github.com/syncd/syncd/internal/setup"
+	"github.com/syncd/syncd/internal/synctest"
 )
 
 // orderConfig maps ERP statuses by stage label and by stage ID.
@@ -34,15 +35,8 @@ func orderConfig(cfg *config.Config) {
 // that a second run plans nothing.
 func setupHubSpot(t testing.TB, e *env) {
 	t.Helper()
-	ctx := context.Background()
-	plan, err := setup.Plan(ctx, e.hs, e.cfg)
-	if err != nil {
-		t.Fatalf("setup plan: %v", err)
-	}
-	if _, err := setup.Apply(ctx, e.hs, plan); err != nil {
-		t.Fatalf("setup apply: %v", err)
-	}
-	again, err := setup.Plan(ctx, e.hs, e.cfg)
+	synctest.Setup(t, e.hs, e.cfg)
+	again, err := setup.Plan(context.Background(), e.hs, e.cfg)
 	if err != nil || !again.Empty() {
 		t.Fatalf("second setup plan = %+v, %v; want empty", again, err)
 	}
@@ -53,19 +47,6 @@ func newOrderEnv(t testing.TB) *env {
 	e := newEnv(t, envOptions{cfg: orderConfig})
 	setupHubSpot(t, e)
 	return e
-}
-
-// ratOf parses a decimal string; "" is zero.
-func ratOf(t testing.TB, s string) *big.Rat {
-	t.Helper()
-	if s == "" {
-		return new(big.Rat)
-	}
-	r, ok := new(big.Rat).SetString(s)
-	if !ok {
-		t.Fatalf("%q is not a number", s)
-	}
-	return r
 }
 
 // assocIDs reads the associations of ids from→to and returns, per from ID,
@@ -142,7 +123,7 @@ func TestOrderLifecycle(t *testing.T) {
 	if d.Properties["dealstage"] != "appointmentscheduled" || d.Properties["pipeline"] != "default" {
 		t.Errorf("deal stage = %s/%s, want default/appointmentscheduled (mapped by label)", d.Properties["pipeline"], d.Properties["dealstage"])
 	}
-	if ratOf(t, d.Properties["amount"]).Cmp(big.NewRat(51, 1)) != 0 { // 2×10 + 1×(5−1) + 3×9
+	if synctest.Rat(t, d.Properties["amount"]).Cmp(big.NewRat(51, 1)) != 0 { // 2×10 + 1×(5−1) + 3×9
 		t.Errorf("deal amount = %s, want 51", d.Properties["amount"])
 	}
 	products := erpIndex(t, e, hubspot.Products, "hs_sku", "name")
@@ -204,7 +185,7 @@ func TestOrderLifecycle(t *testing.T) {
 		t.Errorf("update run made %d write calls, want 4: %v", sum.WriteCalls, paths(e.rec.since(before)))
 	}
 	deals = erpIndex(t, e, hubspot.Deals, "amount", "dealstage")
-	if deals["SO-1"].Properties["dealstage"] != "closedwon" || ratOf(t, deals["SO-1"].Properties["amount"]).Cmp(big.NewRat(64, 1)) != 0 {
+	if deals["SO-1"].Properties["dealstage"] != "closedwon" || synctest.Rat(t, deals["SO-1"].Properties["amount"]).Cmp(big.NewRat(64, 1)) != 0 {
 		t.Errorf("updated deal = %+v, want closedwon and amount 64", deals["SO-1"].Properties)
 	}
 	checkLineItems(t, e, "SO-1", d.ID, map[string]lineWant{
@@ -279,7 +260,7 @@ func checkLineItems(t testing.TB, e *env, order, dealID string, want map[string]
 			continue
 		}
 		ids = append(ids, li.ID)
-		if li.Properties["hs_product_id"] != w.product || ratOf(t, li.Properties["amount"]).Cmp(ratOf(t, w.amount)) != 0 {
+		if li.Properties["hs_product_id"] != w.product || synctest.Rat(t, li.Properties["amount"]).Cmp(synctest.Rat(t, w.amount)) != 0 {
 			t.Errorf("line item %s = %+v, want product %s amount %s", key, li.Properties, w.product, w.amount)
 		}
 		if w.name != "" && li.Properties["name"] != w.name {
@@ -308,20 +289,7 @@ func checkLineItems(t testing.TB, e *env, order, dealID string, want map[string]
 // failures lists the failed rows' errors, for test messages.
 func (e *env) failures() []string {
 	e.t.Helper()
-	rows, err := e.db.Pool.Query(context.Background(), `SELECT coalesce(last_error, '') FROM outbox WHERE state IN ('failed', 'dead') ORDER BY id LIMIT 20`)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			e.t.Fatal(err)
-		}
-		out = append(out, s)
-	}
-	return out
+	return synctest.Strings(e.t, e.db, `SELECT coalesce(last_error, '') FROM outbox WHERE state IN ('failed', 'dead') ORDER BY id LIMIT 20`)
 }
 
 func paths(rs []request) []string {

@@ -10,6 +10,7 @@ import (
 	"github.com/syncd/syncd/internal/config"
 	"github.com/syncd/syncd/internal/hubspot"
 	"github.com/syncd/syncd/internal/outbox"
+	"github.com/syncd/syncd/internal/setup"
 )
 
 // pipelineLister is the part of the HubSpot client stage mapping needs.
@@ -99,7 +100,7 @@ func (m *StageMapper) load(ctx context.Context, api pipelineLister) (*resolvedPi
 	if ref == "" {
 		ref = m.fallback
 	}
-	p := findPipeline(pipelines, ref)
+	p := setup.FindPipeline(pipelines, ref)
 	if p == nil {
 		return nil, &StageSetupError{Section: m.section, Detail: fmt.Sprintf("pipeline %q does not exist in HubSpot (have %s)", ref, pipelineNames(pipelines))}
 	}
@@ -111,7 +112,7 @@ func (m *StageMapper) load(ctx context.Context, api pipelineLister) (*resolvedPi
 	slices.Sort(statuses)
 	for _, status := range statuses {
 		stageRef := m.mapping.Stages[status]
-		st := findStage(p, stageRef)
+		st := setup.FindStage(p, stageRef)
 		if st == nil {
 			return nil, &StageSetupError{Section: m.section, Detail: fmt.Sprintf("stage %q (for ERP status %q) does not exist in pipeline %q (%s)", stageRef, status, p.ID, p.Label)}
 		}
@@ -141,38 +142,6 @@ func (m *StageMapper) Resolve(ctx context.Context, api pipelineLister, erpID, st
 		return r.id, id, nil
 	}
 	return r.id, "", stageError(m.entity, erpID, status, m.section, r)
-}
-
-// findPipeline finds a pipeline by ID, else by label ignoring case.
-func findPipeline(pipelines []hubspot.Pipeline, ref string) *hubspot.Pipeline {
-	ref = strings.TrimSpace(ref)
-	for i := range pipelines {
-		if pipelines[i].ID == ref {
-			return &pipelines[i]
-		}
-	}
-	for i := range pipelines {
-		if strings.EqualFold(strings.TrimSpace(pipelines[i].Label), ref) {
-			return &pipelines[i]
-		}
-	}
-	return nil
-}
-
-// findStage finds a stage by ID, else by label ignoring case.
-func findStage(p *hubspot.Pipeline, ref string) *hubspot.PipelineStage {
-	ref = strings.TrimSpace(ref)
-	for i := range p.Stages {
-		if p.Stages[i].ID == ref {
-			return &p.Stages[i]
-		}
-	}
-	for i := range p.Stages {
-		if strings.EqualFold(strings.TrimSpace(p.Stages[i].Label), ref) {
-			return &p.Stages[i]
-		}
-	}
-	return nil
 }
 
 func pipelineNames(ps []hubspot.Pipeline) string {

@@ -226,23 +226,7 @@ type wireUpdateInput struct {
 //
 // HubSpot operation: POST /crm/objects/2026-09/{objectType}/batch/update
 func (c *Client) BatchUpdate(ctx context.Context, objectType string, inputs []UpdateInput) (*BatchResult, error) {
-	if err := checkInputs(len(inputs)); err != nil {
-		return nil, err
-	}
-	if len(inputs) == 0 {
-		return &BatchResult{}, nil
-	}
-	body := struct {
-		Inputs []wireUpdateInput `json:"inputs"`
-	}{Inputs: make([]wireUpdateInput, len(inputs))}
-	for i, in := range inputs {
-		body.Inputs[i] = wireUpdateInput{ID: in.ID, IDProperty: in.IDProperty, Properties: props(in.Properties), ObjectWriteTraceID: in.TraceID}
-	}
-	var out wireBatch
-	if _, err := c.do(ctx, epBatchUpdate, c.path(epBatchUpdate, objectType), nil, body, &out); err != nil {
-		return nil, err
-	}
-	return out.result(), nil
+	return batchWrite(ctx, c, epBatchUpdate, objectType, inputs)
 }
 
 // BatchUpsert creates or updates up to MaxBatchInputs records matched on
@@ -254,6 +238,12 @@ func (c *Client) BatchUpdate(ctx context.Context, objectType string, inputs []Up
 //
 // HubSpot operation: POST /crm/objects/2026-09/{objectType}/batch/upsert
 func (c *Client) BatchUpsert(ctx context.Context, objectType string, inputs []UpsertInput) (*BatchResult, error) {
+	return batchWrite(ctx, c, epBatchUpsert, objectType, inputs)
+}
+
+// batchWrite sends update or upsert inputs to e: both operations take the
+// same body on the wire and answer with the same batch result.
+func batchWrite[In UpdateInput | UpsertInput](ctx context.Context, c *Client, e endpoint, objectType string, inputs []In) (*BatchResult, error) {
 	if err := checkInputs(len(inputs)); err != nil {
 		return nil, err
 	}
@@ -264,10 +254,11 @@ func (c *Client) BatchUpsert(ctx context.Context, objectType string, inputs []Up
 		Inputs []wireUpdateInput `json:"inputs"`
 	}{Inputs: make([]wireUpdateInput, len(inputs))}
 	for i, in := range inputs {
-		body.Inputs[i] = wireUpdateInput{ID: in.ID, IDProperty: in.IDProperty, Properties: props(in.Properties), ObjectWriteTraceID: in.TraceID}
+		u := UpdateInput(in)
+		body.Inputs[i] = wireUpdateInput{ID: u.ID, IDProperty: u.IDProperty, Properties: props(u.Properties), ObjectWriteTraceID: u.TraceID}
 	}
 	var out wireBatch
-	if _, err := c.do(ctx, epBatchUpsert, c.path(epBatchUpsert, objectType), nil, body, &out); err != nil {
+	if _, err := c.do(ctx, e, c.path(e, objectType), nil, body, &out); err != nil {
 		return nil, err
 	}
 	return out.result(), nil

@@ -5,6 +5,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/syncd/syncd/internal/synctest"
 )
 
 func TestSplitName(t *testing.T) {
@@ -59,7 +61,7 @@ func TestSplitName(t *testing.T) {
 
 func readLines(t *testing.T, rel string) []string {
 	t.Helper()
-	f, err := os.Open(sharedTestdata(t, rel))
+	f, err := os.Open(synctest.SharedTestdata(t, rel))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,21 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-)
 
-// sharedTestdata returns the path of a file in the shared test data set,
-// skipping the test when the set is not checked out beside the repository.
-func sharedTestdata(t *testing.T, rel string) string {
-	t.Helper()
-	p := filepath.Join("..", "..", "..", "shared", "testdata", filepath.FromSlash(rel))
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("shared test data not available (%v); these tests read ../shared/testdata beside the repository", err)
-	}
-	return p
-}
+	"github.com/syncd/syncd/internal/synctest"
+)
 
 type setCompany struct {
 	Symbol string `json:"symbol"`
@@ -31,7 +21,7 @@ type setCompany struct {
 
 func readSETCompanies(t *testing.T, file string) []setCompany {
 	t.Helper()
-	b, err := os.ReadFile(sharedTestdata(t, "thai/companies/"+file))
+	b, err := os.ReadFile(synctest.SharedTestdata(t, "thai/companies/"+file))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +85,7 @@ func TestParsePhoneNorthwindForeign(t *testing.T) {
 		{"suppliers.csv", -4, -3, -2, 40},
 	} {
 		file := f.name
-		r, err := os.Open(sharedTestdata(t, "northwind/"+file))
+		r, err := os.Open(synctest.SharedTestdata(t, "northwind/"+file))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -4,21 +4,11 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-)
 
-// sharedTestdata returns the path of a file in the shared test data set,
-// skipping the test when the set is not checked out beside the repository.
-func sharedTestdata(t *testing.T, rel string) string {
-	t.Helper()
-	p := filepath.Join("..", "..", "..", "shared", "testdata", filepath.FromSlash(rel))
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("shared test data not available (%v); these tests read ../shared/testdata beside the repository", err)
-	}
-	return p
-}
+	"github.com/syncd/syncd/internal/synctest"
+)
 
 // TestDecodeSETCompanies turns every listed company of the SET data (Thai
 // and English names, landlines, websites) into a company payload. Rows
@@ -26,7 +16,7 @@ func sharedTestdata(t *testing.T, rel string) string {
 func TestDecodeSETCompanies(t *testing.T) {
 	t.Parallel()
 	for _, file := range []string{"thai_securities_all_th.json", "thai_securities_all_en.json"} {
-		b, err := os.ReadFile(sharedTestdata(t, "thai/companies/"+file))
+		b, err := os.ReadFile(synctest.SharedTestdata(t, "thai/companies/"+file))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -73,7 +63,7 @@ func TestDecodeSETCompanies(t *testing.T) {
 // and ticket payloads.
 func TestDecodeSupportTickets(t *testing.T) {
 	t.Parallel()
-	f, err := os.Open(sharedTestdata(t, "support-tickets/customer_support_tickets.csv"))
+	f, err := os.Open(synctest.SharedTestdata(t, "support-tickets/customer_support_tickets.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}

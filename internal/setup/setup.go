@@ -416,7 +416,9 @@ func newStage(objectType, label string, order int) hubspot.PipelineStage {
 }
 
 // FindPipeline finds a pipeline by ID, else by label (case and surrounding
-// space ignored). It returns nil when neither matches.
+// space ignored). It returns nil when neither matches. The engine resolves
+// the configured pipeline with it too, so that what setup finds is what the
+// sync uses.
 func FindPipeline(pipelines []hubspot.Pipeline, ref string) *hubspot.Pipeline {
 	ref = strings.TrimSpace(ref)
 	for i := range pipelines {
@@ -433,7 +435,8 @@ func FindPipeline(pipelines []hubspot.Pipeline, ref string) *hubspot.Pipeline {
 }
 
 // FindStage finds a stage of p by ID, else by label (case and surrounding
-// space ignored). It returns nil when neither matches.
+// space ignored). It returns nil when neither matches. Like FindPipeline, it
+// is the one rule setup and the engine share.
 func FindStage(p *hubspot.Pipeline, ref string) *hubspot.PipelineStage {
 	ref = strings.TrimSpace(ref)
 	for i := range p.Stages {

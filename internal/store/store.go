@@ -748,8 +748,15 @@ func (s *Store) AddMappings(ctx context.Context, ms []Mapping) error {
 
 const sqlMappingCols = `portal_id, object_type, erp_id, hubspot_id, synced_properties, first_synced_at, last_synced_at, archived_at`
 
-func collectMappings(r pgx.Rows) ([]Mapping, error) {
-	return pgx.CollectRows(r, func(r pgx.CollectableRow) (Mapping, error) {
+// queryMappings returns the id_map rows that cond (a WHERE clause, with any
+// ORDER BY) selects.
+func (s *Store) queryMappings(ctx context.Context, cond string, args ...any) ([]Mapping, error) {
+	r, err := s.pool.Query(ctx, `SELECT `+sqlMappingCols+` FROM id_map
+`+cond, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: read id_map: %w", err)
+	}
+	ms, err := pgx.CollectRows(r, func(r pgx.CollectableRow) (Mapping, error) {
 		var m Mapping
 		var props []byte
 		err := r.Scan(&m.PortalID, &m.ObjectType, &m.ERPID, &m.HubSpotID, &props, &m.FirstSyncedAt, &m.LastSyncedAt, &m.ArchivedAt)
@@ -762,68 +769,52 @@ func collectMappings(r pgx.Rows) ([]Mapping, error) {
 		}
 		return m, nil
 	})
+	if err != nil {
+		return nil, fmt.Errorf("store: read id_map: %w", err)
+	}
+	return ms, nil
+}
+
+// mappingsKeyed returns the id_map rows of objectType in portal whose column
+// col (erp_id or hubspot_id) is in keys, keyed by that column's value.
+func (s *Store) mappingsKeyed(ctx context.Context, portal int64, objectType, col string, keys []string) (map[string]Mapping, error) {
+	out := make(map[string]Mapping, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	ms, err := s.queryMappings(ctx, `WHERE portal_id = $1 AND object_type = $2 AND `+col+` = ANY($3)`, portal, objectType, keys)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range ms {
+		k := m.ERPID
+		if col == "hubspot_id" {
+			k = m.HubSpotID
+		}
+		out[k] = m
+	}
+	return out, nil
 }
 
 // Mappings returns the ID map rows of objectType in portal for erpIDs,
 // keyed by ERP ID; keys without a row are absent. Archived rows are
 // included (ArchivedAt set).
 func (s *Store) Mappings(ctx context.Context, portal int64, objectType string, erpIDs []string) (map[string]Mapping, error) {
-	out := make(map[string]Mapping, len(erpIDs))
-	if len(erpIDs) == 0 {
-		return out, nil
-	}
-	r, err := s.pool.Query(ctx, `SELECT `+sqlMappingCols+` FROM id_map
-WHERE portal_id = $1 AND object_type = $2 AND erp_id = ANY($3)`, portal, objectType, erpIDs)
-	if err != nil {
-		return nil, fmt.Errorf("store: read id_map: %w", err)
-	}
-	ms, err := collectMappings(r)
-	if err != nil {
-		return nil, fmt.Errorf("store: read id_map: %w", err)
-	}
-	for _, m := range ms {
-		out[m.ERPID] = m
-	}
-	return out, nil
+	return s.mappingsKeyed(ctx, portal, objectType, "erp_id", erpIDs)
 }
 
 // MappingsByHubSpotID returns the ID map rows of objectType in portal whose
 // HubSpot ID is in ids, keyed by HubSpot ID.
 func (s *Store) MappingsByHubSpotID(ctx context.Context, portal int64, objectType string, ids []string) (map[string]Mapping, error) {
-	out := make(map[string]Mapping, len(ids))
-	if len(ids) == 0 {
-		return out, nil
-	}
-	r, err := s.pool.Query(ctx, `SELECT `+sqlMappingCols+` FROM id_map
-WHERE portal_id = $1 AND object_type = $2 AND hubspot_id = ANY($3)`, portal, objectType, ids)
-	if err != nil {
-		return nil, fmt.Errorf("store: read id_map: %w", err)
-	}
-	ms, err := collectMappings(r)
-	if err != nil {
-		return nil, fmt.Errorf("store: read id_map: %w", err)
-	}
-	for _, m := range ms {
-		out[m.HubSpotID] = m
-	}
-	return out, nil
+	return s.mappingsKeyed(ctx, portal, objectType, "hubspot_id", ids)
 }
 
 // MappingsWithPrefix returns the ID map rows of objectType in portal whose
 // ERP ID starts with prefix (an order's line items: "<order>/"), in ERP ID
 // order.
 func (s *Store) MappingsWithPrefix(ctx context.Context, portal int64, objectType, prefix string) ([]Mapping, error) {
-	r, err := s.pool.Query(ctx, `SELECT `+sqlMappingCols+` FROM id_map
-WHERE portal_id = $1 AND object_type = $2 AND starts_with(erp_id, $3)
+	return s.queryMappings(ctx, `WHERE portal_id = $1 AND object_type = $2 AND starts_with(erp_id, $3)
 ORDER BY erp_id`, portal, objectType, prefix)
-	if err != nil {
-		return nil, fmt.Errorf("store: read id_map: %w", err)
-	}
-	ms, err := collectMappings(r)
-	if err != nil {
-		return nil, fmt.Errorf("store: read id_map: %w", err)
-	}
-	return ms, nil
 }
 
 // KnownAssociations returns which of as are already recorded.

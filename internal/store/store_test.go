@@ -12,29 +12,15 @@ import (
 
 	"github.com/syncd/syncd/internal/pgtest"
 	"github.com/syncd/syncd/internal/store"
+	"github.com/syncd/syncd/internal/synctest"
 )
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Now().Add(time.Second)} }
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-
-func insert(t *testing.T, db *pgtest.DB, entity, erpID, payload string) int64 {
+// newStore returns a migrated schema and a store on it whose clock is clk.
+func newStore(t *testing.T) (*pgtest.DB, *synctest.Clock, *store.Store) {
 	t.Helper()
-	var id int64
-	err := db.Pool.QueryRow(context.Background(),
-		`INSERT INTO outbox (entity, erp_id, payload) VALUES ($1, $2, $3::jsonb) RETURNING id`, entity, erpID, payload).Scan(&id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
+	db := pgtest.Migrated(t)
+	clk := synctest.NewClock()
+	return db, clk, store.New(db.Pool, store.Options{Now: clk.Now})
 }
 
 func rowState(t *testing.T, db *pgtest.DB, id int64) (state string, attempts int, next time.Time, lastErr *string) {
@@ -59,7 +45,7 @@ SELECT 'customer', 'C-' || (g % 200), '{}'::jsonb FROM generate_series(1, $1) g`
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := newClock()
+	clk := synctest.NewClock()
 	var mu sync.Mutex
 	seenRow := map[int64]string{}
 	seenKey := map[store.Key]string{}
@@ -107,10 +93,8 @@ SELECT 'customer', 'C-' || (g % 200), '{}'::jsonb FROM generate_series(1, $1) g`
 func TestClaimLeaseExpiryAndRelease(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db := pgtest.Migrated(t)
-	clk := newClock()
-	st := store.New(db.Pool, store.Options{Now: clk.Now})
-	id := insert(t, db, "customer", "C-1", `{}`)
+	db, clk, st := newStore(t)
+	id := synctest.Insert(t, db, "customer", "C-1", `{}`)
 
 	rows, err := st.Claim(ctx, "a", 10, time.Minute)
 	if err != nil || len(rows) != 1 || rows[0].ID != id {
@@ -120,7 +104,7 @@ func TestClaimLeaseExpiryAndRelease(t *testing.T) {
 		t.Fatalf("b claimed a leased row: %v", rows)
 	}
 	// A newer row of a leased key waits for the lease too.
-	insert(t, db, "customer", "C-1", `{"v":2}`)
+	synctest.Insert(t, db, "customer", "C-1", `{"v":2}`)
 	if rows, _ := st.Claim(ctx, "b", 10, time.Minute); len(rows) != 0 {
 		t.Fatalf("b claimed a row of a key leased by a: %v", rows)
 	}
@@ -147,11 +131,11 @@ func TestRecordCoalescesBacksOffAndDies(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db := pgtest.Migrated(t)
-	clk := newClock()
+	clk := synctest.NewClock()
 	st := store.New(db.Pool, store.Options{Now: clk.Now, Jitter: func() float64 { return 0 }})
-	old := insert(t, db, "company", "CO-1", `{"name":"a"}`)
-	newest := insert(t, db, "company", "CO-1", `{"name":"b"}`)
-	other := insert(t, db, "company", "CO-2", `{}`)
+	old := synctest.Insert(t, db, "company", "CO-1", `{"name":"a"}`)
+	newest := synctest.Insert(t, db, "company", "CO-1", `{"name":"b"}`)
+	other := synctest.Insert(t, db, "company", "CO-2", `{}`)
 
 	rows, err := st.Claim(ctx, "a", 10, time.Minute)
 	if err != nil || len(rows) != 3 {
@@ -217,10 +201,8 @@ func TestRecordCoalescesBacksOffAndDies(t *testing.T) {
 func TestTransientFailureKeepsAttempts(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db := pgtest.Migrated(t)
-	clk := newClock()
-	st := store.New(db.Pool, store.Options{Now: clk.Now})
-	id := insert(t, db, "customer", "C-1", `{}`)
+	db, clk, st := newStore(t)
+	id := synctest.Insert(t, db, "customer", "C-1", `{}`)
 	for range retry.MaxAttempts + 2 {
 		rows, err := st.Claim(ctx, "a", 10, time.Minute)
 		if err != nil || len(rows) != 1 {
@@ -313,7 +295,7 @@ func TestListenWakesOnInsert(t *testing.T) {
 		case <-woken:
 			done = true
 		case <-tick.C:
-			insert(t, db, "customer", "C-1", `{}`)
+			synctest.Insert(t, db, "customer", "C-1", `{}`)
 		case <-deadline:
 			t.Fatal("no wake-up within 10s of outbox inserts")
 		}
@@ -327,10 +309,8 @@ func TestListenWakesOnInsert(t *testing.T) {
 func TestExtendLease(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db := pgtest.Migrated(t)
-	clk := newClock()
-	st := store.New(db.Pool, store.Options{Now: clk.Now})
-	id := insert(t, db, "customer", "C-1", `{}`)
+	db, clk, st := newStore(t)
+	id := synctest.Insert(t, db, "customer", "C-1", `{}`)
 	if rows, err := st.Claim(ctx, "a", 10, time.Minute); err != nil || len(rows) != 1 {
 		t.Fatalf("claim: %v %v", rows, err)
 	}
@@ -398,23 +378,21 @@ func outboxLease(t *testing.T, db *pgtest.DB, id int64) (state, owner string) {
 func TestRecordLostKeyReopensNewestRow(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db := pgtest.Migrated(t)
-	clk := newClock()
-	st := store.New(db.Pool, store.Options{Now: clk.Now})
+	db, clk, st := newStore(t)
 	mapping := func(erpID, hubspotID, name string) store.Mapping {
 		return store.Mapping{PortalID: 1, ObjectType: "contact", ERPID: erpID, HubSpotID: hubspotID, Properties: map[string]string{"firstname": name}}
 	}
 	written := func(erpID string) []store.MapKey {
 		return []store.MapKey{{PortalID: 1, ObjectType: "contact", ERPID: erpID}}
 	}
-	old1 := insert(t, db, "customer", "C-1", `{"first_name":"Old"}`)
-	old2 := insert(t, db, "customer", "C-2", `{"first_name":"Old"}`)
+	old1 := synctest.Insert(t, db, "customer", "C-1", `{"first_name":"Old"}`)
+	old2 := synctest.Insert(t, db, "customer", "C-2", `{"first_name":"Old"}`)
 	if rows, err := st.Claim(ctx, "a", 10, time.Minute); err != nil || len(rows) != 2 {
 		t.Fatalf("claim a: %v %v", rows, err)
 	}
 	clk.Advance(time.Minute + time.Second)
-	new1 := insert(t, db, "customer", "C-1", `{"first_name":"New"}`)
-	new2 := insert(t, db, "customer", "C-2", `{"first_name":"New"}`)
+	new1 := synctest.Insert(t, db, "customer", "C-1", `{"first_name":"New"}`)
+	new2 := synctest.Insert(t, db, "customer", "C-2", `{"first_name":"New"}`)
 	if rows, err := st.Claim(ctx, "b", 10, time.Minute); err != nil || len(rows) != 4 {
 		t.Fatalf("claim b: %v %v", rows, err)
 	}
@@ -428,7 +406,7 @@ func TestRecordLostKeyReopensNewestRow(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	held := insert(t, db, "customer", "C-3", `{}`)
+	held := synctest.Insert(t, db, "customer", "C-3", `{}`)
 	if rows, err := st.Claim(ctx, "a", 10, time.Minute); err != nil || len(rows) != 1 {
 		t.Fatalf("claim a again: %v %v", rows, err)
 	}
@@ -480,16 +458,14 @@ func TestRecordLostKeyReopensNewestRow(t *testing.T) {
 func TestRecordLostKeyWhileAnotherHoldsIt(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db := pgtest.Migrated(t)
-	clk := newClock()
-	st := store.New(db.Pool, store.Options{Now: clk.Now})
+	db, clk, st := newStore(t)
 	key := []store.MapKey{{PortalID: 1, ObjectType: "contact", ERPID: "C-1"}}
-	old := insert(t, db, "customer", "C-1", `{"first_name":"Old"}`)
+	old := synctest.Insert(t, db, "customer", "C-1", `{"first_name":"Old"}`)
 	if _, err := st.Claim(ctx, "a", 10, time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	clk.Advance(time.Minute + time.Second)
-	newer := insert(t, db, "customer", "C-1", `{"first_name":"New"}`)
+	newer := synctest.Insert(t, db, "customer", "C-1", `{"first_name":"New"}`)
 	if rows, err := st.Claim(ctx, "b", 10, time.Minute); err != nil || len(rows) != 2 {
 		t.Fatalf("claim b: %v %v", rows, err)
 	}
