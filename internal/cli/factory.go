@@ -106,6 +106,18 @@ func (f *Factory) Logger() (*logrus.Logger, error) {
 	return f.log, f.logErr
 }
 
+// configLogger returns the config and the logger, for the builders that
+// need both; the config's error comes first since the logger falls back to
+// defaults without it.
+func (f *Factory) configLogger() (*config.Config, *logrus.Logger, error) {
+	cfg, err := f.Config()
+	if err != nil {
+		return nil, nil, err
+	}
+	log, err := f.Logger()
+	return cfg, log, err
+}
+
 // onClose registers fn to run when the command ends, last registered first.
 func (f *Factory) onClose(fn func()) {
 	f.mu.Lock()
@@ -134,11 +146,7 @@ func (f *Factory) HubSpot(ctx context.Context) (*hubspot.Client, error) {
 }
 
 func (f *Factory) newHubSpot(ctx context.Context) (*hubspot.Client, error) {
-	cfg, err := f.Config()
-	if err != nil {
-		return nil, err
-	}
-	log, err := f.Logger()
+	cfg, log, err := f.configLogger()
 	if err != nil {
 		return nil, err
 	}
@@ -154,7 +162,8 @@ func (f *Factory) newHubSpot(ctx context.Context) (*hubspot.Client, error) {
 			return nil, err
 		}
 		log.WithField("emulator_url", url).Warn("no HubSpot token configured (HUBSPOT_TOKEN or hubspot.token_file): syncing to the built-in HubSpot emulator; nothing reaches HubSpot and its records are lost when syncd stops")
-		client, err := newClient(cfg, url, EmulatorToken, log)
+		// The in-process emulator is this process's own: no shared budget.
+		client, err := newClient(cfg, url, EmulatorToken, log, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -165,7 +174,7 @@ func (f *Factory) newHubSpot(ctx context.Context) (*hubspot.Client, error) {
 		}
 		return client, nil
 	}
-	return newClient(cfg, base, token, log)
+	return newClient(cfg, base, token, log, f.rateLedger(ctx))
 }
 
 func setupEmulator(ctx context.Context, client *hubspot.Client, cfg config.Config) error {
@@ -180,13 +189,14 @@ func setupEmulator(ctx context.Context, client *hubspot.Client, cfg config.Confi
 	return nil
 }
 
-// newClient builds a client and its governor from the configuration.
-func newClient(cfg *config.Config, base, token string, log logrus.FieldLogger) (*hubspot.Client, error) {
+// newClient builds a client and its governor from the configuration; a
+// non-nil ledger shares the governor's budgets with other processes.
+func newClient(cfg *config.Config, base, token string, log logrus.FieldLogger, ledger governor.Ledger) (*hubspot.Client, error) {
 	reserve := cfg.HubSpot.DailyReserve
 	if reserve == 0 {
 		reserve = -1 // the governor reads 0 as "default"; the config means none
 	}
-	gov, err := governor.New(governor.Options{Tier: cfg.HubSpot.Tier, DailyReserve: reserve, Logger: log})
+	gov, err := governor.New(governor.Options{Tier: cfg.HubSpot.Tier, DailyReserve: reserve, Logger: log, Ledger: ledger})
 	if err != nil {
 		return nil, err
 	}
@@ -246,11 +256,7 @@ func (f *Factory) openStore(ctx context.Context) (*store.Store, error) {
 
 // Engine builds the sync engine over the store and HubSpot client.
 func (f *Factory) Engine(ctx context.Context) (*engine.Engine, error) {
-	cfg, err := f.Config()
-	if err != nil {
-		return nil, err
-	}
-	log, err := f.Logger()
+	cfg, log, err := f.configLogger()
 	if err != nil {
 		return nil, err
 	}

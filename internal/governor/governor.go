@@ -3,7 +3,11 @@
 // safety margin), the search budget (five requests per second, separate from
 // the burst budget), and the daily allowance, of which a reserve is left for
 // the account's other integrations. HubSpot's X-HubSpot-RateLimit-* headers
-// tune the budgets as answers arrive.
+// tune the budgets as answers arrive. With Options.Ledger, the burst and
+// search budgets are shared with every other process that uses the same
+// ledger (see Ledger); the daily allowance needs no ledger, because
+// HubSpot's X-HubSpot-RateLimit-Daily-Remaining already counts the whole
+// account.
 //
 // Do runs one HTTP call with retries that are visible at the call site:
 //
@@ -142,6 +146,10 @@ type Options struct {
 	Rand  func() float64
 	// Logger receives waits and retries. Default: discard.
 	Logger logrus.FieldLogger
+	// Ledger, when set, shares the burst and search budgets with every
+	// other governor that uses the same ledger (other processes). When it
+	// fails, the governor counts only its own calls until it is back.
+	Ledger Ledger
 }
 
 // Governor paces calls. It is safe for concurrent use.
@@ -162,6 +170,7 @@ type Governor struct {
 	dailyLeft     int // -1 when unknown
 	dailyBlocked  time.Time
 	dailyByServer bool // dailyBlocked came from a DAILY 429
+	shared        sharedState
 }
 
 // LimitError reports that the daily allowance, or the share of it syncd may
@@ -427,12 +436,22 @@ func (g *Governor) acquire(ctx context.Context, b Budget) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		wait, err := g.reserveSlot(b)
+		wait, gr, err := g.reserveSlot(b)
 		if err != nil {
 			return err
 		}
 		if wait <= 0 {
-			return nil
+			// The local budget has room; the shared one, if any, must too.
+			wait, err = g.reserveShared(ctx, b)
+			if err != nil || wait > 0 {
+				g.release(b, gr)
+			}
+			if err != nil {
+				return err
+			}
+			if wait <= 0 {
+				return nil
+			}
 		}
 		g.opts.Logger.WithField("wait", wait).Debug("waiting for hubspot rate budget")
 		if err := g.opts.Sleep(ctx, wait); err != nil {
@@ -441,22 +460,22 @@ func (g *Governor) acquire(ctx context.Context, b Budget) error {
 	}
 }
 
-// reserveSlot records a call when b has room and returns 0, or returns how
-// long to wait before asking again.
-func (g *Governor) reserveSlot(b Budget) (time.Duration, error) {
+// reserveSlot records a call when b has room and returns 0 and the record,
+// or returns how long to wait before asking again.
+func (g *Governor) reserveSlot(b Budget) (time.Duration, grant, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	now := g.opts.Now()
 
 	if !g.dailyBlocked.IsZero() {
 		if now.Before(g.dailyBlocked) {
-			return 0, &LimitError{Policy: PolicyDaily, Until: g.dailyBlocked, Reserve: !g.dailyByServer}
+			return 0, grant{}, &LimitError{Policy: PolicyDaily, Until: g.dailyBlocked, Reserve: !g.dailyByServer}
 		}
 		g.dailyBlocked, g.dailyByServer, g.dailyLeft = time.Time{}, false, -1
 	}
 	if g.dailyLeft >= 0 && g.dailyLeft <= g.reserve() {
 		g.dailyBlocked = g.nextReset(now)
-		return 0, &LimitError{Policy: PolicyDaily, Until: g.dailyBlocked, Reserve: true}
+		return 0, grant{}, &LimitError{Policy: PolicyDaily, Until: g.dailyBlocked, Reserve: true}
 	}
 
 	var wait time.Duration
@@ -482,17 +501,19 @@ func (g *Governor) reserveSlot(b Budget) (time.Duration, error) {
 		}
 	}
 	if wait > 0 {
-		return wait, nil
+		return wait, grant{}, nil
 	}
 	if b&Search != 0 {
 		g.searchCalls = append(g.searchCalls, now)
 	} else {
 		g.burstCalls = append(g.burstCalls, now)
 	}
+	gr := grant{at: now}
 	if g.dailyLeft > 0 {
 		g.dailyLeft--
+		gr.daily = true
 	}
-	return 0, nil
+	return 0, gr, nil
 }
 
 // serverLow reports whether the last X-HubSpot-RateLimit-Remaining, less the
