@@ -25,6 +25,8 @@ demo:
 ## test: go vet, then every test against the local PostgreSQL and the in-process emulator
 test: vet
 	$(GO) test $(TESTFLAGS) ./...
+	@# go test hides a passing test's log; show the conformance figures (under a second).
+	@bash -o pipefail -c '$(GO) test -count=1 -run "^TestConformance$$" -v ./internal/emulator | grep -E "validated|routes driven|^(ok|FAIL|--- FAIL)"'
 
 ## race: the tests with the race detector (slower)
 race:
