@@ -180,8 +180,21 @@ func (c *cycle) syncLineItems(ctx context.Context, orders []*item, products map[
 				c.lineItemFailed(w, ie)
 			}
 		}
+		answered := map[string]bool{}
+		for _, o := range res.Results {
+			answered[o.ID] = true
+			if o.TraceID != "" {
+				answered[o.TraceID] = true
+			}
+		}
 		for _, w := range chunk {
-			if !failedW[w] {
+			switch {
+			case failedW[w]:
+			case !answered[w.id] && !answered[w.key]:
+				// Not known to be written: retry rather than record values
+				// HubSpot may not hold.
+				w.order.retryLater("HubSpot returned no result for line item %s; will retry", w.key)
+			default:
 				done(w, false)
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/big"
+	"net/http"
 	"slices"
 	"sort"
 	"strings"
@@ -407,5 +408,68 @@ func TestStageMissingInHubSpot(t *testing.T) {
 	deals := erpIndex(t, e, hubspot.Deals, "dealstage")
 	if stage == nil || deals["SO-1"].Properties["dealstage"] != stage.ID {
 		t.Errorf("deal stage = %s, want the created stage %+v", deals["SO-1"].Properties["dealstage"], stage)
+	}
+}
+
+// TestStageMissingReadsPipelinesOnce checks that a configured stage HubSpot
+// lacks costs one read of the pipelines per cycle, not one per order.
+func TestStageMissingReadsPipelinesOnce(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{cfg: func(cfg *config.Config) {
+		cfg.Deals = config.PipelineMapping{Pipeline: "default", Stages: map[string]string{"backorder": "Backordered"}}
+	}})
+	var ids []int64
+	for i := range 5 {
+		ids = append(ids, e.insertJSON("order", fmt.Sprintf("SO-%d", i), map[string]any{"status": "backorder"}))
+	}
+	n := e.rec.len()
+	if _, err := e.eng.RunCycle(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	reads := 0
+	for _, r := range e.rec.since(n) {
+		if r.Method == "GET" && strings.HasPrefix(r.Path, "/crm/pipelines/") {
+			reads++
+		}
+	}
+	if reads != 1 {
+		t.Errorf("pipeline reads in one cycle = %d, want 1", reads)
+	}
+	for _, id := range ids {
+		if got := e.row(id); got.State != "failed" || got.Attempts != 0 || !strings.Contains(got.LastError, "syncd setup") {
+			t.Errorf("order row %d = %+v", id, got)
+		}
+	}
+}
+
+// TestLineItemUpdateWithoutResult checks that a line item update HubSpot
+// answers without a result for it is not recorded as synced: the order is
+// retried later, without using up an attempt.
+func TestLineItemUpdateWithoutResult(t *testing.T) {
+	t.Parallel()
+	e := newOrderEnv(t)
+	order := func(qty int) map[string]any {
+		return map[string]any{"status": "open", "items": []map[string]any{
+			{"line_id": "1", "name": "Widget", "quantity": qty, "unit_price": 10}}}
+	}
+	e.insertJSON("order", "SO-1", order(1))
+	if sum := e.drain(e.eng); sum.Created != 1 || sum.Failed != 0 {
+		t.Fatalf("first drain: %+v; rows: %v", sum, e.failures())
+	}
+	e.rec.setHook(func(w http.ResponseWriter, r request) bool {
+		if strings.HasSuffix(r.Path, "/line_items/batch/update") {
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprint(w, `{"status":"COMPLETE","results":[]}`)
+			return true
+		}
+		return false
+	})
+	id := e.insertJSON("order", "SO-1", order(2))
+	e.drain(e.eng)
+	if got := e.row(id); got.State != "failed" || got.Attempts != 0 || !strings.Contains(got.LastError, "SO-1/1") {
+		t.Errorf("order row = %+v, want failed without an attempt, naming line item SO-1/1", got)
+	}
+	if n := e.count(`SELECT count(*) FROM id_map WHERE object_type = 'line_item' AND erp_id = 'SO-1/1' AND synced_properties->>'quantity' = '1'`); n != 1 {
+		t.Errorf("line item SO-1/1 recorded as synced with the unconfirmed quantity")
 	}
 }

@@ -55,9 +55,11 @@ type resolvedPipeline struct {
 }
 
 // StageMapper maps ERP statuses to the stages of one configured pipeline
-// (deals or tickets). It reads the pipelines API once and caches the result
-// until Reset; the engine resets it at the start of every cycle so that a
-// pipeline edited in HubSpot is seen at the next cycle.
+// (deals or tickets). It reads the pipelines API once and caches the result,
+// or the error, until Reset, so that a missing pipeline or stage costs one
+// call however many records need it; the engine makes a new StageMapper
+// every cycle so that a pipeline edited in HubSpot is seen at the next
+// cycle.
 type StageMapper struct {
 	objectType string // hubspot.Deals or hubspot.Tickets
 	entity     string // order or ticket
@@ -67,6 +69,7 @@ type StageMapper struct {
 
 	mu       sync.Mutex
 	resolved *resolvedPipeline
+	err      error // the cached failure of the last load
 }
 
 // NewDealStages returns the stage mapper for orders → deals.
@@ -79,19 +82,26 @@ func NewTicketStages(cfg config.Config) *StageMapper {
 	return &StageMapper{objectType: hubspot.Tickets, entity: "ticket", section: "tickets", mapping: cfg.Tickets, fallback: "0"}
 }
 
-// Reset drops the cached pipeline; the next Resolve reads it again.
+// Reset drops the cached pipeline or error; the next Resolve reads the
+// pipelines again.
 func (m *StageMapper) Reset() {
 	m.mu.Lock()
-	m.resolved = nil
+	m.resolved, m.err = nil, nil
 	m.mu.Unlock()
 }
 
 func (m *StageMapper) load(ctx context.Context, api pipelineLister) (*resolvedPipeline, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.resolved != nil {
-		return m.resolved, nil
+	if m.resolved != nil || m.err != nil {
+		return m.resolved, m.err
 	}
+	r, err := m.resolve(ctx, api)
+	m.resolved, m.err = r, err
+	return r, err
+}
+
+func (m *StageMapper) resolve(ctx context.Context, api pipelineLister) (*resolvedPipeline, error) {
 	pipelines, err := api.ListPipelines(ctx, m.objectType)
 	if err != nil {
 		return nil, err
@@ -122,7 +132,6 @@ func (m *StageMapper) load(ctx context.Context, api pipelineLister) (*resolvedPi
 			r.byStatus[k] = st.ID
 		}
 	}
-	m.resolved = r
 	return r, nil
 }
 
