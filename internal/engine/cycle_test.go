@@ -32,16 +32,18 @@ func TestDiffProps(t *testing.T) {
 	for _, c := range []struct {
 		name       string
 		have, want map[string]string
+		complete   bool
 		diff       map[string]string
 	}{
-		{"unchanged", map[string]string{"a": "1", "b": "x"}, map[string]string{"a": "1"}, nil},
-		{"changed", map[string]string{"a": "1"}, map[string]string{"a": "2"}, map[string]string{"a": "2"}},
-		{"new", nil, map[string]string{"a": "1"}, map[string]string{"a": "1"}},
-		{"clear known", map[string]string{"a": "1"}, map[string]string{"a": ""}, map[string]string{"a": ""}},
-		{"clear unknown", nil, map[string]string{"a": ""}, nil},
-		{"same number", map[string]string{"n": "2"}, map[string]string{"n": "2.00"}, nil},
+		{"unchanged", map[string]string{"a": "1", "b": "x"}, map[string]string{"a": "1"}, false, nil},
+		{"changed", map[string]string{"a": "1"}, map[string]string{"a": "2"}, false, map[string]string{"a": "2"}},
+		{"new", nil, map[string]string{"a": "1"}, false, map[string]string{"a": "1"}},
+		{"clear known", map[string]string{"a": "1"}, map[string]string{"a": ""}, false, map[string]string{"a": ""}},
+		{"clear never written", nil, map[string]string{"a": ""}, false, map[string]string{"a": ""}},
+		{"clear absent in HubSpot", nil, map[string]string{"a": ""}, true, nil},
+		{"same number", map[string]string{"n": "2"}, map[string]string{"n": "2.00"}, false, nil},
 	} {
-		if got := diffProps(c.have, c.want); !maps.Equal(got, c.diff) {
+		if got := diffProps(c.have, c.want, c.complete); !maps.Equal(got, c.diff) {
 			t.Errorf("%s: diffProps = %v, want %v", c.name, got, c.diff)
 		}
 	}

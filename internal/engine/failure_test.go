@@ -401,3 +401,30 @@ func TestOrderProductConflictWithoutExistingID(t *testing.T) {
 		t.Errorf("id_map for RICE-5: want the existing record with no synced values")
 	}
 }
+
+// An ERP clear ("") of a field syncd never wrote still reaches HubSpot: a
+// user may have set that property there since the record was created.
+func TestSyncClearReachesValueSetInHubSpot(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	e.insertJSON("customer", "C-1", map[string]any{"email": "clear@example.co.th", "first_name": "Somchai"})
+	if sum := e.drain(e.eng); sum.Created != 1 {
+		t.Fatalf("first drain: %+v", sum)
+	}
+	id := byERP(e, hubspot.Contacts)["C-1"].ID
+	hs := e.client()
+	if _, err := hs.BatchUpdate(context.Background(), hubspot.Contacts, []hubspot.UpdateInput{{ID: id, Properties: map[string]string{"phone": "+66812345678"}}}); err != nil {
+		t.Fatal(err)
+	}
+	e.insertJSON("customer", "C-1", map[string]any{"email": "clear@example.co.th", "first_name": "Somchai", "phone": ""})
+	if sum := e.drain(e.eng); sum.Updated != 1 {
+		t.Fatalf("second drain: %+v; want the clear sent", sum)
+	}
+	if p := byERP(e, hubspot.Contacts)["C-1"].Properties["phone"]; p != "" {
+		t.Fatalf("phone %q after the ERP cleared it, want empty", p)
+	}
+	e.insertJSON("customer", "C-1", map[string]any{"email": "clear@example.co.th", "first_name": "Somchai", "phone": ""})
+	if sum := e.drain(e.eng); sum.Unchanged != 1 {
+		t.Fatalf("third drain: %+v; the clear was recorded, nothing to send", sum)
+	}
+}

@@ -86,7 +86,7 @@ func (c *cycle) syncObjects(ctx context.Context, spec objectSpec, items []*item)
 		switch {
 		case it.mapping != nil:
 			it.synced = mergeProps(it.mapping.Properties, it.props)
-			if ch := diffProps(it.mapping.Properties, it.props); len(ch) > 0 {
+			if ch := diffProps(it.mapping.Properties, it.props, false); len(ch) > 0 {
 				it.current = ch // the properties to send
 				updates = append(updates, it)
 			} else {
@@ -94,7 +94,7 @@ func (c *cycle) syncObjects(ctx context.Context, spec objectSpec, items []*item)
 			}
 		case it.hubspotID != "":
 			it.synced = cloneMap(it.props)
-			if ch := diffProps(it.current, it.props); len(ch) > 0 {
+			if ch := diffProps(it.current, it.props, true); len(ch) > 0 {
 				it.current = ch
 				updates = append(updates, it)
 			} else {
@@ -433,12 +433,15 @@ func (c *cycle) archive(ctx context.Context, spec objectSpec, items []*item) err
 // diffProps returns the properties of want whose value differs from have.
 // A property want does not name is left alone: the outbox contract says an
 // absent field does not change HubSpot. A clear ("") of a property have
-// does not hold is no change either.
-func diffProps(have, want map[string]string) map[string]string {
+// does not hold is sent only when complete is false: when have is what
+// HubSpot holds (complete), HubSpot has no value to clear; when have is what
+// syncd last wrote, a user may have set the property in HubSpot since, and
+// the ERP's clear must reach it.
+func diffProps(have, want map[string]string, complete bool) map[string]string {
 	var out map[string]string
 	for k, v := range want {
 		old, ok := have[k]
-		if ok && sameValue(old, v) || !ok && v == "" {
+		if ok && sameValue(old, v) || !ok && v == "" && complete {
 			continue
 		}
 		if out == nil {
