@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"slices"
 
 	"github.com/syncd/syncd/internal/hubspot"
@@ -10,6 +11,7 @@ import (
 )
 
 // lineItemWrite is one line item write, tied to the order it belongs to.
+// It is a batch input whose failures fail the order.
 type lineItemWrite struct {
 	order  *item
 	dealID string
@@ -18,6 +20,45 @@ type lineItemWrite struct {
 	props  map[string]string // properties to send
 	all    map[string]string // the full desired state, recorded as synced
 	last   map[string]string // for archives: what the ID map held
+	// known is set when the ID map holds the line item.
+	known bool
+	// creating is set for creates; adopted when a create found the line
+	// item existing (written by an earlier attempt never recorded).
+	creating, adopted bool
+	// gone is set when HubSpot no longer has the known line item.
+	gone bool
+}
+
+func (w *lineItemWrite) traceID() string  { return w.key }
+func (w *lineItemWrite) recordID() string { return w.id }
+func (w *lineItemWrite) erpID() string    { return w.key }
+func (w *lineItemWrite) mapped() bool     { return w.known }
+func (w *lineItemWrite) markGone()        { w.gone = true }
+func (w *lineItemWrite) ok() bool         { return w.order.ok() }
+
+func (w *lineItemWrite) sends(names []string) bool {
+	for _, n := range names {
+		if _, ok := w.props[n]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+func (w *lineItemWrite) takeOver(id string) bool {
+	if !w.creating {
+		return false
+	}
+	w.id, w.props, w.adopted = id, w.all, true
+	return true
+}
+
+func (w *lineItemWrite) fail(format string, args ...any) {
+	w.order.fail("line item %s: %s", w.key, fmt.Sprintf(format, args...))
+}
+
+func (w *lineItemWrite) retryLater(format string, args ...any) {
+	w.order.retryLater("line item %s: %s", w.key, fmt.Sprintf(format, args...))
 }
 
 // syncLineItems reconciles the line items of the cycle's orders with their
@@ -27,7 +68,11 @@ type lineItemWrite struct {
 // items. Each order's line item rows go into its extraMappings, so that
 // they are recorded with the order's row; an order any of whose line item
 // writes failed fails as a whole and is retried, and the retry finds what
-// was already written by the ERP-ID property.
+// was already written by the ERP-ID property. Writes go through batched, so
+// a batch HubSpot refuses as a whole fails only the orders of its bad
+// lines. A known line item a user deleted in HubSpot is created again (its
+// ID map row then names the new record); one the order dropped that HubSpot
+// no longer has is archived already.
 func (c *cycle) syncLineItems(ctx context.Context, orders []*item, products map[string]string) error {
 	erpProp := c.e.cfg.Sync.ERPIDProperty
 	var creates, updates, archives []*lineItemWrite
@@ -44,7 +89,7 @@ func (c *cycle) syncLineItems(ctx context.Context, orders []*item, products map[
 				return err
 			}
 			for _, k := range known {
-				archives = append(archives, &lineItemWrite{order: it, key: k.Key, id: k.HubSpotID, last: k.Last})
+				archives = append(archives, &lineItemWrite{order: it, key: k.Key, id: k.HubSpotID, last: k.Last, known: true})
 			}
 			continue
 		}
@@ -79,13 +124,13 @@ func (c *cycle) syncLineItems(ctx context.Context, orders []*item, products map[
 		}
 		ch := ReconcileLineItems(desired, known)
 		for _, d := range ch.Create {
-			creates = append(creates, &lineItemWrite{order: it, dealID: it.hubspotID, key: d.Key, props: d.Properties, all: d.Properties})
+			creates = append(creates, &lineItemWrite{order: it, dealID: it.hubspotID, key: d.Key, props: d.Properties, all: d.Properties, creating: true})
 		}
 		for _, u := range ch.Update {
-			updates = append(updates, &lineItemWrite{order: it, dealID: it.hubspotID, key: u.Key, id: u.HubSpotID, props: u.Properties, all: u.All})
+			updates = append(updates, &lineItemWrite{order: it, dealID: it.hubspotID, key: u.Key, id: u.HubSpotID, props: u.Properties, all: u.All, known: true})
 		}
 		for _, a := range ch.Archive {
-			archives = append(archives, &lineItemWrite{order: it, key: a.Key, id: a.HubSpotID, last: a.Last})
+			archives = append(archives, &lineItemWrite{order: it, key: a.Key, id: a.HubSpotID, last: a.Last, known: true})
 		}
 	}
 
@@ -105,100 +150,71 @@ func (c *cycle) syncLineItems(ctx context.Context, orders []*item, products map[
 		}
 	}
 
-	var adopt []*lineItemWrite
-	for chunk := range slices.Chunk(creates, hubspot.MaxBatchInputs) {
-		in := make([]hubspot.CreateInput, len(chunk))
-		for i, w := range chunk {
-			in[i] = hubspot.CreateInput{
-				Properties: w.props,
-				Associations: []hubspot.InlineAssociation{{ToID: w.dealID, Types: []hubspot.AssociationType{
-					{Category: "HUBSPOT_DEFINED", TypeID: assocLineItemToDeal}}}},
-				TraceID: w.key,
+	// create creates line items with their deal association and returns
+	// the ones HubSpot already had, taken over to be updated.
+	create := func(ws []*lineItemWrite) ([]*lineItemWrite, error) {
+		err := batched(ctx, c, hubspot.LineItems, ws, func(ctx context.Context, chunk []*lineItemWrite) (*hubspot.BatchResult, error) {
+			in := make([]hubspot.CreateInput, len(chunk))
+			for i, w := range chunk {
+				in[i] = hubspot.CreateInput{
+					Properties: w.props,
+					Associations: []hubspot.InlineAssociation{{ToID: w.dealID, Types: []hubspot.AssociationType{
+						{Category: "HUBSPOT_DEFINED", TypeID: assocLineItemToDeal}}}},
+					TraceID: w.traceID(),
+				}
 			}
-		}
-		res, err := c.e.hs.BatchCreate(ctx, hubspot.LineItems, in)
-		if err != nil {
-			if ferr := c.callFailed(hubspot.LineItems, ordersOf(chunk), err); ferr != nil {
-				return ferr
-			}
-			continue
-		}
-		byKey := map[string]*lineItemWrite{}
-		for _, w := range chunk {
-			byKey[w.key] = w
-		}
-		for _, o := range res.Results {
-			w := byKey[o.TraceID]
-			if w == nil {
-				w = byKey[o.Properties[erpProp]]
-			}
-			if w == nil {
-				continue
-			}
+			return c.e.hs.BatchCreate(ctx, hubspot.LineItems, in)
+		}, func(w *lineItemWrite, o hubspot.Object) {
 			w.id = o.ID
 			w.order.associations = append(w.order.associations, store.Association{PortalID: c.portal,
 				FromType: "line_item", FromHubSpotID: o.ID, ToType: "deal", ToHubSpotID: w.dealID, TypeID: assocLineItemToDeal})
 			done(w, false)
-		}
-		for _, ie := range res.Errors {
-			for _, w := range writesOf(chunk, ie) {
-				if id, ok := ie.ExistingID(); ok {
-					// Written by an earlier attempt that was never
-					// recorded: take it over.
-					w.id = id
-					w.props = w.all
-					adopt = append(adopt, w)
-					continue
-				}
-				c.lineItemFailed(w, ie)
+		})
+		var adopted []*lineItemWrite
+		for _, w := range ws {
+			if w.adopted && w.order.ok() {
+				adopted = append(adopted, w)
 			}
 		}
-		for _, w := range chunk {
-			if w.id == "" && w.order.ok() {
-				w.order.retryLater("HubSpot returned no result for line item %s; will retry", w.key)
+		return adopted, err
+	}
+	update := func(ws []*lineItemWrite) error {
+		return batched(ctx, c, hubspot.LineItems, ws, func(ctx context.Context, chunk []*lineItemWrite) (*hubspot.BatchResult, error) {
+			in := make([]hubspot.UpdateInput, len(chunk))
+			for i, w := range chunk {
+				in[i] = hubspot.UpdateInput{ID: w.id, Properties: w.props, TraceID: w.traceID()}
 			}
-		}
+			return c.e.hs.BatchUpdate(ctx, hubspot.LineItems, in)
+		}, func(w *lineItemWrite, _ hubspot.Object) { done(w, false) })
 	}
 
-	updates = append(updates, adopt...)
-	for chunk := range slices.Chunk(updates, hubspot.MaxBatchInputs) {
-		in := make([]hubspot.UpdateInput, len(chunk))
-		for i, w := range chunk {
-			in[i] = hubspot.UpdateInput{ID: w.id, Properties: w.props, TraceID: w.key}
-		}
-		res, err := c.e.hs.BatchUpdate(ctx, hubspot.LineItems, in)
-		if err != nil {
-			if ferr := c.callFailed(hubspot.LineItems, ordersOf(chunk), err); ferr != nil {
-				return ferr
-			}
-			continue
-		}
-		failedW := map[*lineItemWrite]bool{}
-		for _, ie := range res.Errors {
-			for _, w := range writesOf(chunk, ie) {
-				failedW[w] = true
-				c.lineItemFailed(w, ie)
-			}
-		}
-		answered := map[string]bool{}
-		for _, o := range res.Results {
-			answered[o.ID] = true
-			if o.TraceID != "" {
-				answered[o.TraceID] = true
-			}
-		}
-		for _, w := range chunk {
-			switch {
-			case failedW[w]:
-			case !answered[w.id] && !answered[w.key]:
-				// Not known to be written: retry rather than record values
-				// HubSpot may not hold.
-				w.order.retryLater("HubSpot returned no result for line item %s; will retry", w.key)
-			default:
-				done(w, false)
-			}
+	adopt, err := create(creates)
+	if err != nil {
+		return err
+	}
+	if err := update(slices.Concat(updates, adopt)); err != nil {
+		return err
+	}
+	// Line items a user deleted in HubSpot are created again, with the full
+	// desired state: the ERP says they exist. Their ID map rows then point
+	// at the new records.
+	var gone []*lineItemWrite
+	for _, w := range updates {
+		if w.gone && w.order.ok() {
+			c.log.WithField("outbox_id", w.order.row.ID).Warnf("HubSpot line item %s of order %s no longer exists; creating it again", w.id, w.order.row.ERPID)
+			w.gone, w.known, w.creating = false, false, true
+			w.id, w.props = "", w.all
+			gone = append(gone, w)
 		}
 	}
+	again, err := create(gone)
+	if err != nil {
+		return err
+	}
+	if err := update(again); err != nil {
+		return err
+	}
+	adopt = append(adopt, again...)
 	// Adopted line items may lack their deal association.
 	var reqs []assocRequest
 	for _, w := range adopt {
@@ -210,22 +226,16 @@ func (c *cycle) syncLineItems(ctx context.Context, orders []*item, products map[
 		return err
 	}
 
-	for chunk := range slices.Chunk(archives, hubspot.MaxBatchInputs) {
-		ids := make([]string, len(chunk))
-		for i, w := range chunk {
-			ids[i] = w.id
-		}
-		if err := c.e.hs.BatchArchive(ctx, hubspot.LineItems, ids); err != nil {
-			if ferr := c.callFailed(hubspot.LineItems, ordersOf(chunk), err); ferr != nil {
-				return ferr
-			}
-			continue
-		}
-		for _, w := range chunk {
+	// A line item HubSpot no longer has needs no archive.
+	err = batched(ctx, c, hubspot.LineItems, archives, archiveCall[*lineItemWrite](c, hubspot.LineItems), func(w *lineItemWrite, _ hubspot.Object) {
+		done(w, true)
+	})
+	for _, w := range archives {
+		if w.gone && w.order.ok() {
 			done(w, true)
 		}
 	}
-	return nil
+	return err
 }
 
 // knownLineItems returns the live line items the ID map holds for an order.
@@ -241,39 +251,4 @@ func (c *cycle) knownLineItems(ctx context.Context, orderERPID string) ([]KnownL
 		}
 	}
 	return out, nil
-}
-
-func (c *cycle) lineItemFailed(w *lineItemWrite, ie hubspot.ItemError) {
-	switch ie.Class() {
-	case hubspot.ClassRetry, hubspot.ClassSetup:
-		w.order.retryLater("line item %s: HubSpot refused it, will retry: %v", w.key, ie)
-	default:
-		w.order.fail("line item %s: HubSpot refused it: %v", w.key, ie)
-	}
-}
-
-// writesOf returns the writes of chunk that a batch error names, by trace
-// ID (the line item key) or record ID; all of them when it names none, so
-// that no write is recorded as done that may not be.
-func writesOf(chunk []*lineItemWrite, ie hubspot.ItemError) []*lineItemWrite {
-	var out []*lineItemWrite
-	for _, w := range chunk {
-		if slices.Contains(ie.TraceIDs, w.key) || (w.id != "" && slices.Contains(ie.IDs, w.id)) || slices.Contains(ie.IDs, w.key) {
-			out = append(out, w)
-		}
-	}
-	if len(out) == 0 {
-		return chunk
-	}
-	return out
-}
-
-func ordersOf(ws []*lineItemWrite) []*item {
-	var out []*item
-	for _, w := range ws {
-		if !slices.Contains(out, w.order) {
-			out = append(out, w.order)
-		}
-	}
-	return out
 }

@@ -1,14 +1,10 @@
 package engine
 
 import (
-	"fmt"
 	"math/big"
 	"slices"
 	"strings"
 )
-
-// LineItemKey is the ERP key of an order's line item in the ID map.
-func LineItemKey(orderERPID, lineID string) string { return orderERPID + "/" + lineID }
 
 // DesiredLineItem is one order item as the ERP now states it, already turned
 // into HubSpot line item properties.
@@ -38,10 +34,9 @@ type LineItemUpdate struct {
 // LineItemChanges is what reconciling an order's items against its known
 // line items yields. Every list is sorted by key.
 type LineItemChanges struct {
-	Create    []DesiredLineItem
-	Update    []LineItemUpdate
-	Unchanged []KnownLineItem
-	Archive   []KnownLineItem
+	Create  []DesiredLineItem
+	Update  []LineItemUpdate
+	Archive []KnownLineItem
 }
 
 // Empty reports whether nothing needs writing.
@@ -52,7 +47,8 @@ func (c LineItemChanges) Empty() bool {
 // ReconcileLineItems compares the order's desired items with the line items
 // the ID map holds for it: an item with no known line item is created, a
 // known one whose properties changed is updated with the changed properties
-// only, a known one the order no longer has is archived. It is a pure
+// only, a known one the order no longer has is archived; an unchanged one
+// is in no list. It is a pure
 // function; known must hold only live (not archived) line items.
 func ReconcileLineItems(desired []DesiredLineItem, known []KnownLineItem) LineItemChanges {
 	var out LineItemChanges
@@ -70,7 +66,6 @@ func ReconcileLineItems(desired []DesiredLineItem, known []KnownLineItem) LineIt
 		}
 		changed := ChangedProperties(k.Last, d.Properties)
 		if len(changed) == 0 {
-			out.Unchanged = append(out.Unchanged, k)
 			continue
 		}
 		out.Update = append(out.Update, LineItemUpdate{Key: d.Key, HubSpotID: k.HubSpotID, Properties: changed, All: d.Properties})
@@ -82,7 +77,6 @@ func ReconcileLineItems(desired []DesiredLineItem, known []KnownLineItem) LineIt
 	}
 	slices.SortFunc(out.Create, func(a, b DesiredLineItem) int { return naturalCompare(a.Key, b.Key) })
 	slices.SortFunc(out.Update, func(a, b LineItemUpdate) int { return naturalCompare(a.Key, b.Key) })
-	slices.SortFunc(out.Unchanged, func(a, b KnownLineItem) int { return naturalCompare(a.Key, b.Key) })
 	slices.SortFunc(out.Archive, func(a, b KnownLineItem) int { return naturalCompare(a.Key, b.Key) })
 	return out
 }
@@ -163,57 +157,3 @@ func splitDigits(s string) []string {
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 func isDigits(s string) bool { return s != "" && isDigit(s[0]) }
-
-// LineAmount is a line item's amount as HubSpot computes it: quantity ×
-// (price − discount), where discount is a currency amount per unit. Inputs
-// are decimal strings; the result keeps up to four decimals, trailing zeros
-// trimmed.
-func LineAmount(quantity, price, discount string) (string, error) {
-	q, ok := new(big.Rat).SetString(orZero(quantity))
-	if !ok {
-		return "", fmt.Errorf("quantity %q is not a number", quantity)
-	}
-	p, ok := new(big.Rat).SetString(orZero(price))
-	if !ok {
-		return "", fmt.Errorf("price %q is not a number", price)
-	}
-	d, ok := new(big.Rat).SetString(orZero(discount))
-	if !ok {
-		return "", fmt.Errorf("discount %q is not a number", discount)
-	}
-	a := new(big.Rat).Sub(p, d)
-	a.Mul(a, q)
-	return FormatDecimal(a), nil
-}
-
-// SumAmounts adds decimal strings exactly.
-func SumAmounts(amounts []string) (string, error) {
-	sum := new(big.Rat)
-	for _, s := range amounts {
-		r, ok := new(big.Rat).SetString(orZero(s))
-		if !ok {
-			return "", fmt.Errorf("amount %q is not a number", s)
-		}
-		sum.Add(sum, r)
-	}
-	return FormatDecimal(sum), nil
-}
-
-// FormatDecimal prints r with up to four decimals, trailing zeros trimmed.
-func FormatDecimal(r *big.Rat) string {
-	s := r.FloatString(4)
-	if strings.Contains(s, ".") {
-		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
-	}
-	if s == "-0" {
-		s = "0"
-	}
-	return s
-}
-
-func orZero(s string) string {
-	if strings.TrimSpace(s) == "" {
-		return "0"
-	}
-	return strings.TrimSpace(s)
-}

@@ -123,11 +123,11 @@ func (c *cycle) syncObjects(ctx context.Context, spec objectSpec, items []*item)
 		// again, the second answer finds the record the first one made.
 		it.outcome = created
 	}
-	err := c.batched(ctx, spec.objectType, creates, upsert, upserted)
+	err := batched(ctx, c, spec.objectType, creates, upsert, upserted)
 	if err != nil {
 		return err
 	}
-	err = c.batched(ctx, spec.objectType, updates, func(ctx context.Context, chunk []*item) (*hubspot.BatchResult, error) {
+	err = batched(ctx, c, spec.objectType, updates, func(ctx context.Context, chunk []*item) (*hubspot.BatchResult, error) {
 		in := make([]hubspot.UpdateInput, len(chunk))
 		for i, it := range chunk {
 			in[i] = hubspot.UpdateInput{ID: it.hubspotID, Properties: it.current, TraceID: it.traceID()}
@@ -151,7 +151,7 @@ func (c *cycle) syncObjects(ctx context.Context, spec objectSpec, items []*item)
 			gone = append(gone, it)
 		}
 	}
-	if err := c.batched(ctx, spec.objectType, gone, upsert, upserted); err != nil {
+	if err := batched(ctx, c, spec.objectType, gone, upsert, upserted); err != nil {
 		return err
 	}
 	if err := c.archive(ctx, spec, archives); err != nil {
@@ -409,25 +409,18 @@ func readProps(erpProp string, items []*item, ms []matcher) []string {
 }
 
 // archive archives the items' records; an archived or missing record is
-// fine (HubSpot's archive is idempotent).
+// fine (HubSpot's archive is idempotent, and a record HubSpot no longer has
+// needs no archive).
 func (c *cycle) archive(ctx context.Context, spec objectSpec, items []*item) error {
-	for chunk := range slices.Chunk(items, hubspot.MaxBatchInputs) {
-		ids := make([]string, len(chunk))
-		for i, it := range chunk {
-			ids[i] = it.hubspotID
-		}
-		err := c.e.hs.BatchArchive(ctx, spec.objectType, ids)
-		if err != nil {
-			if ferr := c.callFailed(spec.objectType, chunk, err); ferr != nil {
-				return ferr
-			}
-			continue
-		}
-		for _, it := range chunk {
-			it.outcome = deleted
+	err := batched(ctx, c, spec.objectType, items, archiveCall[*item](c, spec.objectType), func(it *item, _ hubspot.Object) {
+		it.outcome = deleted
+	})
+	for _, it := range items {
+		if it.gone && it.ok() {
+			it.gone, it.outcome = false, deleted
 		}
 	}
-	return nil
+	return err
 }
 
 // diffProps returns the properties of want whose value differs from have.
@@ -530,23 +523,50 @@ func detailProps(ds []hubspot.ErrorDetail, msg string) []string {
 	return out
 }
 
-// batched runs call over items in chunks of MaxBatchInputs. Results are
-// matched to items by trace ID (then by record ID, then by ERP-ID
-// property) and passed to ok; failed inputs fail their item alone. A
-// chunk HubSpot refuses as a whole for a data reason is split in halves
-// until the bad inputs are found, so the others still sync.
-func (c *cycle) batched(ctx context.Context, objectType string, items []*item,
-	call func(context.Context, []*item) (*hubspot.BatchResult, error), ok func(*item, hubspot.Object)) error {
-	for chunk := range slices.Chunk(items, hubspot.MaxBatchInputs) {
-		if err := c.batchOnce(ctx, objectType, chunk, call, ok); err != nil {
+// batchInput is one input of a batch write as batched sees it: an item's
+// own record, or a line item of an order item. fail, retryLater and ok act
+// on the outbox item the input belongs to.
+type batchInput interface {
+	comparable
+	traceID() string
+	// recordID is the HubSpot ID the input writes to, "" for a create.
+	recordID() string
+	// erpID is the input's value of the ERP-ID property.
+	erpID() string
+	// sends reports whether the input sends one of the properties.
+	sends(names []string) bool
+	// mapped reports whether the ID map holds the record: HubSpot's
+	// OBJECT_NOT_FOUND then means a user deleted it, and the input is
+	// marked gone instead of failed.
+	mapped() bool
+	markGone()
+	// takeOver is given the ID of the record HubSpot says already holds
+	// the input's unique value (a 409); it reports whether the input takes
+	// that record over instead of failing.
+	takeOver(id string) bool
+	fail(format string, args ...any)
+	retryLater(format string, args ...any)
+	ok() bool
+}
+
+// batched runs call over ins in chunks of MaxBatchInputs. Results are
+// matched to inputs by trace ID (then by record ID, then by ERP-ID
+// property) and passed to ok; failed inputs fail alone. A chunk HubSpot
+// refuses as a whole for a data reason is split in halves until the bad
+// inputs are found, so the others still sync. Inputs of mapped records
+// HubSpot no longer has are marked gone, for the caller to handle.
+func batched[T batchInput](ctx context.Context, c *cycle, objectType string, ins []T,
+	call func(context.Context, []T) (*hubspot.BatchResult, error), ok func(T, hubspot.Object)) error {
+	for chunk := range slices.Chunk(ins, hubspot.MaxBatchInputs) {
+		if err := batchOnce(ctx, c, objectType, chunk, call, ok); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (c *cycle) batchOnce(ctx context.Context, objectType string, chunk []*item,
-	call func(context.Context, []*item) (*hubspot.BatchResult, error), ok func(*item, hubspot.Object)) error {
+func batchOnce[T batchInput](ctx context.Context, c *cycle, objectType string, chunk []T,
+	call func(context.Context, []T) (*hubspot.BatchResult, error), ok func(T, hubspot.Object)) error {
 	if len(chunk) == 0 {
 		return nil
 	}
@@ -561,132 +581,172 @@ func (c *cycle) batchOnce(ctx context.Context, objectType string, chunk []*item,
 			return setupErr(objectType, err)
 		}
 		if cls == hubspot.ClassRetry {
-			for _, it := range chunk {
-				it.retryLater("HubSpot is unavailable, will retry: %v", err)
+			for _, in := range chunk {
+				in.retryLater("HubSpot is unavailable, will retry: %v", err)
 			}
 			return nil
 		}
 		// A data error for the whole request. When it names properties,
 		// the inputs that send them are the bad ones.
 		if len(names) > 0 {
-			var bad, rest []*item
-			for _, it := range chunk {
-				if sendsAny(it, names) {
-					bad = append(bad, it)
+			var bad, rest []T
+			for _, in := range chunk {
+				if in.sends(names) {
+					bad = append(bad, in)
 				} else {
-					rest = append(rest, it)
+					rest = append(rest, in)
 				}
 			}
 			if len(bad) > 0 {
-				for _, it := range bad {
-					it.fail("HubSpot has no property %s: remove it from the payload's properties, or create it in HubSpot (%v)", strings.Join(names, ", "), err)
+				for _, in := range bad {
+					in.fail("HubSpot has no property %s: remove it from the payload's properties, or create it in HubSpot (%v)", strings.Join(names, ", "), err)
 				}
-				return c.batchOnce(ctx, objectType, rest, call, ok)
+				return batchOnce(ctx, c, objectType, rest, call, ok)
 			}
 		}
 		if len(chunk) == 1 {
 			var he *hubspot.Error
-			if errors.As(err, &he) && he.Category == "OBJECT_NOT_FOUND" && chunk[0].mapping != nil {
-				chunk[0].gone = true
-				return nil
+			if errors.As(err, &he) {
+				if he.Category == "OBJECT_NOT_FOUND" && chunk[0].mapped() {
+					chunk[0].markGone()
+					return nil
+				}
+				if id, found := he.ExistingID(); found && chunk[0].takeOver(id) {
+					return nil
+				}
 			}
 			chunk[0].fail("HubSpot refused the record: %v", err)
 			return nil
 		}
 		half := len(chunk) / 2
-		if err := c.batchOnce(ctx, objectType, chunk[:half], call, ok); err != nil {
+		if err := batchOnce(ctx, c, objectType, chunk[:half], call, ok); err != nil {
 			return err
 		}
-		return c.batchOnce(ctx, objectType, chunk[half:], call, ok)
+		return batchOnce(ctx, c, objectType, chunk[half:], call, ok)
 	}
 	erpProp := c.e.cfg.Sync.ERPIDProperty
-	byTrace := map[string]*item{}
-	byID := map[string]*item{}
-	byERP := map[string]*item{}
-	for _, it := range chunk {
-		byTrace[it.traceID()] = it
-		if it.hubspotID != "" {
-			byID[it.hubspotID] = it
+	byTrace := map[string]T{}
+	byID := map[string]T{}
+	byERP := map[string]T{}
+	for _, in := range chunk {
+		byTrace[in.traceID()] = in
+		if id := in.recordID(); id != "" {
+			byID[id] = in
 		}
-		byERP[it.row.ERPID] = it
+		byERP[in.erpID()] = in
 	}
-	find := func(trace, id, erp string) *item {
-		if it := byTrace[trace]; trace != "" && it != nil {
-			return it
+	find := func(trace, id, erp string) (T, bool) {
+		if in, ok := byTrace[trace]; trace != "" && ok {
+			return in, true
 		}
-		if it := byID[id]; id != "" && it != nil {
-			return it
+		if in, ok := byID[id]; id != "" && ok {
+			return in, true
 		}
-		if it := byERP[erp]; erp != "" && it != nil {
-			return it
+		if in, ok := byERP[erp]; erp != "" && ok {
+			return in, true
 		}
-		return nil
+		var none T
+		return none, false
 	}
+	// answered holds the inputs HubSpot answered for, by a result or an
+	// error.
+	answered := map[T]bool{}
 	for _, ie := range res.Errors {
-		var hit []*item
+		var hit []T
 		for _, t := range ie.TraceIDs {
-			if it := find(t, "", ""); it != nil {
-				hit = append(hit, it)
+			if in, found := find(t, "", ""); found {
+				hit = append(hit, in)
 			}
 		}
 		if len(hit) == 0 {
 			for _, id := range ie.IDs {
-				if it := find("", id, id); it != nil {
-					hit = append(hit, it)
+				if in, found := find("", id, id); found {
+					hit = append(hit, in)
 				}
 			}
 		}
-		for _, it := range hit {
-			c.itemFailed(objectType, it, ie)
+		for _, in := range hit {
+			answered[in] = true
+			inputFailed(c, objectType, in, ie)
 		}
 		if len(hit) == 0 {
 			c.log.WithField("object_type", objectType).Warnf("HubSpot reported an error for no input it could be matched to: %v", ie)
 		}
 	}
-	seen := map[*item]bool{}
 	for _, o := range res.Results {
-		it := find(o.TraceID, o.ID, o.Properties[erpProp])
-		if it == nil || !it.ok() {
+		in, found := find(o.TraceID, o.ID, o.Properties[erpProp])
+		if !found || !in.ok() {
 			continue
 		}
-		seen[it] = true
-		ok(it, o)
+		answered[in] = true
+		ok(in, o)
 	}
-	for _, it := range chunk {
-		if it.ok() && !seen[it] && !it.gone {
-			it.retryLater("HubSpot returned no result for this record; will retry")
+	for _, in := range chunk {
+		if in.ok() && !answered[in] {
+			in.retryLater("HubSpot returned no result for this record; will retry")
 		}
 	}
 	return nil
 }
 
-// itemFailed applies one failed input's error to its item.
-func (c *cycle) itemFailed(objectType string, it *item, ie hubspot.ItemError) {
+// inputFailed applies one failed input's error to its input.
+func inputFailed[T batchInput](c *cycle, objectType string, in T, ie hubspot.ItemError) {
 	switch ie.Class() {
 	case hubspot.ClassRetry:
-		it.retryLater("HubSpot is unavailable, will retry: %v", ie)
+		in.retryLater("HubSpot is unavailable, will retry: %v", ie)
 	case hubspot.ClassSetup:
 		names := detailProps(ie.Details, ie.Message)
 		if len(names) > 0 && !c.ownProps(names) {
-			it.fail("HubSpot has no property %s: remove it from the payload's properties, or create it in HubSpot (%v)", strings.Join(names, ", "), ie)
+			in.fail("HubSpot has no property %s: remove it from the payload's properties, or create it in HubSpot (%v)", strings.Join(names, ", "), ie)
 			return
 		}
 		// The row cannot succeed before the setup is fixed; say so on the
 		// row, and keep retrying without using up its attempts.
-		it.retryLater("HubSpot's setup refuses the %s record: %v; run `syncd setup`", objectType, ie)
+		in.retryLater("HubSpot's setup refuses the %s record: %v; run `syncd setup`", objectType, ie)
 	default:
-		if ie.Category == "OBJECT_NOT_FOUND" && it.mapping != nil {
+		if ie.Category == "OBJECT_NOT_FOUND" && in.mapped() {
 			// Deleted or merged away in HubSpot since syncd mapped it.
-			it.gone = true
+			in.markGone()
 			return
 		}
 		if id, ok := ie.ExistingID(); ok {
-			it.fail("HubSpot already has this record as %s (a unique value such as the email is taken by another record): %v", id, ie)
+			if in.takeOver(id) {
+				return
+			}
+			in.fail("HubSpot already has this record as %s (a unique value such as the email is taken by another record): %v", id, ie)
 			return
 		}
-		it.fail("HubSpot refused the record: %v", ie)
+		in.fail("HubSpot refused the record: %v", ie)
 	}
 }
+
+// archiveCall returns a batch call that archives the inputs' records. A
+// batch archive answers with no body, so every input of a call HubSpot
+// accepts gets a result carrying its ID.
+func archiveCall[T batchInput](c *cycle, objectType string) func(context.Context, []T) (*hubspot.BatchResult, error) {
+	return func(ctx context.Context, chunk []T) (*hubspot.BatchResult, error) {
+		ids := make([]string, len(chunk))
+		for i, in := range chunk {
+			ids[i] = in.recordID()
+		}
+		if err := c.e.hs.BatchArchive(ctx, objectType, ids); err != nil {
+			return nil, err
+		}
+		res := &hubspot.BatchResult{Results: make([]hubspot.Object, len(chunk))}
+		for i, in := range chunk {
+			res.Results[i] = hubspot.Object{ID: ids[i], TraceID: in.traceID()}
+		}
+		return res, nil
+	}
+}
+
+// An item is a batch input for its own record.
+func (it *item) recordID() string          { return it.hubspotID }
+func (it *item) erpID() string             { return it.row.ERPID }
+func (it *item) sends(names []string) bool { return sendsAny(it, names) }
+func (it *item) mapped() bool              { return it.mapping != nil }
+func (it *item) markGone()                 { it.gone = true }
+func (it *item) takeOver(string) bool      { return false }
 
 func sendsAny(it *item, names []string) bool {
 	for _, n := range names {

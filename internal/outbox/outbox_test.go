@@ -2,6 +2,7 @@ package outbox
 
 import (
 	"errors"
+	"fmt"
 	"maps"
 	"strings"
 	"testing"
@@ -302,4 +303,40 @@ func TestShortenValue(t *testing.T) {
 	if len(es) != 1 || len([]rune(es[0].Value)) != 60 || !strings.HasSuffix(es[0].Value, "…") {
 		t.Errorf("value = %q", es[0].Value)
 	}
+}
+
+// TestDecodeOrderAmount checks the order amount: the exact sum of the items'
+// quantity × (unit_price − discount), discount being per unit.
+func TestDecodeOrderAmount(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ q, p, d, want string }{
+		{"12", "14.00", "0", "168"},
+		{"50", "9.50", "", "475"},
+		{"3", "10", "0.5", "28.5"},
+		{"35", "9.65", "1.4475", "287.0875"},
+	} {
+		payload := fmt.Sprintf(`{"items":[{"line_id":"1","quantity":%q,"unit_price":%q,"discount":%q}]}`, tc.q, tc.p, tc.d)
+		rec, err := Decode("order", "SO-1", "", []byte(payload), Options{})
+		if err != nil || rec.Order.Amount != tc.want || rec.Order.Properties()["amount"] != tc.want {
+			t.Errorf("amount of %s × (%s − %s) = %q, %v; want %q", tc.q, tc.p, tc.d, orderAmount(rec), err, tc.want)
+		}
+	}
+	rec, err := Decode("order", "SO-1", "", []byte(`{"items":[
+		{"line_id":"1","quantity":12,"unit_price":"14.00"},
+		{"line_id":"2","quantity":3,"unit_price":10,"discount":0.5},
+		{"line_id":"3","quantity":1,"unit_price":0.1},
+		{"line_id":"4","quantity":1,"unit_price":0.2}]}`), Options{})
+	if err != nil || rec.Order.Amount != "196.8" {
+		t.Errorf("amount of four items = %q, %v; want 196.8", orderAmount(rec), err)
+	}
+	if _, err := Decode("order", "SO-1", "", []byte(`{"items":[{"line_id":"1","quantity":"x","unit_price":1}]}`), Options{}); err == nil {
+		t.Error("an item with a non-number quantity: no error")
+	}
+}
+
+func orderAmount(rec *Record) string {
+	if rec == nil || rec.Order == nil {
+		return ""
+	}
+	return rec.Order.Amount
 }
