@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/sirupsen/logrus"
 	"github.com/spf13/cobra"
 
 	"github.com/syncd/syncd/internal/config"
 	"github.com/syncd/syncd/internal/engine"
+	"github.com/syncd/syncd/internal/store"
 )
 
 type runOptions struct {
@@ -106,7 +106,7 @@ func runRun(ctx context.Context, f *Factory, o runOptions) error {
 	listening := make(chan struct{})
 	go func() {
 		defer close(listening)
-		listenOutbox(ctx, cfg.Database.URL, cfg.Database.Schema, flog, s.wake)
+		listenOutbox(ctx, st, flog, s.wake)
 	}()
 	s.run(ctx, sched)
 	<-listening
@@ -145,14 +145,15 @@ func summaryFields(s engine.Summary) logrus.Fields {
 	}
 }
 
-// listenOutbox calls wake whenever the ERP inserts outbox rows into schema
-// (the outbox trigger notifies channel syncd_outbox with the schema name),
-// until ctx ends. A lost connection is retried every few seconds; the
-// schedule goes on meanwhile, so notifications only ever make syncd faster.
-func listenOutbox(ctx context.Context, databaseURL, schema string, log logrus.FieldLogger, wake func()) {
+// listenOutbox calls wake whenever the ERP inserts outbox rows into the
+// store's schema, until ctx ends. A lost connection is retried every few
+// seconds; the schedule goes on meanwhile, so notifications only ever make
+// syncd faster.
+func listenOutbox(ctx context.Context, st *store.Store, log logrus.FieldLogger, wake func()) {
 	const retry = 5 * time.Second
+	ready := func() { log.Debug("listening for outbox notifications") }
 	for ctx.Err() == nil {
-		err := listenOnce(ctx, databaseURL, schema, log, wake)
+		err := st.Listen(ctx, ready, wake)
 		if ctx.Err() != nil {
 			return
 		}
@@ -160,27 +161,6 @@ func listenOutbox(ctx context.Context, databaseURL, schema string, log logrus.Fi
 		select {
 		case <-ctx.Done():
 		case <-time.After(retry):
-		}
-	}
-}
-
-func listenOnce(ctx context.Context, databaseURL, schema string, log logrus.FieldLogger, wake func()) error {
-	conn, err := pgx.Connect(ctx, databaseURL)
-	if err != nil {
-		return err
-	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	if _, err := conn.Exec(ctx, "LISTEN syncd_outbox"); err != nil {
-		return err
-	}
-	log.Debug("listening for outbox notifications")
-	for {
-		n, err := conn.WaitForNotification(ctx)
-		if err != nil {
-			return err
-		}
-		if n.Payload == schema {
-			wake()
 		}
 	}
 }

@@ -62,7 +62,7 @@ func (c *cycle) resolveReference(ctx context.Context, items []*item, ref referen
 	}
 	ids, err := c.resolveRefs(ctx, ref.objectType, ref.mapType, keys)
 	if err != nil {
-		if ferr := c.callFailed(ref.objectType, with, err); ferr != nil {
+		if ferr := c.refsFailed(ref.objectType, with, err); ferr != nil {
 			return nil, ferr
 		}
 		return map[string]string{}, nil

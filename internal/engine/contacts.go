@@ -57,7 +57,7 @@ func syncContacts(ctx context.Context, c *cycle, items []*item) error {
 				withRef = append(withRef, it)
 			}
 		}
-		if ferr := c.callFailed(hubspot.Companies, withRef, err); ferr != nil {
+		if ferr := c.refsFailed(hubspot.Companies, withRef, err); ferr != nil {
 			return ferr
 		}
 	}

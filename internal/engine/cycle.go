@@ -163,10 +163,6 @@ func coalesce(rows []store.Row) []*item {
 
 func (c *cycle) run(ctx context.Context) (Summary, error) {
 	c.items = coalesce(c.rows)
-	handled := map[outbox.Entity]bool{}
-	for _, k := range c.e.kinds {
-		handled[k.entity] = true
-	}
 	for _, it := range c.items {
 		rec, err := outbox.Decode(it.row.Entity, it.row.ERPID, it.row.Op, it.row.Payload, c.e.opts)
 		if err != nil {
@@ -177,10 +173,7 @@ func (c *cycle) run(ctx context.Context) (Summary, error) {
 		for _, w := range rec.Warnings {
 			c.log.WithField("outbox_id", it.row.ID).Warn(w)
 		}
-		if !handled[rec.Entity] {
-			it.fail("syncd cannot sync %s records yet", rec.Entity)
-			continue
-		}
+		// New checked that every entity Decode accepts has a kind.
 		it.rec = rec
 		c.byKind[rec.Entity] = append(c.byKind[rec.Entity], it)
 	}

@@ -18,7 +18,9 @@
 // rows failed with a backoff but do not count an attempt. Setup problems
 // (authentication, scopes, a missing ERP-ID property) stop the cycle with a
 // *SetupError that says what to run, and a spent daily allowance with a
-// *DailyLimitError; the claimed rows are released either way. A mapped
+// *DailyLimitError; the claimed rows are released either way. While the
+// daily allowance stays spent, cycles claim nothing and record no run
+// until it resets. A mapped
 // record that a HubSpot user has deleted is created again.
 //
 // # Idempotence
@@ -72,7 +74,8 @@
 // item's outcome. Kinds with children or references use the helpers of
 // refs.go: c.resolveRefs finds the HubSpot IDs of records other kinds own
 // (this cycle's results, then the ID map, then a batch read by the ERP-ID
-// property); c.associate creates associations once (the associations table
+// property), and c.refsFailed handles its errors (a database error stops
+// the cycle, a HubSpot one delays the items); c.associate creates associations once (the associations table
 // remembers what was sent); c.replaceAssociations also removes those syncd
 // made earlier to other records of that type (a customer moved to another
 // company). Extra ID-map rows (line items) go to

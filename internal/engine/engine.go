@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -106,6 +107,9 @@ type Engine struct {
 	kinds []kind
 
 	mu sync.Mutex // one cycle at a time
+	// dailyPause is the reset time of the spent daily allowance that
+	// cycles are being skipped for, once logged; guarded by mu.
+	dailyPause time.Time
 
 	pmu      sync.Mutex // guards portalID
 	portalID int64
@@ -167,6 +171,13 @@ func New(deps Deps, cfg config.Config) (*Engine, error) {
 	}
 	e.kinds = append(e.kinds, kinds...)
 	sort.SliceStable(e.kinds, func(i, j int) bool { return e.kinds[i].order < e.kinds[j].order })
+	// Every entity outbox.Decode accepts must have a kind, so that a
+	// decoded record always has somewhere to go.
+	for _, ent := range outbox.Entities {
+		if !slices.ContainsFunc(e.kinds, func(k kind) bool { return k.entity == ent }) {
+			return nil, fmt.Errorf("engine: no kind registered for outbox entity %q", ent)
+		}
+	}
 	return e, nil
 }
 
@@ -202,8 +213,15 @@ func (e *Engine) PortalID(ctx context.Context) (int64, error) {
 // RunCycle runs one cycle: it claims up to sync.batch_size keys, syncs
 // them and records the outcome. Row-level failures are counted in the
 // Summary, not returned; the error is for problems that stop the cycle
-// (database unreachable, *SetupError, context cancelled), after which the
-// claimed rows are released.
+// (database unreachable, *SetupError, *DailyLimitError, context
+// cancelled), after which the claimed rows are released. The error is
+// not logged, so that it is reported once, by the caller; a cycle that got
+// as far as its runs row records it there too.
+//
+// While HubSpot's daily allowance is spent (see
+// (*hubspot.Client).DailyBlockedUntil), RunCycle claims nothing, writes no
+// runs row and returns an empty Summary and no error; it logs a warning
+// with the reset time once, and a line when syncing resumes.
 func (e *Engine) RunCycle(ctx context.Context) (Summary, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -233,6 +251,9 @@ func (e *Engine) Drain(ctx context.Context) (Summary, error) {
 }
 
 func (e *Engine) runCycle(ctx context.Context) (Summary, error) {
+	if e.dailyLimitSpent() {
+		return Summary{}, nil
+	}
 	portal, err := e.PortalID(ctx)
 	if err != nil {
 		return Summary{}, err
@@ -254,12 +275,32 @@ func (e *Engine) runCycle(ctx context.Context) (Summary, error) {
 	sum.Rows = len(rows)
 	if err != nil {
 		e.release(rows)
-		e.log.WithError(err).WithField("run", runID).Error("sync cycle stopped")
 	}
 	if ferr := e.st.FinishRun(context.WithoutCancel(ctx), runID, sum, err); ferr != nil && err == nil {
 		err = ferr
 	}
 	return sum, err
+}
+
+// dailyLimitSpent reports whether HubSpot's daily allowance is spent, so
+// that a cycle would claim rows only to fail on its first call. It logs
+// the pause once per reset time, and the end of the pause. e.mu must be
+// held.
+func (e *Engine) dailyLimitSpent() bool {
+	until := e.hs.DailyBlockedUntil()
+	switch {
+	case !until.IsZero():
+		if !until.Equal(e.dailyPause) {
+			e.dailyPause = until
+			e.log.WithField("resets_at", until.UTC().Format(time.RFC3339)).
+				Warn("HubSpot's daily API allowance is spent; sync cycles are skipped until it resets")
+		}
+		return true
+	case !e.dailyPause.IsZero():
+		e.dailyPause = time.Time{}
+		e.log.Info("HubSpot's daily API allowance has reset; syncing resumes")
+	}
+	return false
 }
 
 // release gives the cycle's leases back so that the next cycle, here or in

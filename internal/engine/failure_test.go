@@ -12,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/sirupsen/logrus"
+
 	"github.com/syncd/syncd/internal/config"
 	"github.com/syncd/syncd/internal/engine"
 	"github.com/syncd/syncd/internal/hubspot"
@@ -280,6 +283,99 @@ func TestSyncDailyLimitStopsCycle(t *testing.T) {
 	}
 	if n := e.count(`SELECT count(*) FROM outbox WHERE state = 'pending' AND attempts = 0 AND lease_owner IS NULL`); n != 3 {
 		t.Fatalf("%d rows released untouched, want 3", n)
+	}
+}
+
+// Once the daily allowance is spent, cycles claim nothing and write no
+// runs row until it resets, and say so once; after the reset they sync.
+func TestSyncDailyLimitSkipsCyclesUntilReset(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	var logs bytes.Buffer
+	log := synctest.QuietLogger()
+	log.SetOutput(&logs)
+	log.SetFormatter(&logrus.JSONFormatter{})
+	eng, err := engine.New(engine.Deps{Store: e.st, HubSpot: e.hs, Logger: log, Now: e.clk.Now, Owner: "engine-daily"}, e.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.rec.setHook(func(w http.ResponseWriter, r request) bool {
+		if strings.HasSuffix(r.Path, "/batch/upsert") {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(429)
+			fmt.Fprint(w, `{"status":"error","message":"You have reached your daily limit.","errorType":"RATE_LIMIT","correlationId":"c","policyName":"DAILY","groupName":"api-calls-daily"}`)
+			return true
+		}
+		return false
+	})
+	seed(e, 3, 0)
+	ctx := context.Background()
+	var dl *engine.DailyLimitError
+	if _, err := eng.RunCycle(ctx); !errors.As(err, &dl) {
+		t.Fatalf("first cycle: %v, want a *DailyLimitError", err)
+	}
+	calls := e.rec.len()
+	for i := range 3 {
+		sum, err := eng.RunCycle(ctx)
+		if err != nil || sum.Rows != 0 || sum.Calls != 0 {
+			t.Fatalf("cycle %d after the limit: %+v, %v; want nothing claimed, no call, no error", i, sum, err)
+		}
+	}
+	if n := e.count(`SELECT count(*) FROM runs`); n != 1 {
+		t.Errorf("%d runs rows, want 1: skipped cycles write none", n)
+	}
+	if n := e.rec.len() - calls; n != 0 {
+		t.Errorf("%d HubSpot requests while the allowance was spent, want 0", n)
+	}
+	if n := strings.Count(logs.String(), `"resets_at"`); n != 1 {
+		t.Errorf("the skip is logged %d times, want once:\n%s", n, logs.String())
+	}
+	if strings.Contains(logs.String(), `"level":"error"`) {
+		t.Errorf("skipped cycles logged an error:\n%s", logs.String())
+	}
+	if n := e.count(`SELECT count(*) FROM outbox WHERE state = 'pending' AND attempts = 0 AND lease_owner IS NULL`); n != 3 {
+		t.Fatalf("%d rows pending and unclaimed, want 3", n)
+	}
+
+	// The allowance resets at midnight UTC, within a day.
+	e.rec.setHook(nil)
+	e.clk.Advance(24 * time.Hour)
+	sum, err := eng.Drain(ctx)
+	if err != nil || sum.Created != 3 {
+		t.Fatalf("drain after the reset: %+v, %v; want 3 created", sum, err)
+	}
+	if n := e.count(`SELECT count(*) FROM outbox WHERE state = 'done'`); n != 3 {
+		t.Fatalf("%d rows done after the reset, want 3", n)
+	}
+}
+
+// A database error while resolving references stops the cycle with that
+// error; it is not filed on the rows as a HubSpot outage.
+func TestSyncRefsDatabaseErrorStopsCycle(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	seed(e, 0, 1)
+	e.drain(e.eng)
+	// A customer of the company synced before: its reference is looked up
+	// in the ID map, which the database can no longer read.
+	id := e.insertJSON("customer", "C-0", customerPayload(0, 1))
+	ctx := context.Background()
+	if _, err := e.db.Pool.Exec(ctx, `ALTER TABLE id_map RENAME TO id_map_gone`); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.eng.RunCycle(ctx)
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || pgErr.Code != "42P01" {
+		t.Fatalf("RunCycle: %v (%T), want the database error", err, err)
+	}
+	if r := e.row(id); r.State != store.StatePending || r.Attempts != 0 || r.LastError != "" {
+		t.Fatalf("row after the database error: %+v, want pending and untouched", r)
+	}
+	if _, err := e.db.Pool.Exec(ctx, `ALTER TABLE id_map_gone RENAME TO id_map`); err != nil {
+		t.Fatal(err)
+	}
+	if sum := e.drain(e.eng); sum.Created != 1 || sum.Failed != 0 {
+		t.Fatalf("drain once the database is back: %+v; want the customer created", sum)
 	}
 }
 

@@ -179,7 +179,7 @@ func (c *cycle) resolveProducts(ctx context.Context, refs map[string]*productRef
 	}
 	found, err := c.resolveRefs(ctx, hubspot.Products, "product", todo)
 	if err != nil {
-		if ferr := c.callFailed(hubspot.Products, users(todo), err); ferr != nil {
+		if ferr := c.refsFailed(hubspot.Products, users(todo), err); ferr != nil {
 			return nil, ferr
 		}
 		return out, nil
@@ -324,7 +324,7 @@ func (c *cycle) resolveProducts(ctx context.Context, refs map[string]*productRef
 		// A conflict that names no record: the ERP-ID property finds it.
 		found, err := c.resolveRefs(ctx, hubspot.Products, "product", taken)
 		if err != nil {
-			if ferr := c.callFailed(hubspot.Products, users(taken), err); ferr != nil {
+			if ferr := c.refsFailed(hubspot.Products, users(taken), err); ferr != nil {
 				return nil, ferr
 			}
 		}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -14,7 +15,8 @@ import (
 // written in this cycle, then the ID map, then a batch read by the ERP-ID
 // property (which sees another process's writes at once). ERP IDs nobody
 // has sent are absent. A failed read is returned as an error for the
-// caller to apply to its items (see callFailed).
+// caller to hand to refsFailed: a failed HubSpot read delays the items
+// that need the references, a failed ID-map read stops the cycle.
 func (c *cycle) resolveRefs(ctx context.Context, objectType, mapType string, erpIDs []string) (map[string]string, error) {
 	out := map[string]string{}
 	var todo []string
@@ -35,7 +37,7 @@ func (c *cycle) resolveRefs(ctx context.Context, objectType, mapType string, erp
 	}
 	known, err := c.e.st.Mappings(ctx, c.portal, mapType, todo)
 	if err != nil {
-		return nil, err
+		return nil, &dbError{err: err}
 	}
 	var read []string
 	for _, id := range todo {
@@ -60,6 +62,23 @@ func (c *cycle) resolveRefs(ctx context.Context, objectType, mapType string, erp
 		}
 	}
 	return out, nil
+}
+
+// dbError is a database error met while resolving references. It is no
+// HubSpot outage: it stops the cycle, and the claimed rows are released.
+type dbError struct{ err error }
+
+func (e *dbError) Error() string { return e.err.Error() }
+func (e *dbError) Unwrap() error { return e.err }
+
+// refsFailed handles an error of resolveRefs made for items: a database
+// error stops the cycle; a HubSpot error goes to callFailed.
+func (c *cycle) refsFailed(objectType string, items []*item, err error) error {
+	var dbe *dbError
+	if errors.As(err, &dbe) {
+		return dbe.err
+	}
+	return c.callFailed(objectType, items, err)
 }
 
 // assocRequest asks for the association of an item's record with another.

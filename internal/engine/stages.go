@@ -56,7 +56,7 @@ type resolvedPipeline struct {
 
 // StageMapper maps ERP statuses to the stages of one configured pipeline
 // (deals or tickets). It reads the pipelines API once and caches the result,
-// or the error, until Reset, so that a missing pipeline or stage costs one
+// or the error, for its lifetime, so that a missing pipeline or stage costs one
 // call however many records need it; the engine makes a new StageMapper
 // every cycle so that a pipeline edited in HubSpot is seen at the next
 // cycle.
@@ -80,14 +80,6 @@ func NewDealStages(cfg config.Config) *StageMapper {
 // NewTicketStages returns the stage mapper for tickets.
 func NewTicketStages(cfg config.Config) *StageMapper {
 	return &StageMapper{objectType: hubspot.Tickets, entity: "ticket", section: "tickets", mapping: cfg.Tickets, fallback: "0"}
-}
-
-// Reset drops the cached pipeline or error; the next Resolve reads the
-// pipelines again.
-func (m *StageMapper) Reset() {
-	m.mu.Lock()
-	m.resolved, m.err = nil, nil
-	m.mu.Unlock()
 }
 
 func (m *StageMapper) load(ctx context.Context, api pipelineLister) (*resolvedPipeline, error) {

@@ -460,6 +460,35 @@ func (g *Governor) acquire(ctx context.Context, b Budget) error {
 	}
 }
 
+// DailyBlockedUntil returns when the daily allowance resets if it is spent
+// now (HubSpot answered a DAILY 429, or the calls left today are down to
+// the reserve), so that every call would fail with a *LimitError until
+// then; otherwise it returns the zero time. It makes no call.
+func (g *Governor) DailyBlockedUntil() time.Time {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	until, _ := g.dailyBlock(g.opts.Now())
+	return until
+}
+
+// dailyBlock returns when calls may go again if the daily allowance is
+// spent at now, and whether syncd stopped at its reserve rather than at
+// HubSpot's own limit; the zero time when calls may go. A block whose
+// reset has passed is lifted. g.mu must be held.
+func (g *Governor) dailyBlock(now time.Time) (time.Time, bool) {
+	if !g.dailyBlocked.IsZero() {
+		if now.Before(g.dailyBlocked) {
+			return g.dailyBlocked, !g.dailyByServer
+		}
+		g.dailyBlocked, g.dailyByServer, g.dailyLeft = time.Time{}, false, -1
+	}
+	if g.dailyLeft >= 0 && g.dailyLeft <= g.reserve() {
+		g.dailyBlocked = g.nextReset(now)
+		return g.dailyBlocked, true
+	}
+	return time.Time{}, false
+}
+
 // reserveSlot records a call when b has room and returns 0 and the record,
 // or returns how long to wait before asking again.
 func (g *Governor) reserveSlot(b Budget) (time.Duration, grant, error) {
@@ -467,15 +496,8 @@ func (g *Governor) reserveSlot(b Budget) (time.Duration, grant, error) {
 	defer g.mu.Unlock()
 	now := g.opts.Now()
 
-	if !g.dailyBlocked.IsZero() {
-		if now.Before(g.dailyBlocked) {
-			return 0, grant{}, &LimitError{Policy: PolicyDaily, Until: g.dailyBlocked, Reserve: !g.dailyByServer}
-		}
-		g.dailyBlocked, g.dailyByServer, g.dailyLeft = time.Time{}, false, -1
-	}
-	if g.dailyLeft >= 0 && g.dailyLeft <= g.reserve() {
-		g.dailyBlocked = g.nextReset(now)
-		return 0, grant{}, &LimitError{Policy: PolicyDaily, Until: g.dailyBlocked, Reserve: true}
+	if until, reserve := g.dailyBlock(now); !until.IsZero() {
+		return 0, grant{}, &LimitError{Policy: PolicyDaily, Until: until, Reserve: reserve}
 	}
 
 	var wait time.Duration

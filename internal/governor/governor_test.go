@@ -276,10 +276,16 @@ func TestDailyLimitStopsUntilMidnight(t *testing.T) {
 	c := newClock()
 	bangkok := time.FixedZone("ICT", 7*3600)
 	g := newGov(t, c, governor.Options{Location: bangkok})
+	if u := g.DailyBlockedUntil(); !u.IsZero() {
+		t.Fatalf("DailyBlockedUntil before any call = %v, want zero", u)
+	}
 
 	resp, err := do(t, g, governor.Burst, srv)
 	if err != nil || resp.StatusCode != 429 {
 		t.Fatalf("first call: %v, %v; want the 429 back, not retried", resp, err)
+	}
+	if u, want := g.DailyBlockedUntil(), time.Date(2026, 11, 27, 17, 0, 0, 0, time.UTC); !u.Equal(want) {
+		t.Fatalf("DailyBlockedUntil after the DAILY 429 = %v, want %v", u, want)
 	}
 	for range 3 {
 		_, err = do(t, g, governor.Burst, srv)
@@ -299,6 +305,9 @@ func TestDailyLimitStopsUntilMidnight(t *testing.T) {
 		t.Errorf("waits = %v, want none", c.Waits())
 	}
 	c.Advance(9 * time.Hour)
+	if u := g.DailyBlockedUntil(); !u.IsZero() {
+		t.Fatalf("DailyBlockedUntil after midnight = %v, want zero", u)
+	}
 	if resp, err := do(t, g, governor.Burst, srv); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("after midnight: %v, %v; want 200", resp, err)
 	}
@@ -317,9 +326,15 @@ func TestDailyReserve(t *testing.T) {
 	if _, err := do(t, g, governor.Burst, srv); err != nil {
 		t.Fatal(err)
 	}
+	if u := g.DailyBlockedUntil(); !u.IsZero() {
+		t.Fatalf("DailyBlockedUntil with 201 left = %v, want zero", u)
+	}
 	// 201 left, 200 reserved: one more call, then stop.
 	if _, err := do(t, g, governor.Burst, srv); err != nil {
 		t.Fatal(err)
+	}
+	if u := g.DailyBlockedUntil(); u.IsZero() {
+		t.Fatal("DailyBlockedUntil at the reserve is zero, want the next midnight")
 	}
 	_, err := do(t, g, governor.Burst, srv)
 	var le *governor.LimitError

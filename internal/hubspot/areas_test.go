@@ -218,7 +218,7 @@ func TestSetupAreasWire(t *testing.T) {
 // in no error text and no log line.
 func TestTokenNeverLeaks(t *testing.T) {
 	t.Parallel()
-	echo := `{"status":"error","message":"Bad token ` + testToken + `","correlationId":"c","category":"INVALID_AUTHENTICATION","context":{"token":["` + testToken + `"]},"errors":[{"message":"token ` + testToken + `"}]}`
+	echo := `{"status":"error","message":"Bad token ` + testToken + `","correlationId":"c","category":"INVALID_AUTHENTICATION","context":{"token":["` + testToken + `"]},"errors":[{"message":"token ` + testToken + `","code":"INVALID_TOKEN","context":{"token":["` + testToken + `"]}}]}`
 	tests := []struct {
 		name   string
 		handle func(w http.ResponseWriter, r *http.Request, body map[string]any)
@@ -279,6 +279,40 @@ func TestTokenNeverLeaks(t *testing.T) {
 			}
 		})
 	}
+	t.Run("partial batch result echoing the token", func(t *testing.T) {
+		t.Parallel()
+		item := `{"status":"error","category":"VALIDATION_ERROR","message":"bad ` + testToken + `",` +
+			`"context":{"objectWriteTraceId":["1"],"echo":["` + testToken + `"]},` +
+			`"errors":[{"message":"token ` + testToken + `","code":"INVALID_OPTION","context":{"propertyName":["` + testToken + `"]}}]}`
+		srv := newServer(t, reply(207, `{"status":"COMPLETE","results":[],"numErrors":1,"errors":[`+item+`]}`))
+		hs, logs, _ := newClient(t, srv.URL)
+		ctx := context.Background()
+		res, err := hs.BatchUpsert(ctx, hubspot.Contacts, []hubspot.UpsertInput{{ID: "C-1", IDProperty: "syncd_erp_id", TraceID: "1"}})
+		if err != nil || len(res.Errors) != 1 {
+			t.Fatalf("BatchUpsert: %+v, %v; want one item error", res, err)
+		}
+		ies, err := hs.CreateAssociations(ctx, hubspot.Contacts, hubspot.Companies, []hubspot.AssociationInput{{FromID: "1", ToID: "2"}})
+		if err != nil || len(ies) != 1 {
+			t.Fatalf("CreateAssociations: %+v, %v; want one item error", ies, err)
+		}
+		archErr := hs.BatchArchive(ctx, hubspot.Contacts, []string{"1"})
+		if archErr == nil {
+			t.Fatal("BatchArchive: no error for a failed input")
+		}
+		for name, v := range map[string]string{
+			"BatchResult.Errors":        fmt.Sprintf("%#v %v", res.Errors, res.Errors),
+			"CreateAssociations errors": fmt.Sprintf("%#v %v", ies, ies),
+			"BatchArchive error":        archErr.Error() + fmtPlusV(archErr),
+			"log":                       logs.String(),
+		} {
+			if strings.Contains(v, testToken) {
+				t.Errorf("%s holds the token: %s", name, v)
+			}
+		}
+		if !strings.Contains(res.Errors[0].Message, "[redacted]") {
+			t.Errorf("item message = %q, want the token replaced", res.Errors[0].Message)
+		}
+	})
 	t.Run("unreachable host", func(t *testing.T) {
 		t.Parallel()
 		srv := newServer(t, reply(200, `{}`))
@@ -295,11 +329,12 @@ func TestTokenNeverLeaks(t *testing.T) {
 	})
 }
 
-// fmtPlusV renders every field of a *hubspot.Error, not just its text.
+// fmtPlusV renders every field of a *hubspot.Error, not just its text;
+// %#v also shows the fields of its Items, whose %+v is their Error text.
 func fmtPlusV(err error) string {
 	var he *hubspot.Error
 	if errors.As(err, &he) {
-		return fmt.Sprintf("%+v", *he)
+		return fmt.Sprintf("%+v %#v", *he, *he)
 	}
 	return fmt.Sprintf("%+v", err)
 }

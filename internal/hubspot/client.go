@@ -118,6 +118,12 @@ func New(opts Options) (*Client, error) {
 // Version returns the API version the client speaks.
 func (c *Client) Version() string { return c.version }
 
+// DailyBlockedUntil returns when HubSpot's daily allowance resets if it is
+// spent now (a DAILY 429, or the calls left today down to the governor's
+// reserve), so that every call fails with a daily-limit *Error until then;
+// otherwise the zero time. It makes no call.
+func (c *Client) DailyBlockedUntil() time.Time { return c.gov.DailyBlockedUntil() }
+
 // Stats returns a copy of the request counters.
 func (c *Client) Stats() Stats {
 	c.mu.Lock()
@@ -270,6 +276,7 @@ func (c *Client) do(ctx context.Context, e endpoint, path string, query url.Valu
 	if err := json.Unmarshal(data, out); err != nil {
 		return resp.StatusCode, fmt.Errorf("hubspot: %s %s: decode answer (HTTP %d): %w", e.method, path, resp.StatusCode, err)
 	}
+	c.scrubItems(out)
 	return resp.StatusCode, nil
 }
 
@@ -310,16 +317,55 @@ func (c *Client) scrub(e *Error) {
 	}
 	r := strings.NewReplacer(c.token, "[redacted]")
 	e.Message = r.Replace(e.Message)
-	for k, vs := range e.Context {
+	scrubContext(r, e.Context)
+	scrubDetails(r, e.Details)
+	for i := range e.Items {
+		ie := &e.Items[i]
+		ie.Message = r.Replace(ie.Message)
+		scrubContext(r, ie.Context)
+		scrubDetails(r, ie.Details)
+	}
+}
+
+// scrubItems removes the token from the per-input errors of a 2xx answer
+// (a partial batch result), which become BatchResult.Errors, ItemErrors
+// and *Error Items.
+func (c *Client) scrubItems(out any) {
+	if c.token == "" {
+		return
+	}
+	var errs []wireError
+	switch o := out.(type) {
+	case *wireBatch:
+		errs = o.Errors
+	case *wireAssocBatch:
+		errs = o.Errors
+	default:
+		return
+	}
+	r := strings.NewReplacer(c.token, "[redacted]")
+	for i := range errs {
+		w := &errs[i]
+		w.Message = r.Replace(w.Message)
+		scrubContext(r, w.Context)
+		for j := range w.Errors {
+			w.Errors[j].Message = r.Replace(w.Errors[j].Message)
+			scrubContext(r, w.Errors[j].Context)
+		}
+	}
+}
+
+func scrubContext(r *strings.Replacer, ctx map[string][]string) {
+	for _, vs := range ctx {
 		for i := range vs {
 			vs[i] = r.Replace(vs[i])
 		}
-		e.Context[k] = vs
 	}
-	for i := range e.Details {
-		e.Details[i].Message = r.Replace(e.Details[i].Message)
-	}
-	for i := range e.Items {
-		e.Items[i].Message = r.Replace(e.Items[i].Message)
+}
+
+func scrubDetails(r *strings.Replacer, ds []ErrorDetail) {
+	for i := range ds {
+		ds[i].Message = r.Replace(ds[i].Message)
+		scrubContext(r, ds[i].Context)
 	}
 }

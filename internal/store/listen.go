@@ -13,11 +13,14 @@ const NotifyChannel = "syncd_outbox"
 
 // Listen calls wake each time the ERP inserts outbox rows into this store's
 // schema (one call per insert statement, possibly coalesced), until ctx is
-// done; it then returns ctx.Err(). It holds one pooled connection while it
-// runs. Notifications are only a hint to run a cycle early: a scheduler
-// must poll as well, because notifications sent while no one listens are
-// lost.
-func (s *Store) Listen(ctx context.Context, wake func()) error {
+// done; it then returns ctx.Err(). Any other error (a lost connection) is
+// returned as it happens; the caller may listen again. ready, when not
+// nil, is called once the LISTEN is in place. Listen holds one pooled
+// connection while it runs and gives it back within 5 seconds of
+// returning, even when the network is gone. Notifications are only a hint
+// to run a cycle early: a scheduler must poll as well, because
+// notifications sent while no one listens are lost.
+func (s *Store) Listen(ctx context.Context, ready, wake func()) error {
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("store: listen: %w", err)
@@ -37,6 +40,9 @@ func (s *Store) Listen(ctx context.Context, wake func()) error {
 	}
 	if _, err := conn.Exec(ctx, "LISTEN "+NotifyChannel); err != nil {
 		return fmt.Errorf("store: listen: %w", err)
+	}
+	if ready != nil {
+		ready()
 	}
 	for {
 		n, err := conn.Conn().WaitForNotification(ctx)

@@ -17,7 +17,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"net/url"
 	"slices"
 	"time"
 
@@ -83,19 +82,6 @@ func Open(ctx context.Context, databaseURL, schema string) (*pgxpool.Pool, error
 		return nil, fmt.Errorf("store: connect: %w", err)
 	}
 	return pool, nil
-}
-
-// WithSearchPath returns databaseURL with search_path set to schema, for
-// code that opens its own connections.
-func WithSearchPath(databaseURL, schema string) (string, error) {
-	u, err := url.Parse(databaseURL)
-	if err != nil {
-		return "", errors.New("store: cannot parse the database URL")
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String(), nil
 }
 
 // Pool returns the underlying pool.

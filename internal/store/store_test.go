@@ -284,7 +284,7 @@ func TestListenWakesOnInsert(t *testing.T) {
 	st := store.New(db.Pool, store.Options{})
 	woken := make(chan struct{}, 10)
 	listening := make(chan error, 1)
-	go func() { listening <- st.Listen(ctx, func() { woken <- struct{}{} }) }()
+	go func() { listening <- st.Listen(ctx, nil, func() { woken <- struct{}{} }) }()
 	// LISTEN may not be in place yet when the first insert commits; keep
 	// inserting until a wake-up arrives.
 	deadline := time.After(10 * time.Second)
