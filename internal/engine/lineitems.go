@@ -75,6 +75,10 @@ func (w *lineItemWrite) retryLater(format string, args ...any) {
 // no longer has is archived already.
 func (c *cycle) syncLineItems(ctx context.Context, orders []*item, products map[string]string) error {
 	erpProp := c.e.cfg.Sync.ERPIDProperty
+	knownOf, err := c.knownLineItems(ctx, orders)
+	if err != nil {
+		return err
+	}
 	var creates, updates, archives []*lineItemWrite
 	for _, it := range orders {
 		if !it.ok() || it.hubspotID == "" {
@@ -84,11 +88,7 @@ func (c *cycle) syncLineItems(ctx context.Context, orders []*item, products map[
 			if it.outcome != deleted {
 				continue
 			}
-			known, err := c.knownLineItems(ctx, it.row.ERPID)
-			if err != nil {
-				return err
-			}
-			for _, k := range known {
+			for _, k := range knownOf[it.row.ERPID] {
 				archives = append(archives, &lineItemWrite{order: it, key: k.Key, id: k.HubSpotID, last: k.Last, known: true})
 			}
 			continue
@@ -114,15 +114,7 @@ func (c *cycle) syncLineItems(ctx context.Context, orders []*item, products map[
 			}
 			desired = append(desired, DesiredLineItem{Key: li.Key, Properties: props})
 		}
-		var known []KnownLineItem
-		if it.outcome != created {
-			// A deal HubSpot just created has no line items yet.
-			var err error
-			if known, err = c.knownLineItems(ctx, it.row.ERPID); err != nil {
-				return err
-			}
-		}
-		ch := ReconcileLineItems(desired, known)
+		ch := ReconcileLineItems(desired, knownOf[it.row.ERPID])
 		for _, d := range ch.Create {
 			creates = append(creates, &lineItemWrite{order: it, dealID: it.hubspotID, key: d.Key, props: d.Properties, all: d.Properties, creating: true})
 		}
@@ -238,16 +230,26 @@ func (c *cycle) syncLineItems(ctx context.Context, orders []*item, products map[
 	return err
 }
 
-// knownLineItems returns the live line items the ID map holds for an order.
-func (c *cycle) knownLineItems(ctx context.Context, orderERPID string) ([]KnownLineItem, error) {
-	ms, err := c.e.st.MappingsWithPrefix(ctx, c.portal, "line_item", orderERPID+"/")
+// knownLineItems returns the live line items the ID map holds for each
+// order that may have some, in one query: a deal HubSpot just created has
+// none yet.
+func (c *cycle) knownLineItems(ctx context.Context, orders []*item) (map[string][]KnownLineItem, error) {
+	var ids []string
+	for _, it := range orders {
+		if it.ok() && it.hubspotID != "" && it.outcome != created {
+			ids = append(ids, it.row.ERPID)
+		}
+	}
+	byOrder, err := c.e.st.LineItemsOfOrders(ctx, c.portal, ids)
 	if err != nil {
 		return nil, err
 	}
-	var out []KnownLineItem
-	for _, m := range ms {
-		if m.ArchivedAt == nil {
-			out = append(out, KnownLineItem{Key: m.ERPID, HubSpotID: m.HubSpotID, Last: m.Properties})
+	out := make(map[string][]KnownLineItem, len(byOrder))
+	for order, ms := range byOrder {
+		for _, m := range ms {
+			if m.ArchivedAt == nil {
+				out[order] = append(out[order], KnownLineItem{Key: m.ERPID, HubSpotID: m.HubSpotID, Last: m.Properties})
+			}
 		}
 	}
 	return out, nil

@@ -189,3 +189,37 @@ func TestLineItemArchiveGoneInHubSpot(t *testing.T) {
 		t.Errorf("%d of the two dropped line items are archived in id_map, want 2", n)
 	}
 }
+
+// TestLineItemsOfOrderWithSlashes checks that an order's line items are
+// found by their order, not by a key prefix: ERP order numbers such as
+// "SO/2026" and "SO/2026/7" are common, and the line items of the second
+// start with "SO/2026/" too.
+func TestLineItemsOfOrderWithSlashes(t *testing.T) {
+	t.Parallel()
+	e := newOrderEnv(t)
+	e.insertJSON("order", "SO/2026", lineOrder([]int{1, 1}, nil))
+	e.insertJSON("order", "SO/2026/7", lineOrder([]int{1, 1}, nil))
+	if sum := e.drain(e.eng); sum.Created != 2 || sum.Failed != 0 {
+		t.Fatalf("first drain: %+v; rows: %v", sum, e.failures())
+	}
+	// SO/2026 drops its second line and changes its first.
+	e.insertJSON("order", "SO/2026", lineOrder([]int{5}, nil))
+	if sum := e.drain(e.eng); sum.Updated != 1 || sum.Failed != 0 {
+		t.Fatalf("second drain: %+v; rows: %v", sum, e.failures())
+	}
+	if n := e.count(`SELECT count(*) FROM id_map WHERE object_type = 'line_item' AND archived_at IS NOT NULL`); n != 1 {
+		t.Errorf("%d line items archived in the ID map, want only SO/2026/2", n)
+	}
+	if n := e.count(`SELECT count(*) FROM id_map WHERE object_type = 'line_item' AND order_erp_id = 'SO/2026/7' AND archived_at IS NULL`); n != 2 {
+		t.Errorf("SO/2026/7 keeps %d live line items, want 2", n)
+	}
+	live := 0
+	for _, li := range e.all(hubspot.LineItems, e.cfg.Sync.ERPIDProperty) {
+		if strings.HasPrefix(li.Properties[e.cfg.Sync.ERPIDProperty], "SO/2026/7/") {
+			live++
+		}
+	}
+	if live != 2 {
+		t.Errorf("HubSpot holds %d line items of SO/2026/7, want 2", live)
+	}
+}

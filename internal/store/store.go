@@ -18,6 +18,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -795,12 +796,24 @@ func (s *Store) MappingsByHubSpotID(ctx context.Context, portal int64, objectTyp
 	return s.mappingsKeyed(ctx, portal, objectType, "hubspot_id", ids)
 }
 
-// MappingsWithPrefix returns the ID map rows of objectType in portal whose
-// ERP ID starts with prefix (an order's line items: "<order>/"), in ERP ID
-// order.
-func (s *Store) MappingsWithPrefix(ctx context.Context, portal int64, objectType, prefix string) ([]Mapping, error) {
-	return s.queryMappings(ctx, `WHERE portal_id = $1 AND object_type = $2 AND starts_with(erp_id, $3)
-ORDER BY erp_id`, portal, objectType, prefix)
+// LineItemsOfOrders returns the ID-map rows of the line items of the
+// given orders in portal, archived ones included, keyed by order ERP ID.
+// One query serves the whole cycle.
+func (s *Store) LineItemsOfOrders(ctx context.Context, portal int64, orderERPIDs []string) (map[string][]Mapping, error) {
+	out := make(map[string][]Mapping)
+	if len(orderERPIDs) == 0 {
+		return out, nil
+	}
+	ms, err := s.queryMappings(ctx, `WHERE portal_id = $1 AND object_type = 'line_item' AND order_erp_id = ANY($2)
+ORDER BY erp_id`, portal, orderERPIDs)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range ms {
+		order := m.ERPID[:strings.LastIndexByte(m.ERPID, '/')] // as order_erp_id
+		out[order] = append(out[order], m)
+	}
+	return out, nil
 }
 
 // KnownAssociations returns which of as are already recorded.
