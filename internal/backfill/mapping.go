@@ -189,7 +189,7 @@ func compile(entity outbox.Entity, m Mapping, header []string) (*plan, error) {
 		}
 		p.consts[field] = v
 	}
-	if p.key < 0 && len(errs) == 0 {
+	if p.key < 0 {
 		errs = append(errs, fmt.Errorf("no column maps to erp_id (the ERP's key of each %s); name a column erp_id or map it under [columns] (%q = \"erp_id\") or with --map COLUMN=erp_id; the columns are %s",
 			entity, "COLUMN", quoteList(header)))
 	}

@@ -48,8 +48,8 @@ func ParseEncoding(name string) (string, error) {
 //     UTF-16 in that order;
 //  3. more valid UTF-8 sequences than bytes that are not UTF-8: UTF-8 (the
 //     damaged lines are the caller's to report);
-//  4. bytes that read as Thai Windows-874 text (see DecodeText):
-//     Windows-874;
+//  4. bytes that read as Thai Windows-874 text (see DecodeText), all but
+//     at most 1 % of them defined in Windows-874: Windows-874;
 //  5. otherwise an ErrInvalid error that says to name the encoding.
 //
 // A sample of ASCII only is UTF-8.
@@ -69,7 +69,7 @@ func DetectEncoding(sample []byte) (enc string, bom int, err error) {
 	switch {
 	case invalid == 0 || valid > invalid:
 		return EncodingUTF8, 0, nil
-	case looksWindows874(sample):
+	case mostlyWindows874(sample):
 		return EncodingWindows874, 0, nil
 	}
 	return "", 0, fmt.Errorf("%w: the text is neither UTF-8 nor Thai Windows-874 (TIS-620); name its encoding (%s) or save it as CSV UTF-8", ErrInvalid, Encodings)
@@ -100,6 +100,25 @@ func utf16WithoutMark(b []byte) string {
 		return EncodingUTF16BE
 	}
 	return ""
+}
+
+// mostlyWindows874 is looksWindows874 for a file in which a few bytes are
+// damaged: bytes Windows-874 does not define are dropped from the sample,
+// provided they are at most 1 % of the bytes above 0x7F.
+func mostlyWindows874(b []byte) bool {
+	kept := make([]byte, 0, len(b))
+	high, undefined := 0, 0
+	for _, c := range b {
+		if c >= 0x80 {
+			high++
+			if !definedWindows874(c) {
+				undefined++
+				continue
+			}
+		}
+		kept = append(kept, c)
+	}
+	return undefined*100 <= high && looksWindows874(kept)
 }
 
 // utf8Counts counts the valid multi-byte UTF-8 sequences and the bytes that
