@@ -362,4 +362,3 @@ func TestBadLines(t *testing.T) {
 		t.Errorf("%d bad lines reached the outbox", n)
 	}
 }
-
