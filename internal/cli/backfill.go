@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/syncd/syncd/internal/backfill"
+	"github.com/syncd/syncd/internal/normalize"
 	"github.com/syncd/syncd/internal/outbox"
 	"github.com/syncd/syncd/internal/store"
 )
@@ -143,6 +144,16 @@ func (o backfillOptions) mappingFromFlags() (backfill.Mapping, error) {
 		m.Empty = o.empty
 	}
 	m.IgnoreUnmapped = m.IgnoreUnmapped || o.ignoreUnmapped
+	if m.Delimiter != "" {
+		if _, err := backfill.ParseDelimiter(m.Delimiter); err != nil {
+			return m, &UsageError{Err: err}
+		}
+	}
+	if m.Encoding != "" {
+		if _, err := normalize.ParseEncoding(m.Encoding); err != nil {
+			return m, &UsageError{Err: err}
+		}
+	}
 	return m, nil
 }
 
