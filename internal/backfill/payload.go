@@ -8,6 +8,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/syncd/syncd/internal/outbox"
 )
 
 // structured fields hold JSON: an order's items, a passthrough object.
@@ -23,7 +25,7 @@ func (p *plan) build(line int64, values []any) (string, []byte, *BadLine) {
 	keyCol := strings.TrimSpace(p.header[p.key])
 	key, ok := keyText(values[p.key])
 	if !ok {
-		return bad(KindMissingKey, "column %q (erp_id) holds %s, not a key", keyCol, describe(values[p.key]))
+		return bad(KindMissingKey, "column %q (erp_id) holds %s, not a key", keyCol, outbox.KindOf(values[p.key]))
 	}
 	if msg := undecodable(key); msg != "" {
 		return bad(KindUndecodable, "column %q (erp_id): %s", keyCol, msg)
@@ -145,7 +147,7 @@ func structuredValue(field string, v any) (any, error) {
 	if field == "properties" {
 		want = "an object of HubSpot property names and values"
 	}
-	return nil, fmt.Errorf("holds %s; send %s", describe(v), want)
+	return nil, fmt.Errorf("holds %s; send %s", outbox.KindOf(v), want)
 }
 
 // undecodable describes where text holds bytes the source encoding could
@@ -178,22 +180,3 @@ func tail(s string, n int) string {
 	return string(r)
 }
 
-// describe names the kind of a value for messages.
-func describe(v any) string {
-	switch v := v.(type) {
-	case nil:
-		return "null"
-	case string:
-		return "text"
-	case json.Number:
-		return "a number"
-	case bool:
-		return "a boolean"
-	case []any:
-		return "an array"
-	case map[string]any:
-		return "an object"
-	default:
-		return fmt.Sprintf("%T", v)
-	}
-}

@@ -36,3 +36,7 @@ func Fields(e Entity) []string {
 // name under "properties": lower-case letters, digits and _, starting with
 // a letter.
 func IsPropertyName(name string) bool { return rePropertyName.MatchString(name) }
+
+// KindOf names the JSON type of a decoded value for messages: "null", "a
+// string", "a number", "an array", …
+func KindOf(v any) string { return jsonKind(v) }

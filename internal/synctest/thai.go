@@ -22,9 +22,9 @@ type ThaiCustomer struct {
 // the way Thai spreadsheets write them, and a province.
 func ThaiCustomers(tb testing.TB, n int, seed uint64) []ThaiCustomer {
 	tb.Helper()
-	male := readLines(tb, "thai/names/person_names_male_th.txt")
-	female := readLines(tb, "thai/names/person_names_female_th.txt")
-	family := readLines(tb, "thai/names/family_names_th.txt")
+	male := ReadLines(tb, "thai/names/person_names_male_th.txt")
+	female := ReadLines(tb, "thai/names/person_names_female_th.txt")
+	family := ReadLines(tb, "thai/names/family_names_th.txt")
 	var provinces []string
 	for _, r := range ReadCSV(tb, "thai/geo/provinces.csv") {
 		provinces = append(provinces, r["name_th"])
@@ -62,7 +62,9 @@ func ThaiCustomers(tb testing.TB, n int, seed uint64) []ThaiCustomer {
 	return out
 }
 
-func readLines(tb testing.TB, rel string) []string {
+// ReadLines returns the non-blank lines of the file rel of the shared test
+// data set, trimmed, skipping the test when the set is absent.
+func ReadLines(tb testing.TB, rel string) []string {
 	tb.Helper()
 	f, err := os.Open(SharedTestdata(tb, rel))
 	if err != nil {
