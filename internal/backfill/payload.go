@@ -179,4 +179,3 @@ func tail(s string, n int) string {
 	}
 	return string(r)
 }
-
