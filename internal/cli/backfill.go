@@ -243,7 +243,8 @@ func backfillRun(ctx context.Context, f *Factory, o backfillOptions) error {
 		return needMigrated(f, err)
 	}
 	defer w.Close()
-	prog := newBackfillProgress(f, desc.Kind == "csv")
+	_, total := src.Progress()
+	prog := newBackfillProgress(f, total)
 	sum, err := backfill.Run(ctx, src, w, backfill.Options{
 		Entity: outbox.Entity(o.entity), Mapping: m, Decode: outbox.OptionsFromConfig(cfg.Sync),
 		Strict: o.strict, ChunkSize: o.chunkSize, OnChunk: prog.update,
@@ -430,14 +431,15 @@ type backfillProgress struct {
 
 const plainProgressEvery = 5 * time.Second
 
-func newBackfillProgress(f *Factory, bytes bool) *backfillProgress {
+// newBackfillProgress shows a bar over total bytes, or over rows when
+// total is -1 (a query).
+func newBackfillProgress(f *Factory, total int64) *backfillProgress {
 	p := &backfillProgress{f: f, start: f.Now()}
 	p.last = p.start
 	if !isTerminal(f.IO.Err) {
 		p.plain = true
 		return p
 	}
-	max := int64(-1) // a query: rows and rate, no ETA
 	opts := []progressbar.Option{
 		progressbar.OptionSetWriter(f.IO.Err),
 		progressbar.OptionSetWidth(30),
@@ -446,13 +448,13 @@ func newBackfillProgress(f *Factory, bytes bool) *backfillProgress {
 		progressbar.OptionSetDescription("backfill"),
 		progressbar.OptionFullWidth(),
 	}
-	if bytes {
-		max = 0 // set from the first update
+	if total > 0 {
 		opts = append(opts, progressbar.OptionShowBytes(true), progressbar.OptionSetPredictTime(true))
 	} else {
+		total = -1 // a query: rows and their rate, no ETA
 		opts = append(opts, progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("rows"))
 	}
-	p.bar = progressbar.NewOptions64(max, opts...)
+	p.bar = progressbar.NewOptions64(total, opts...)
 	return p
 }
 
@@ -471,7 +473,6 @@ func (p *backfillProgress) update(pr backfill.Progress) {
 		return
 	}
 	if pr.Total > 0 {
-		p.bar.ChangeMax64(pr.Total)
 		p.bar.Describe(line)
 		_ = p.bar.Set64(pr.Done)
 		return

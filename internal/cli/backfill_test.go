@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/text/encoding/charmap"
 
@@ -228,5 +229,32 @@ func TestBackfillThenRunOnce(t *testing.T) {
 	if err := a.Pool.QueryRow(context.Background(), `SELECT synced_properties->>'firstname', synced_properties->>'phone' FROM id_map WHERE erp_id = 'C-000001'`).Scan(&first, &last); err != nil ||
 		strings.HasPrefix(first, "นาย") || !strings.HasPrefix(last, "+668") {
 		t.Errorf("C-000001 synced as firstname %q, phone %q (%v): want the title removed and an E.164 phone", first, last, err)
+	}
+}
+
+// TestBackfillPlainProgress checks the progress lines stderr gets in a
+// pipe: one per chunk when the clock moves 10 s per chunk, none on stdout.
+func TestBackfillPlainProgress(t *testing.T) {
+	t.Parallel()
+	a := newAdminDB(t, true)
+	path := writeTemp(t, "c.csv", "erp_id,email\nC-1,a@example.co.th\nC-2,b@example.co.th\nC-3,c@example.co.th\n")
+	var out, errOut strings.Builder
+	clock := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
+	f := &cli.Factory{
+		IO:        cli.IOStreams{In: strings.NewReader(""), Out: &out, Err: &errOut},
+		LookupEnv: func(k string) (string, bool) { v, ok := a.env[k]; return v, ok },
+		Now:       func() time.Time { clock = clock.Add(10 * time.Second); return clock },
+	}
+	code := cli.Main(context.Background(), f, append(a.args, "backfill", "--entity", "customer", "--csv", path, "--chunk-size", "1"))
+	if code != cli.ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	for _, want := range []string{"backfill: 1 rows, ", "backfill: 2 rows, ", "backfill: 3 rows, ", "3 inserted, 0 already present, 0 bad"} {
+		if !strings.Contains(errOut.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut.String())
+		}
+	}
+	if strings.Contains(out.String(), "backfill:") || !strings.Contains(out.String(), "inserted         3") {
+		t.Errorf("stdout:\n%s", out.String())
 	}
 }
