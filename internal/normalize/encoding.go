@@ -78,8 +78,7 @@ func looksWindows874(b []byte) bool {
 		switch {
 		case c < 0x80:
 			continue
-		case c == 0x80 || c == 0x85 || c >= 0x91 && c <= 0x97 || c >= 0xA0 && c <= 0xDA || c >= 0xDF && c <= 0xFB:
-		default:
+		case !definedWindows874(c):
 			return false
 		}
 		if isTISMark(c) {
@@ -90,6 +89,12 @@ func looksWindows874(b []byte) bool {
 		}
 	}
 	return misplaced*20 <= marks
+}
+
+// definedWindows874 reports whether the byte c, above 0x7F, is a character
+// in Windows-874.
+func definedWindows874(c byte) bool {
+	return c == 0x80 || c == 0x85 || c >= 0x91 && c <= 0x97 || c >= 0xA0 && c <= 0xDA || c >= 0xDF && c <= 0xFB
 }
 
 // isTISMark reports whether c is a Thai combining mark in TIS-620: MAI HAN-AKAT,

@@ -1,8 +1,6 @@
 package normalize
 
 import (
-	"bufio"
-	"os"
 	"strings"
 	"testing"
 
@@ -59,34 +57,14 @@ func TestSplitName(t *testing.T) {
 	}
 }
 
-func readLines(t *testing.T, rel string) []string {
-	t.Helper()
-	f, err := os.Open(synctest.SharedTestdata(t, rel))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var out []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if s := strings.TrimSpace(sc.Text()); s != "" {
-			out = append(out, s)
-		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
 // TestStripHonorificThaiNames runs the real Thai given-name lists through
 // StripHonorific: bare names keep every letter (names that begin like a
 // title, คุณากร or ดรุณี, included), and every title glued to a name comes
 // off cleanly.
 func TestStripHonorificThaiNames(t *testing.T) {
 	t.Parallel()
-	names := append(readLines(t, "thai/names/person_names_female_th.txt"), readLines(t, "thai/names/person_names_male_th.txt")...)
-	family := readLines(t, "thai/names/family_names_th.txt")
+	names := append(synctest.ReadLines(t, "thai/names/person_names_female_th.txt"), synctest.ReadLines(t, "thai/names/person_names_male_th.txt")...)
+	family := synctest.ReadLines(t, "thai/names/family_names_th.txt")
 	// Entries of the lists that are a title, or a title glued to a name.
 	noise := map[string]bool{"นาย": true, "นายณัฐ": true}
 	var stripped, checked int
