@@ -134,3 +134,24 @@ func TestDecodeSkipInvalidFields(t *testing.T) {
 		})
 	}
 }
+
+func TestReferences(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		entity, op, payload string
+		want                []Reference
+	}{
+		{"customer", "upsert", `{"company_id":" CO-1 "}`, []Reference{{EntityCompany, "CO-1", false}}},
+		{"order", "", `{"customer_id":"C-1","company_id":"CO-1","items":[{"sku":"A"},{"line_id":"2"},{"sku":7}]}`,
+			[]Reference{{EntityCompany, "CO-1", false}, {EntityCustomer, "C-1", false}, {EntityProduct, "A", true}, {EntityProduct, "7", true}}},
+		{"ticket", "upsert", `{"customer_id":"C-1","order_id":"SO-1","priority":"bad"}`,
+			[]Reference{{EntityCustomer, "C-1", false}, {EntityOrder, "SO-1", false}}},
+		{"ticket", "delete", `{"customer_id":"C-1"}`, nil},
+		{"company", "upsert", `{"name":"x"}`, nil},
+		{"order", "upsert", `not json`, nil},
+	} {
+		if got := References(tc.entity, tc.op, []byte(tc.payload)); !slices.Equal(got, tc.want) {
+			t.Errorf("References(%s %s) = %v, want %v", tc.entity, tc.payload, got, tc.want)
+		}
+	}
+}

@@ -11,6 +11,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -113,13 +114,29 @@ func (r Row) Key() Key { return Key{r.Entity, r.ERPID} }
 // Claim leases up to limit keys' worth of outbox rows to owner for lease.
 // A key (entity, erp_id) is claimable when one of its rows is pending, or
 // failed with next_attempt_at passed, and no row of the key is leased by
-// anyone until after now. Every open row (pending or failed) of a claimed
+// anyone until after now. Keys are taken in the order of their claimable
+// rows' (next_attempt_at, id), which an index serves: a claim reads the
+// rows it takes and the few it skips (rows in flight in other processes),
+// never the whole backlog. Every open row (pending or failed) of a claimed
 // key is claimed with it, so that all rows of one key go to one claimer and
 // coalesce to the newest. Rows are returned in id order. Claims by
 // concurrent processes never overlap: claim transactions are serialised per
 // schema by an advisory lock, and rows locked by other transactions are
 // skipped (FOR UPDATE SKIP LOCKED).
 func (s *Store) Claim(ctx context.Context, owner string, limit int, lease time.Duration) ([]Row, error) {
+	return s.ClaimWithRefs(ctx, owner, limit, lease, nil)
+}
+
+// ClaimWithRefs claims as Claim does, and then the claimable keys of the
+// records the claimed rows reference, as refs names them (a customer's
+// company, an order's customer, company and products, a ticket's order),
+// and theirs in turn, so that a cycle writes a record and the records it
+// references together: the referenced keys are taken in the same
+// transaction, whatever their place in the backlog. A referenced key that
+// is leased, or whose rows all wait for their retry, is left alone; the
+// engine then makes the referencing row wait for it (see Outcome.Waiting).
+// The claim may therefore hold more than limit keys.
+func (s *Store) ClaimWithRefs(ctx context.Context, owner string, limit int, lease time.Duration, refs func(Row) []Ref) ([]Row, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
@@ -129,30 +146,46 @@ func (s *Store) Claim(ctx context.Context, owner string, limit int, lease time.D
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('syncd.claim.' || current_schema()))`); err != nil {
 			return err
 		}
-		r, err := tx.Query(ctx, sqlClaim, now, limit, owner, now.Add(lease))
-		if err != nil {
+		var err error
+		rows, err = collectClaimed(tx.Query(ctx, sqlClaim, now, limit, owner, now.Add(lease)))
+		if err != nil || refs == nil {
 			return err
 		}
-		rows, err = pgx.CollectRows(r, func(r pgx.CollectableRow) (Row, error) {
-			var o Row
-			var lastErr *string
-			err := r.Scan(&o.ID, &o.Entity, &o.ERPID, &o.Op, &o.Payload, &o.CreatedAt, &o.State, &o.Attempts, &lastErr)
-			if lastErr != nil {
-				o.LastError = *lastErr
-			}
-			return o, err
-		})
+		more, err := claimRefs(ctx, tx, now, owner, now.Add(lease), rows, refs)
+		rows = append(rows, more...)
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: claim outbox rows: %w", err)
 	}
+	slices.SortFunc(rows, func(a, b Row) int { return cmp.Compare(a.ID, b.ID) })
 	return rows, nil
 }
 
+// collectClaimed reads the rows a claim statement returns.
+func collectClaimed(r pgx.Rows, err error) ([]Row, error) {
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(r, func(r pgx.CollectableRow) (Row, error) {
+		var o Row
+		var lastErr *string
+		err := r.Scan(&o.ID, &o.Entity, &o.ERPID, &o.Op, &o.Payload, &o.CreatedAt, &o.State, &o.Attempts, &lastErr)
+		if lastErr != nil {
+			o.LastError = *lastErr
+		}
+		return o, err
+	})
+}
+
+// sqlClaim takes the first $2 claimable rows in the order of
+// outbox_claimable_idx, and leases every open row of their keys. Rows
+// leased by others, and rows of keys another row of which is leased, are
+// skipped as the index is read; they are the rows in flight, not the
+// backlog.
 const sqlClaim = `
-WITH keys AS (
-    SELECT o.entity, o.erp_id, min(o.id) AS first_id
+WITH cand AS (
+    SELECT o.entity, o.erp_id
     FROM outbox o
     WHERE o.state IN ('pending', 'failed')
       AND o.next_attempt_at <= $1
@@ -162,9 +195,10 @@ WITH keys AS (
           WHERE l.entity = o.entity AND l.erp_id = o.erp_id
             AND l.state IN ('pending', 'failed')
             AND l.lease_expires_at > $1)
-    GROUP BY o.entity, o.erp_id
-    ORDER BY first_id
+    ORDER BY o.next_attempt_at, o.id
     LIMIT $2
+), keys AS (
+    SELECT DISTINCT entity, erp_id FROM cand
 ), claimable AS (
     SELECT o.id
     FROM outbox o
@@ -296,6 +330,28 @@ type Outcome struct {
 	Superseded []int64
 	// Failed rows are retried later, or made dead at the attempt limit.
 	Failed []Failure
+	// Waiting rows reference a record whose own outbox row must be synced
+	// first; see Wait.
+	Waiting []Wait
+	// Warnings are kept on Done rows, by row id: values the row's record
+	// was written without, or repaired.
+	Warnings map[int64][]string
+}
+
+// Wait is a row that waits for another: a record it references has an open
+// outbox row (For) that another process holds, that waits for its retry,
+// or that failed in this cycle. The row goes back to pending without
+// spending an attempt, with waiting_for = For, and comes due when For can
+// be claimed: at once when For is no longer open, else at For's
+// next_attempt_at or lease expiry, whichever is later. Recording For (done,
+// failed, superseded, dead or waiting itself) brings the waiting rows due
+// with it. References point one way (tickets to orders to customers to
+// companies, orders to products), so rows never wait for each other in a
+// circle, and a row whose For goes dead is retried and then fails as it
+// would without that row.
+type Wait struct {
+	ID  int64
+	For int64
 }
 
 // KeyOutcome is what a cycle did for one outbox key (entity, erp_id).
@@ -327,6 +383,8 @@ type Recorded struct {
 	// Reopened counts keys the cycle wrote to HubSpot after losing their
 	// lease: their newest row is open again, to be written in full.
 	Reopened int
+	// Waiting counts rows that now wait for another row.
+	Waiting int
 }
 
 // Record writes a cycle's outcome in one transaction: ID map rows,
@@ -403,10 +461,23 @@ func (s *Store) record(ctx context.Context, owner string, retry Retry, out Outco
 			return err
 		}
 		if len(out.Done) > 0 {
+			warnings := make([]*string, len(out.Done))
+			for i, id := range out.Done {
+				if ws := out.Warnings[id]; len(ws) > 0 {
+					b, err := json.Marshal(ws)
+					if err != nil {
+						return err
+					}
+					j := string(b)
+					warnings[i] = &j
+				}
+			}
 			tag, err := tx.Exec(ctx, `
-UPDATE outbox SET state = 'done', processed_at = $1, last_error = NULL,
+UPDATE outbox o SET state = 'done', processed_at = $1, last_error = NULL, waiting_for = NULL,
+       warnings = (SELECT array_agg(w ORDER BY n) FROM jsonb_array_elements_text(u.warnings::jsonb) WITH ORDINALITY AS e(w, n)),
        lease_owner = NULL, lease_expires_at = NULL
-WHERE id = ANY($2) AND lease_owner = $3`, now, out.Done, owner)
+FROM unnest($2::bigint[], $3::text[]) AS u(id, warnings)
+WHERE o.id = u.id AND o.lease_owner = $4`, now, out.Done, warnings, owner)
 			if err != nil {
 				return fmt.Errorf("mark done: %w", err)
 			}
@@ -415,7 +486,7 @@ WHERE id = ANY($2) AND lease_owner = $3`, now, out.Done, owner)
 		}
 		if len(out.Superseded) > 0 {
 			tag, err := tx.Exec(ctx, `
-UPDATE outbox SET state = 'superseded', processed_at = $1,
+UPDATE outbox SET state = 'superseded', processed_at = $1, waiting_for = NULL,
        lease_owner = NULL, lease_expires_at = NULL
 WHERE id = ANY($2) AND lease_owner = $3`, now, out.Superseded, owner)
 			if err != nil {
@@ -447,7 +518,7 @@ WHERE id = ANY($2) AND lease_owner = $3`, now, out.Superseded, owner)
 			r, err := tx.Query(ctx, `
 UPDATE outbox o
 SET state = u.state, attempts = u.attempts, next_attempt_at = u.next, last_error = u.msg,
-    processed_at = CASE WHEN u.state = 'dead' THEN $1::timestamptz END,
+    processed_at = CASE WHEN u.state = 'dead' THEN $1::timestamptz END, waiting_for = NULL, warnings = NULL,
     lease_owner = NULL, lease_expires_at = NULL
 FROM unnest($2::bigint[], $3::text[], $4::int[], $5::timestamptz[], $6::text[]) AS u(id, state, attempts, next, msg)
 WHERE o.id = u.id AND o.lease_owner = $7
@@ -468,6 +539,17 @@ RETURNING o.state`, now, ids, states, attempts, next, msgs, owner)
 			}
 			rec.Lost += n - len(got)
 		}
+		if len(out.Waiting) > 0 {
+			n, err := markWaiting(ctx, tx, now, owner, out.Waiting)
+			if err != nil {
+				return err
+			}
+			rec.Waiting = n
+			rec.Lost += len(out.Waiting) - n
+		}
+		if err := wakeWaiting(ctx, tx, now, out); err != nil {
+			return err
+		}
 		for _, k := range reopen {
 			if err := reopenKey(ctx, tx, now, k.Rows, lost); err != nil {
 				return err
@@ -479,11 +561,73 @@ RETURNING o.state`, now, ids, states, attempts, next, msgs, owner)
 	return rec, err
 }
 
-// lockRows locks every outbox row out names, in id order so that two
-// recording processes wait for each other rather than deadlock, and
-// returns the keys of the rows owner no longer leases, by row id.
-func lockRows(ctx context.Context, tx pgx.Tx, owner string, out Outcome) (map[int64]*Key, error) {
+// markWaiting puts owner's waiting rows back to pending with waiting_for
+// set, due when the row they wait for can be claimed (see Wait), and
+// returns how many it updated. It runs after the cycle's own rows are
+// marked, so that a row waiting for one that failed in this cycle comes
+// due with that row's retry; lockRows has locked the rows waited for, so
+// that their state cannot change under it.
+func markWaiting(ctx context.Context, tx pgx.Tx, now time.Time, owner string, ws []Wait) (int, error) {
+	ids, fors := make([]int64, len(ws)), make([]int64, len(ws))
+	for i, w := range ws {
+		ids[i], fors[i] = w.ID, w.For
+	}
+	tag, err := tx.Exec(ctx, `
+UPDATE outbox o
+SET state = 'pending', waiting_for = u.wait_for, warnings = NULL,
+    next_attempt_at = CASE WHEN w.state IN ('pending', 'failed')
+                           THEN greatest(w.next_attempt_at, coalesce(w.lease_expires_at, $1), $1)
+                           ELSE $1 END,
+    lease_owner = NULL, lease_expires_at = NULL
+FROM unnest($2::bigint[], $3::bigint[]) AS u(id, wait_for)
+LEFT JOIN outbox w ON w.id = u.wait_for
+WHERE o.id = u.id AND o.lease_owner = $4`, now, ids, fors, owner)
+	if err != nil {
+		return 0, fmt.Errorf("mark waiting: %w", err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// wakeWaiting brings the rows that wait for rows out records due with
+// them: at once for a row no longer open, else at its next attempt. Rows
+// another transaction has locked are left to it: that transaction is
+// recording them (and, for a waiting row, has locked the row it waits for,
+// so it sees the state this one leaves).
+func wakeWaiting(ctx context.Context, tx pgx.Tx, now time.Time, out Outcome) error {
 	var ids []int64
+	ids = append(ids, out.Done...)
+	ids = append(ids, out.Superseded...)
+	for _, f := range out.Failed {
+		ids = append(ids, f.ID)
+	}
+	for _, w := range out.Waiting {
+		ids = append(ids, w.ID)
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := tx.Exec(ctx, `
+WITH waiters AS (
+    SELECT id FROM outbox
+    WHERE waiting_for = ANY($2) AND state IN ('pending', 'failed')
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE outbox o
+SET next_attempt_at = CASE WHEN w.state IN ('pending', 'failed') THEN greatest(w.next_attempt_at, $1) ELSE $1 END
+FROM waiters, outbox w
+WHERE o.id = waiters.id AND w.id = o.waiting_for`, now, ids)
+	if err != nil {
+		return fmt.Errorf("wake waiting rows: %w", err)
+	}
+	return nil
+}
+
+// lockRows locks every outbox row out names, and the rows its waiting rows
+// wait for, in id order so that two recording processes wait for each
+// other rather than deadlock, and returns the keys of the rows owner no
+// longer leases, by row id (rows waited for are not owner's to lose).
+func lockRows(ctx context.Context, tx pgx.Tx, owner string, out Outcome) (map[int64]*Key, error) {
+	var ids, waitedFor []int64
 	ids = append(ids, out.Done...)
 	ids = append(ids, out.Superseded...)
 	for _, f := range out.Failed {
@@ -492,14 +636,18 @@ func lockRows(ctx context.Context, tx pgx.Tx, owner string, out Outcome) (map[in
 	for _, k := range out.Keys {
 		ids = append(ids, k.Rows...)
 	}
+	for _, w := range out.Waiting {
+		ids = append(ids, w.ID)
+		waitedFor = append(waitedFor, w.For)
+	}
 	lost := map[int64]*Key{}
 	if len(ids) == 0 {
 		return lost, nil
 	}
 	r, err := tx.Query(ctx, `
-SELECT id, entity, erp_id, lease_owner IS DISTINCT FROM $2 FROM outbox
-WHERE id = ANY($1)
-ORDER BY id FOR UPDATE`, ids, owner)
+SELECT id, entity, erp_id, id = ANY($1) AND lease_owner IS DISTINCT FROM $2 FROM outbox
+WHERE id = ANY($1) OR id = ANY($3)
+ORDER BY id FOR UPDATE`, ids, owner, waitedFor)
 	if err != nil {
 		return nil, fmt.Errorf("lock outbox rows: %w", err)
 	}

@@ -1,0 +1,156 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Ref names a record an outbox row references by its ERP key: a key
+// (Entity, ERPID), or with BySKU a product an order item names, which is
+// the product whose erp_id or payload sku is ERPID.
+type Ref struct {
+	Entity string
+	ERPID  string
+	BySKU  bool
+}
+
+// maxRefDepth bounds how far a claim follows references: a ticket names an
+// order, which names a customer, who names a company. References only
+// point that way, so the walk ends by itself; the bound is a guard.
+const maxRefDepth = 5
+
+// claimRefs claims the claimable keys that rows reference, then those that
+// the rows so claimed reference, and so on, and returns the rows it
+// claimed.
+func claimRefs(ctx context.Context, tx pgx.Tx, now time.Time, owner string, until time.Time, rows []Row, refs func(Row) []Ref) ([]Row, error) {
+	asked := map[Ref]bool{}
+	var out []Row
+	frontier := rows
+	for range maxRefDepth {
+		var entities, erpIDs []string
+		var bySKU []bool
+		for _, r := range frontier {
+			for _, ref := range refs(r) {
+				if ref.ERPID == "" || asked[ref] {
+					continue
+				}
+				asked[ref] = true
+				entities, erpIDs, bySKU = append(entities, ref.Entity), append(erpIDs, ref.ERPID), append(bySKU, ref.BySKU)
+			}
+		}
+		if len(entities) == 0 {
+			break
+		}
+		more, err := collectClaimed(tx.Query(ctx, sqlClaimRefs, now, owner, until, entities, erpIDs, bySKU))
+		if err != nil {
+			return nil, fmt.Errorf("referenced rows: %w", err)
+		}
+		out = append(out, more...)
+		frontier = more
+	}
+	return out, nil
+}
+
+// sqlRefRows returns the common table expressions r, the references given
+// as the arrays $n, $n+1, $n+2 (entity, erp_id, by SKU), and ref_rows, the
+// open rows they name, found through outbox_key_idx and
+// outbox_product_sku_idx.
+func sqlRefRows(n int) string {
+	return fmt.Sprintf(`
+r AS (
+    SELECT * FROM unnest($%d::text[], $%d::text[], $%d::boolean[]) AS r(entity, erp_id, by_sku)
+), ref_rows AS (
+    SELECT r.entity AS ref_entity, r.erp_id AS ref_erp_id, r.by_sku, o.id, o.entity, o.erp_id
+    FROM r JOIN outbox o ON o.entity = r.entity AND o.erp_id = r.erp_id
+    WHERE o.state IN ('pending', 'failed')
+    UNION
+    SELECT r.entity, r.erp_id, r.by_sku, o.id, o.entity, o.erp_id
+    FROM r JOIN outbox o ON btrim(o.payload ->> 'sku') = r.erp_id
+    WHERE r.by_sku AND o.entity = 'product' AND o.state IN ('pending', 'failed')
+)`, n, n+1, n+2)
+}
+
+// sqlClaimRefs leases the open rows of the referenced keys that are
+// claimable: a row is due and no row of the key is leased (the keys this
+// claim took already are leased by now).
+var sqlClaimRefs = `
+WITH ` + sqlRefRows(4) + `, keys AS (
+    SELECT DISTINCT k.entity, k.erp_id FROM ref_rows k
+    WHERE EXISTS (
+          SELECT 1 FROM outbox d
+          WHERE d.entity = k.entity AND d.erp_id = k.erp_id
+            AND d.state IN ('pending', 'failed') AND d.next_attempt_at <= $1)
+      AND NOT EXISTS (
+          SELECT 1 FROM outbox l
+          WHERE l.entity = k.entity AND l.erp_id = k.erp_id
+            AND l.state IN ('pending', 'failed') AND l.lease_expires_at > $1)
+), claimable AS (
+    SELECT o.id
+    FROM outbox o
+    JOIN keys k ON k.entity = o.entity AND k.erp_id = o.erp_id
+    WHERE o.state IN ('pending', 'failed')
+    FOR UPDATE OF o SKIP LOCKED
+), claimed AS (
+    UPDATE outbox o
+    SET lease_owner = $2, lease_expires_at = $3
+    FROM claimable c
+    WHERE o.id = c.id
+    RETURNING o.id, o.entity, o.erp_id, o.op, o.payload, o.created_at, o.state, o.attempts, o.last_error
+)
+SELECT * FROM claimed ORDER BY id`
+
+// OpenRow is the newest open (pending or failed) outbox row of a
+// referenced record.
+type OpenRow struct {
+	ID             int64
+	Entity         string
+	ERPID          string
+	State          string
+	NextAttemptAt  time.Time
+	LeaseOwner     string     // "" when not leased
+	LeaseExpiresAt *time.Time // nil when not leased
+}
+
+// Leased reports whether a process holds the row at now.
+func (o OpenRow) Leased(now time.Time) bool {
+	return o.LeaseExpiresAt != nil && o.LeaseExpiresAt.After(now)
+}
+
+// OpenRows returns, for each of refs that names a record with an open
+// outbox row, the newest such row. The engine asks it for references it
+// could not resolve: a record whose row is open is on its way, and the
+// referencing row waits for it rather than fail.
+func (s *Store) OpenRows(ctx context.Context, refs []Ref) (map[Ref]OpenRow, error) {
+	out := map[Ref]OpenRow{}
+	if len(refs) == 0 {
+		return out, nil
+	}
+	entities, erpIDs, bySKU := make([]string, len(refs)), make([]string, len(refs)), make([]bool, len(refs))
+	for i, r := range refs {
+		entities[i], erpIDs[i], bySKU[i] = r.Entity, r.ERPID, r.BySKU
+	}
+	r, err := s.pool.Query(ctx, `
+WITH `+sqlRefRows(1)+`
+SELECT DISTINCT ON (k.ref_entity, k.ref_erp_id, k.by_sku)
+       k.ref_entity, k.ref_erp_id, k.by_sku, o.id, o.entity, o.erp_id, o.state, o.next_attempt_at,
+       coalesce(o.lease_owner, ''), o.lease_expires_at
+FROM ref_rows k JOIN outbox o ON o.id = k.id
+ORDER BY k.ref_entity, k.ref_erp_id, k.by_sku, o.id DESC`, entities, erpIDs, bySKU)
+	if err != nil {
+		return nil, fmt.Errorf("store: read open outbox rows: %w", err)
+	}
+	var ref Ref
+	var o OpenRow
+	_, err = pgx.ForEachRow(r, []any{&ref.Entity, &ref.ERPID, &ref.BySKU, &o.ID, &o.Entity, &o.ERPID, &o.State,
+		&o.NextAttemptAt, &o.LeaseOwner, &o.LeaseExpiresAt}, func() error {
+		out[ref] = o
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: read open outbox rows: %w", err)
+	}
+	return out, nil
+}
