@@ -291,6 +291,7 @@ func (c *cycle) record(ctx context.Context) (Summary, error) {
 		c.log.WithField("keys", rec.Reopened).Warn("wrote to HubSpot after losing the lease; the newest rows of those keys are pending again, to be written in full")
 	}
 	sum.Failed, sum.Dead, sum.Superseded, sum.Waiting = rec.Failed, rec.Dead, rec.Superseded, rec.Waiting
+	sum.waitingDue = rec.WaitingDue
 	return sum, nil
 }
 

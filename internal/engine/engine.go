@@ -47,8 +47,9 @@ type Summary struct {
 	WriteCalls int64         `json:"write_calls"` // of which wrote data
 	Duration   time.Duration `json:"duration_ns"`
 
-	// keys counts the cycle's keys, for Drain.
-	keys int
+	// keys counts the cycle's keys and waitingDue its waiting rows that
+	// are due at once, for Drain.
+	keys, waitingDue int
 }
 
 func (s *Summary) add(o Summary) {
@@ -248,15 +249,15 @@ func (e *Engine) RunCycle(ctx context.Context) (Summary, error) {
 // Drain runs cycles until one claims nothing: every row that can be
 // claimed now has been processed. Failed rows waiting for their backoff
 // are not claimable and do not keep it going. Nor does a cycle all of
-// whose rows had to wait for rows another process holds: that process
-// brings them due when it records its rows, and takes them. It stops at
-// the first cycle error.
+// whose rows had to wait for rows another process holds (and none of which
+// came due meanwhile): that process brings them due when it records its
+// rows, and takes them. It stops at the first cycle error.
 func (e *Engine) Drain(ctx context.Context) (Summary, error) {
 	var total Summary
 	for {
 		sum, err := e.RunCycle(ctx)
 		total.add(sum)
-		if err != nil || sum.Rows == 0 || sum.keys > 0 && sum.Waiting == sum.keys {
+		if err != nil || sum.Rows == 0 || sum.keys > 0 && sum.Waiting == sum.keys && sum.waitingDue == 0 {
 			return total, err
 		}
 	}

@@ -222,12 +222,28 @@ func (s *Store) Release(ctx context.Context, owner string, ids []int64) error {
 		return nil
 	}
 	_, err := s.pool.Exec(ctx, `
-UPDATE outbox SET lease_owner = NULL, lease_expires_at = NULL
-WHERE id = ANY($1) AND lease_owner = $2`, ids, owner)
+WITH released AS (
+    UPDATE outbox SET lease_owner = NULL, lease_expires_at = NULL
+    WHERE id = ANY($1) AND lease_owner = $2
+    RETURNING id
+)
+`+sqlWakeReleased("$3"), ids, owner, s.now().UTC())
 	if err != nil {
 		return fmt.Errorf("store: release outbox rows: %w", err)
 	}
 	return nil
+}
+
+// sqlWakeReleased follows a CTE released (the ids of rows whose lease was
+// given back) and makes the rows waiting for them due at now (a
+// parameter): a released row can be claimed at once, and its waiters with
+// it. Released rows themselves are left to the CTE: a statement must not
+// update a row twice.
+func sqlWakeReleased(now string) string {
+	return `UPDATE outbox w SET next_attempt_at = ` + now + `
+FROM released r
+WHERE w.waiting_for = r.id AND w.state IN ('pending', 'failed') AND w.next_attempt_at > ` + now + `
+  AND w.id NOT IN (SELECT id FROM released)`
 }
 
 // ExtendLease moves owner's leases on ids to now+lease, for cycles that
@@ -250,8 +266,12 @@ WHERE id = ANY($1) AND lease_owner = $2 AND state IN ('pending', 'failed')`, ids
 // ReleaseAll gives back every lease owner holds.
 func (s *Store) ReleaseAll(ctx context.Context, owner string) error {
 	_, err := s.pool.Exec(ctx, `
-UPDATE outbox SET lease_owner = NULL, lease_expires_at = NULL
-WHERE lease_owner = $1 AND state IN ('pending', 'failed')`, owner)
+WITH released AS (
+    UPDATE outbox SET lease_owner = NULL, lease_expires_at = NULL
+    WHERE lease_owner = $1 AND state IN ('pending', 'failed')
+    RETURNING id
+)
+`+sqlWakeReleased("$2"), owner, s.now().UTC())
 	if err != nil {
 		return fmt.Errorf("store: release outbox rows: %w", err)
 	}
@@ -383,8 +403,10 @@ type Recorded struct {
 	// Reopened counts keys the cycle wrote to HubSpot after losing their
 	// lease: their newest row is open again, to be written in full.
 	Reopened int
-	// Waiting counts rows that now wait for another row.
-	Waiting int
+	// Waiting counts rows that now wait for another row; WaitingDue those
+	// of them that are due at once, because the row they wait for was
+	// recorded meanwhile.
+	Waiting, WaitingDue int
 }
 
 // Record writes a cycle's outcome in one transaction: ID map rows,
@@ -540,11 +562,11 @@ RETURNING o.state`, now, ids, states, attempts, next, msgs, owner)
 			rec.Lost += n - len(got)
 		}
 		if len(out.Waiting) > 0 {
-			n, err := markWaiting(ctx, tx, now, owner, out.Waiting)
+			n, due, err := markWaiting(ctx, tx, now, owner, out.Waiting)
 			if err != nil {
 				return err
 			}
-			rec.Waiting = n
+			rec.Waiting, rec.WaitingDue = n, due
 			rec.Lost += len(out.Waiting) - n
 		}
 		if err := wakeWaiting(ctx, tx, now, out); err != nil {
@@ -566,13 +588,14 @@ RETURNING o.state`, now, ids, states, attempts, next, msgs, owner)
 // returns how many it updated. It runs after the cycle's own rows are
 // marked, so that a row waiting for one that failed in this cycle comes
 // due with that row's retry; lockRows has locked the rows waited for, so
-// that their state cannot change under it.
-func markWaiting(ctx context.Context, tx pgx.Tx, now time.Time, owner string, ws []Wait) (int, error) {
+// that their state cannot change under it. It also returns how many of
+// them are due at once.
+func markWaiting(ctx context.Context, tx pgx.Tx, now time.Time, owner string, ws []Wait) (n, due int, err error) {
 	ids, fors := make([]int64, len(ws)), make([]int64, len(ws))
 	for i, w := range ws {
 		ids[i], fors[i] = w.ID, w.For
 	}
-	tag, err := tx.Exec(ctx, `
+	r, err := tx.Query(ctx, `
 UPDATE outbox o
 SET state = 'pending', waiting_for = u.wait_for, warnings = NULL,
     next_attempt_at = CASE WHEN w.state IN ('pending', 'failed')
@@ -581,11 +604,22 @@ SET state = 'pending', waiting_for = u.wait_for, warnings = NULL,
     lease_owner = NULL, lease_expires_at = NULL
 FROM unnest($2::bigint[], $3::bigint[]) AS u(id, wait_for)
 LEFT JOIN outbox w ON w.id = u.wait_for
-WHERE o.id = u.id AND o.lease_owner = $4`, now, ids, fors, owner)
-	if err != nil {
-		return 0, fmt.Errorf("mark waiting: %w", err)
+WHERE o.id = u.id AND o.lease_owner = $4
+RETURNING o.next_attempt_at <= $1`, now, ids, fors, owner)
+	if err == nil {
+		var isDue bool
+		_, err = pgx.ForEachRow(r, []any{&isDue}, func() error {
+			n++
+			if isDue {
+				due++
+			}
+			return nil
+		})
 	}
-	return int(tag.RowsAffected()), nil
+	if err != nil {
+		return 0, 0, fmt.Errorf("mark waiting: %w", err)
+	}
+	return n, due, nil
 }
 
 // wakeWaiting brings the rows that wait for rows out records due with
