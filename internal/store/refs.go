@@ -54,22 +54,35 @@ func claimRefs(ctx context.Context, tx pgx.Tx, now time.Time, owner string, unti
 	return out, nil
 }
 
-// sqlRefRows returns the common table expressions r, the references given
-// as the arrays $n, $n+1, $n+2 (entity, erp_id, by SKU), and ref_rows, the
-// open rows they name, found through outbox_key_idx and
-// outbox_product_sku_idx.
-func sqlRefRows(n int) string {
+// sqlRefKeys returns the common table expressions r, the references
+// given as the arrays $n, $n+1, $n+2 (entity, erp_id, by SKU), and
+// ref_keys, the keys with open rows they name, each with its newest open
+// row and whether one of its rows is due or leased at $1. As in sqlClaim,
+// every look-up is a LATERAL subquery PostgreSQL cannot turn into a join,
+// so it reads outbox_key_idx and outbox_product_sku_idx per reference.
+func sqlRefKeys(n int) string {
 	return fmt.Sprintf(`
 r AS (
-    SELECT * FROM unnest($%d::text[], $%d::text[], $%d::boolean[]) AS r(entity, erp_id, by_sku)
-), ref_rows AS (
-    SELECT r.entity AS ref_entity, r.erp_id AS ref_erp_id, r.by_sku, o.id, o.entity, o.erp_id
-    FROM r JOIN outbox o ON o.entity = r.entity AND o.erp_id = r.erp_id
-    WHERE o.state IN ('pending', 'failed')
+    SELECT DISTINCT * FROM unnest($%d::text[], $%d::text[], $%d::boolean[]) AS r(entity, erp_id, by_sku)
+), named AS (
+    SELECT r.entity AS ref_entity, r.erp_id AS ref_erp_id, r.by_sku, r.entity, r.erp_id FROM r
     UNION
-    SELECT r.entity, r.erp_id, r.by_sku, o.id, o.entity, o.erp_id
-    FROM r JOIN outbox o ON btrim(o.payload ->> 'sku') = r.erp_id
-    WHERE r.by_sku AND o.entity = 'product' AND o.state IN ('pending', 'failed')
+    SELECT r.entity, r.erp_id, r.by_sku, 'product', s.erp_id
+    FROM r
+    CROSS JOIN LATERAL (
+        SELECT DISTINCT o.erp_id FROM outbox o
+        WHERE r.by_sku AND o.entity = 'product' AND btrim(o.payload ->> 'sku') = r.erp_id
+          AND o.state IN ('pending', 'failed')
+    ) s
+), ref_keys AS (
+    SELECT k.*, a.newest, a.due, a.leased
+    FROM named k
+    CROSS JOIN LATERAL (
+        SELECT max(o.id) AS newest, bool_or(o.next_attempt_at <= $1) AS due, bool_or(o.lease_expires_at > $1) AS leased
+        FROM outbox o
+        WHERE o.entity = k.entity AND o.erp_id = k.erp_id AND o.state IN ('pending', 'failed')
+    ) a
+    WHERE a.newest IS NOT NULL
 )`, n, n+1, n+2)
 }
 
@@ -77,22 +90,16 @@ r AS (
 // claimable: a row is due and no row of the key is leased (the keys this
 // claim took already are leased by now).
 var sqlClaimRefs = `
-WITH ` + sqlRefRows(4) + `, keys AS (
-    SELECT DISTINCT k.entity, k.erp_id FROM ref_rows k
-    WHERE EXISTS (
-          SELECT 1 FROM outbox d
-          WHERE d.entity = k.entity AND d.erp_id = k.erp_id
-            AND d.state IN ('pending', 'failed') AND d.next_attempt_at <= $1)
-      AND NOT EXISTS (
-          SELECT 1 FROM outbox l
-          WHERE l.entity = k.entity AND l.erp_id = k.erp_id
-            AND l.state IN ('pending', 'failed') AND l.lease_expires_at > $1)
+WITH ` + sqlRefKeys(4) + `, keys AS (
+    SELECT DISTINCT entity, erp_id FROM ref_keys WHERE due AND leased IS NOT TRUE
 ), claimable AS (
-    SELECT o.id
-    FROM outbox o
-    JOIN keys k ON k.entity = o.entity AND k.erp_id = o.erp_id
-    WHERE o.state IN ('pending', 'failed')
-    FOR UPDATE OF o SKIP LOCKED
+    SELECT c.id
+    FROM keys k
+    CROSS JOIN LATERAL (
+        SELECT o.id FROM outbox o
+        WHERE o.entity = k.entity AND o.erp_id = k.erp_id AND o.state IN ('pending', 'failed')
+        FOR UPDATE SKIP LOCKED
+    ) c
 ), claimed AS (
     UPDATE outbox o
     SET lease_owner = $2, lease_expires_at = $3
@@ -132,22 +139,28 @@ func (s *Store) OpenRows(ctx context.Context, refs []Ref) (map[Ref]OpenRow, erro
 	for i, r := range refs {
 		entities[i], erpIDs[i], bySKU[i] = r.Entity, r.ERPID, r.BySKU
 	}
-	r, err := s.pool.Query(ctx, `
-WITH `+sqlRefRows(1)+`
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := noJIT(ctx, tx); err != nil {
+			return err
+		}
+		r, err := tx.Query(ctx, `
+WITH `+sqlRefKeys(2)+`
 SELECT DISTINCT ON (k.ref_entity, k.ref_erp_id, k.by_sku)
        k.ref_entity, k.ref_erp_id, k.by_sku, o.id, o.entity, o.erp_id, o.state, o.next_attempt_at,
        coalesce(o.lease_owner, ''), o.lease_expires_at
-FROM ref_rows k JOIN outbox o ON o.id = k.id
-ORDER BY k.ref_entity, k.ref_erp_id, k.by_sku, o.id DESC`, entities, erpIDs, bySKU)
-	if err != nil {
-		return nil, fmt.Errorf("store: read open outbox rows: %w", err)
-	}
-	var ref Ref
-	var o OpenRow
-	_, err = pgx.ForEachRow(r, []any{&ref.Entity, &ref.ERPID, &ref.BySKU, &o.ID, &o.Entity, &o.ERPID, &o.State,
-		&o.NextAttemptAt, &o.LeaseOwner, &o.LeaseExpiresAt}, func() error {
-		out[ref] = o
-		return nil
+FROM ref_keys k JOIN outbox o ON o.id = k.newest
+ORDER BY k.ref_entity, k.ref_erp_id, k.by_sku, o.id DESC`, s.now().UTC(), entities, erpIDs, bySKU)
+		if err != nil {
+			return err
+		}
+		var ref Ref
+		var o OpenRow
+		_, err = pgx.ForEachRow(r, []any{&ref.Entity, &ref.ERPID, &ref.BySKU, &o.ID, &o.Entity, &o.ERPID, &o.State,
+			&o.NextAttemptAt, &o.LeaseOwner, &o.LeaseExpiresAt}, func() error {
+			out[ref] = o
+			return nil
+		})
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: read open outbox rows: %w", err)
