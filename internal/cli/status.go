@@ -279,7 +279,7 @@ func writeStatus(w io.Writer, s *store.Status, states []string) error {
 	fmt.Fprintf(tw, "pending\t%d\nfailed\t%d\ndead\t%d\ndone\t%d\nsuperseded\t%d\ntotal\t%d\n",
 		c.Pending, c.Failed, c.Dead, c.Done, c.Superseded, c.Total)
 	fmt.Fprintf(tw, "in progress\t%d (pending or failed rows a cycle holds now)\n", c.InProgress)
-	fmt.Fprintf(tw, "waiting\t%d (pending rows waiting for a row a record they reference has)\n", c.Waiting)
+	fmt.Fprintf(tw, "waiting\t%d (pending rows waiting for the row of a record they reference)\n", c.Waiting)
 	fmt.Fprintf(tw, "warned\t%d (done rows with warnings)\n", c.Warned)
 	if p := j.OldestPending; p != nil {
 		fmt.Fprintf(tw, "oldest pending\t%s ago: row %d, %s %s\n",
