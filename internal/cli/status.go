@@ -34,7 +34,10 @@ func newCmdStatus(f *Factory) *cobra.Command {
 		Long: `Show the outbox at a glance: how many rows are in each state (and how many a
 running cycle holds), how long the oldest pending row has waited, the last
 sync cycles from the runs table, and the newest failed and dead rows with
-their attempts, next attempt time and last_error.
+their attempts, next attempt time and last_error. Pending rows that wait
+for the outbox row of a record they reference are listed with that row,
+and done rows with warnings (fields left out under sync.invalid_field =
+"skip", repaired values) with their warnings.
 
 --entity narrows the counts and the rows to one entity; --state lists rows
 in other states instead (pending, failed, dead, done, superseded; repeat
