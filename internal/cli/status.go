@@ -338,10 +338,7 @@ func writeStatus(w io.Writer, s *store.Status, states []string) error {
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tENTITY\tERP ID\tOP\tSTATE\tATTEMPTS\tNEXT ATTEMPT\tLAST ERROR")
 	for _, r := range j.Rows {
-		next := "-"
-		if r.NextAttemptAt != nil {
-			next = r.NextAttemptAt.Format(time.RFC3339)
-		}
+		next := timeOrDash(r.NextAttemptAt)
 		lastErr := "-"
 		if r.LastError != nil {
 			lastErr = oneLine(*r.LastError)
@@ -362,10 +359,7 @@ func writeWaiting(w io.Writer, rows []outboxRowJSON, total int) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tENTITY\tERP ID\tATTEMPTS\tNEXT ATTEMPT\tWAITS FOR")
 	for _, r := range rows {
-		next := "-"
-		if r.NextAttemptAt != nil {
-			next = r.NextAttemptAt.Format(time.RFC3339)
-		}
+		next := timeOrDash(r.NextAttemptAt)
 		waits := "-"
 		if f := r.WaitingFor; f != nil {
 			waits = fmt.Sprintf("row %d", f.ID)
@@ -393,6 +387,14 @@ func writeWarned(w io.Writer, rows []outboxRowJSON, total int) error {
 		}
 	}
 	return tw.Flush()
+}
+
+// timeOrDash formats t for a table, "-" when nil.
+func timeOrDash(t *time.Time) string {
+	if t == nil {
+		return "-"
+	}
+	return t.Format(time.RFC3339)
 }
 
 // oneLine keeps a table row on one line whatever an ERP key or an error

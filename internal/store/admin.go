@@ -154,38 +154,29 @@ ORDER BY o.created_at, o.id LIMIT 1`, q.Entity)
 			out.OldestPending = &oldest[0]
 		}
 
-		if q.Limit > 0 {
-			r, err = tx.Query(ctx, `SELECT `+sqlOutboxRowCols+` FROM `+sqlOutboxRowFrom+`
-WHERE o.state = ANY($1) AND ($2 = '' OR o.entity = $2)
-ORDER BY o.id DESC LIMIT $3`, states, q.Entity, q.Limit)
+		// newest lists the newest rows of the entity that cond (on o, with
+		// args from $3) selects, at most q.Limit; none when n, the rows
+		// there are, is 0.
+		newest := func(n int, cond string, args ...any) ([]OutboxRow, error) {
+			if q.Limit <= 0 || n == 0 {
+				return nil, nil
+			}
+			r, err := tx.Query(ctx, `SELECT `+sqlOutboxRowCols+` FROM `+sqlOutboxRowFrom+`
+WHERE `+cond+` AND ($1 = '' OR o.entity = $1)
+ORDER BY o.id DESC LIMIT $2`, append([]any{q.Entity, q.Limit}, args...)...)
 			if err != nil {
-				return err
+				return nil, err
 			}
-			if out.Rows, err = pgx.CollectRows(r, scanOutboxRow); err != nil {
-				return err
-			}
+			return pgx.CollectRows(r, scanOutboxRow)
 		}
-		if q.Limit > 0 && out.Waiting > 0 {
-			r, err = tx.Query(ctx, `SELECT `+sqlOutboxRowCols+` FROM `+sqlOutboxRowFrom+`
-WHERE o.waiting_for IS NOT NULL AND o.state = 'pending' AND ($1 = '' OR o.entity = $1)
-ORDER BY o.id DESC LIMIT $2`, q.Entity, q.Limit)
-			if err != nil {
-				return err
-			}
-			if out.WaitingRows, err = pgx.CollectRows(r, scanOutboxRow); err != nil {
-				return err
-			}
+		if out.Rows, err = newest(1, `o.state = ANY($3)`, states); err != nil {
+			return err
 		}
-		if q.Limit > 0 && out.Warned > 0 {
-			r, err = tx.Query(ctx, `SELECT `+sqlOutboxRowCols+` FROM `+sqlOutboxRowFrom+`
-WHERE o.warnings IS NOT NULL AND o.state = 'done' AND ($1 = '' OR o.entity = $1)
-ORDER BY o.id DESC LIMIT $2`, q.Entity, q.Limit)
-			if err != nil {
-				return err
-			}
-			if out.WarnedRows, err = pgx.CollectRows(r, scanOutboxRow); err != nil {
-				return err
-			}
+		if out.WaitingRows, err = newest(out.Waiting, `o.waiting_for IS NOT NULL AND o.state = 'pending'`); err != nil {
+			return err
+		}
+		if out.WarnedRows, err = newest(out.Warned, `o.warnings IS NOT NULL AND o.state = 'done'`); err != nil {
+			return err
 		}
 
 		if q.Runs > 0 {

@@ -92,22 +92,7 @@ r AS (
 var sqlClaimRefs = `
 WITH ` + sqlRefKeys(4) + `, keys AS (
     SELECT DISTINCT entity, erp_id FROM ref_keys WHERE due AND leased IS NOT TRUE
-), claimable AS (
-    SELECT c.id
-    FROM keys k
-    CROSS JOIN LATERAL (
-        SELECT o.id FROM outbox o
-        WHERE o.entity = k.entity AND o.erp_id = k.erp_id AND o.state IN ('pending', 'failed')
-        FOR UPDATE SKIP LOCKED
-    ) c
-), claimed AS (
-    UPDATE outbox o
-    SET lease_owner = $2, lease_expires_at = $3
-    FROM claimable c
-    WHERE o.id = c.id
-    RETURNING o.id, o.entity, o.erp_id, o.op, o.payload, o.created_at, o.state, o.attempts, o.last_error
-)
-SELECT * FROM claimed ORDER BY id`
+)` + sqlLeaseKeys("$2", "$3")
 
 // OpenRow is the newest open (pending or failed) outbox row of a
 // referenced record.

@@ -198,7 +198,7 @@ func collectClaimed(r pgx.Rows, err error) ([]Row, error) {
 // cannot turn into a join (an aggregate, a locking clause), so that it is
 // an index look-up per key whatever the planner estimates, never a scan of
 // every open row.
-const sqlClaim = `
+var sqlClaim = `
 WITH cand AS (
     SELECT o.entity, o.erp_id
     FROM outbox o
@@ -215,7 +215,14 @@ WITH cand AS (
     LIMIT $2
 ), keys AS (
     SELECT DISTINCT entity, erp_id FROM cand
-), claimable AS (
+)` + sqlLeaseKeys("$3", "$4")
+
+// sqlLeaseKeys follows common table expressions that end with keys (entity,
+// erp_id): it locks the open rows of those keys, skipping rows other
+// transactions hold, leases them to owner until until (parameters), and
+// returns them in id order, as collectClaimed reads them.
+func sqlLeaseKeys(owner, until string) string {
+	return `, claimable AS (
     SELECT c.id
     FROM keys k
     CROSS JOIN LATERAL (
@@ -225,12 +232,13 @@ WITH cand AS (
     ) c
 ), claimed AS (
     UPDATE outbox o
-    SET lease_owner = $3, lease_expires_at = $4
+    SET lease_owner = ` + owner + `, lease_expires_at = ` + until + `
     FROM claimable c
     WHERE o.id = c.id
     RETURNING o.id, o.entity, o.erp_id, o.op, o.payload, o.created_at, o.state, o.attempts, o.last_error
 )
 SELECT * FROM claimed ORDER BY id`
+}
 
 // Release gives back owner's leases on ids without changing their state,
 // so that another process (or the next cycle) can claim them at once. It
