@@ -76,3 +76,31 @@ func TestWaitingRowFailsWhenItsRowDies(t *testing.T) {
 		t.Errorf("customer row: %+v", r)
 	}
 }
+
+// Values HubSpot would refuse after the upload fail their row before any
+// call: a 1 MB first name, a tax ID sent as a JSON number.
+func TestLocalRefusalsMakeNoCall(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	long := e.insert("customer", "C-1", `{"email":"c1@example.co.th","first_name":"`+strings.Repeat("ก", 1<<20)+`"}`)
+	number := e.insert("company", "CO-1", `{"name":"Siam","tax_id":105536000000.0}`)
+	if _, err := e.eng.PortalID(context.Background()); err != nil { // asked once, then cached
+		t.Fatal(err)
+	}
+	before := e.rec.len()
+	sum := e.drain(e.eng)
+	if sum.Failed != 2 || sum.Calls != 0 {
+		t.Errorf("drain: %+v; want both rows failed and no HubSpot call", sum)
+	}
+	if calls := e.rec.since(before); len(calls) != 0 {
+		t.Errorf("HubSpot was called: %v", calls)
+	}
+	for id, want := range map[int64]string{
+		long:   `outbox row 1: customer C-1: field "first_name": is 1048576 characters long, more than the 65536 HubSpot keeps in a property; send at most 65536 characters; fix the data in the ERP and write a new outbox row for it`,
+		number: `outbox row 2: company CO-1: field "tax_id": is the JSON number 105536000000.0; a number loses the leading 0 of a tax ID; send the tax ID as text, such as "0105536112014"; fix the data in the ERP and write a new outbox row for it`,
+	} {
+		if r := e.row(id); r.State != store.StateFailed || r.LastError != want {
+			t.Errorf("row %d: %s %q\nwant failed %q", id, r.State, r.LastError, want)
+		}
+	}
+}
