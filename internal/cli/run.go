@@ -141,7 +141,7 @@ func summaryFields(s engine.Summary) logrus.Fields {
 	return logrus.Fields{
 		"rows": s.Rows, "created": s.Created, "updated": s.Updated, "unchanged": s.Unchanged,
 		"deleted": s.Deleted, "failed": s.Failed, "dead": s.Dead, "superseded": s.Superseded,
-		"hubspot_calls": s.Calls, "took": s.Duration.String(),
+		"waiting": s.Waiting, "warned": s.Warned, "hubspot_calls": s.Calls, "took": s.Duration.String(),
 	}
 }
 

@@ -34,7 +34,10 @@ func newCmdStatus(f *Factory) *cobra.Command {
 		Long: `Show the outbox at a glance: how many rows are in each state (and how many a
 running cycle holds), how long the oldest pending row has waited, the last
 sync cycles from the runs table, and the newest failed and dead rows with
-their attempts, next attempt time and last_error.
+their attempts, next attempt time and last_error. Pending rows that wait
+for the outbox row of a record they reference are listed with that row,
+and done rows with warnings (fields left out under sync.invalid_field =
+"skip", repaired values) with their warnings.
 
 --entity narrows the counts and the rows to one entity; --state lists rows
 in other states instead (pending, failed, dead, done, superseded; repeat
@@ -117,6 +120,10 @@ type statusJSON struct {
 	Runs          []runJSON        `json:"runs"`
 	States        []string         `json:"states"`
 	Rows          []outboxRowJSON  `json:"rows"`
+	// Waiting are the newest pending rows that wait for another row.
+	Waiting []outboxRowJSON `json:"waiting"`
+	// Warned are the newest done rows with warnings.
+	Warned []outboxRowJSON `json:"warned"`
 }
 
 type statusCountsJSON struct {
@@ -127,6 +134,8 @@ type statusCountsJSON struct {
 	Done       int `json:"done"`
 	Superseded int `json:"superseded"`
 	Total      int `json:"total"`
+	Waiting    int `json:"waiting"`
+	Warned     int `json:"warned"`
 }
 
 type oldestJSON struct {
@@ -148,16 +157,26 @@ type runJSON struct {
 }
 
 type outboxRowJSON struct {
-	ID            int64      `json:"id"`
-	Entity        string     `json:"entity"`
-	ERPID         string     `json:"erp_id"`
-	Op            string     `json:"op"`
-	State         string     `json:"state"`
-	Attempts      int        `json:"attempts"`
-	CreatedAt     time.Time  `json:"created_at"`
-	NextAttemptAt *time.Time `json:"next_attempt_at"`
-	ProcessedAt   *time.Time `json:"processed_at"`
-	LastError     *string    `json:"last_error"`
+	ID            int64       `json:"id"`
+	Entity        string      `json:"entity"`
+	ERPID         string      `json:"erp_id"`
+	Op            string      `json:"op"`
+	State         string      `json:"state"`
+	Attempts      int         `json:"attempts"`
+	CreatedAt     time.Time   `json:"created_at"`
+	NextAttemptAt *time.Time  `json:"next_attempt_at"`
+	ProcessedAt   *time.Time  `json:"processed_at"`
+	LastError     *string     `json:"last_error"`
+	WaitingFor    *waitedJSON `json:"waiting_for"`
+	Warnings      []string    `json:"warnings"`
+}
+
+// waitedJSON is the row a waiting row waits for.
+type waitedJSON struct {
+	ID     int64   `json:"id"`
+	Entity *string `json:"entity"` // null when the row no longer exists
+	ERPID  *string `json:"erp_id"`
+	State  *string `json:"state"`
 }
 
 func toStatusJSON(s *store.Status, entity string, states []string) statusJSON {
@@ -167,10 +186,13 @@ func toStatusJSON(s *store.Status, entity string, states []string) statusJSON {
 		Counts: statusCountsJSON{
 			Pending: c[store.StatePending], InProgress: s.InProgress, Failed: c[store.StateFailed],
 			Dead: c[store.StateDead], Done: c[store.StateDone], Superseded: c[store.StateSuperseded],
+			Waiting: s.Waiting, Warned: s.Warned,
 		},
-		Runs:   []runJSON{},
-		States: states,
-		Rows:   []outboxRowJSON{},
+		Runs:    []runJSON{},
+		States:  states,
+		Rows:    []outboxRowJSON{},
+		Waiting: []outboxRowJSON{},
+		Warned:  []outboxRowJSON{},
 	}
 	for _, n := range c {
 		out.Counts.Total += n
@@ -189,6 +211,12 @@ func toStatusJSON(s *store.Status, entity string, states []string) statusJSON {
 	}
 	for _, r := range s.Rows {
 		out.Rows = append(out.Rows, toOutboxRowJSON(r))
+	}
+	for _, r := range s.WaitingRows {
+		out.Waiting = append(out.Waiting, toOutboxRowJSON(r))
+	}
+	for _, r := range s.WarnedRows {
+		out.Warned = append(out.Warned, toOutboxRowJSON(r))
 	}
 	return out
 }
@@ -231,6 +259,16 @@ func toOutboxRowJSON(r store.OutboxRow) outboxRowJSON {
 	if r.LastError != "" {
 		j.LastError = &r.LastError
 	}
+	if w := r.WaitingFor; w != nil {
+		j.WaitingFor = &waitedJSON{ID: w.ID}
+		if w.Entity != "" {
+			j.WaitingFor.Entity, j.WaitingFor.ERPID, j.WaitingFor.State = &w.Entity, &w.ERPID, &w.State
+		}
+	}
+	j.Warnings = r.Warnings
+	if j.Warnings == nil {
+		j.Warnings = []string{}
+	}
 	return j
 }
 
@@ -244,6 +282,8 @@ func writeStatus(w io.Writer, s *store.Status, states []string) error {
 	fmt.Fprintf(tw, "pending\t%d\nfailed\t%d\ndead\t%d\ndone\t%d\nsuperseded\t%d\ntotal\t%d\n",
 		c.Pending, c.Failed, c.Dead, c.Done, c.Superseded, c.Total)
 	fmt.Fprintf(tw, "in progress\t%d (pending or failed rows a cycle holds now)\n", c.InProgress)
+	fmt.Fprintf(tw, "waiting\t%d (pending rows waiting for the row of a record they reference)\n", c.Waiting)
+	fmt.Fprintf(tw, "warned\t%d (done rows with warnings)\n", c.Warned)
 	if p := j.OldestPending; p != nil {
 		fmt.Fprintf(tw, "oldest pending\t%s ago: row %d, %s %s\n",
 			time.Duration(p.AgeSeconds*float64(time.Second)).Round(time.Second), p.ID, p.Entity, p.ERPID)
@@ -277,6 +317,13 @@ func writeStatus(w io.Writer, s *store.Status, states []string) error {
 		}
 	}
 
+	if err := writeWaiting(w, j.Waiting, c.Waiting); err != nil {
+		return err
+	}
+	if err := writeWarned(w, j.Warned, c.Warned); err != nil {
+		return err
+	}
+
 	fmt.Fprintln(w)
 	listed := 0
 	for _, st := range states {
@@ -291,10 +338,7 @@ func writeStatus(w io.Writer, s *store.Status, states []string) error {
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tENTITY\tERP ID\tOP\tSTATE\tATTEMPTS\tNEXT ATTEMPT\tLAST ERROR")
 	for _, r := range j.Rows {
-		next := "-"
-		if r.NextAttemptAt != nil {
-			next = r.NextAttemptAt.Format(time.RFC3339)
-		}
+		next := timeOrDash(r.NextAttemptAt)
 		lastErr := "-"
 		if r.LastError != nil {
 			lastErr = oneLine(*r.LastError)
@@ -303,6 +347,54 @@ func writeStatus(w io.Writer, s *store.Status, states []string) error {
 			r.Attempts, next, lastErr)
 	}
 	return tw.Flush()
+}
+
+// writeWaiting lists the waiting rows, when there are any, with the row
+// each waits for.
+func writeWaiting(w io.Writer, rows []outboxRowJSON, total int) error {
+	if total == 0 {
+		return nil
+	}
+	fmt.Fprintf(w, "\nROWS WAITING: newest %d of %d\n", len(rows), total)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tENTITY\tERP ID\tATTEMPTS\tNEXT ATTEMPT\tWAITS FOR")
+	for _, r := range rows {
+		next := timeOrDash(r.NextAttemptAt)
+		waits := "-"
+		if f := r.WaitingFor; f != nil {
+			waits = fmt.Sprintf("row %d", f.ID)
+			if f.Entity != nil {
+				waits += fmt.Sprintf(" (%s %s, %s)", oneLine(*f.Entity), oneLine(*f.ERPID), *f.State)
+			}
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\n", r.ID, oneLine(r.Entity), oneLine(r.ERPID), r.Attempts, next, waits)
+	}
+	return tw.Flush()
+}
+
+// writeWarned lists the done rows with warnings, when there are any, one
+// line per warning.
+func writeWarned(w io.Writer, rows []outboxRowJSON, total int) error {
+	if total == 0 {
+		return nil
+	}
+	fmt.Fprintf(w, "\nROWS DONE WITH WARNINGS: newest %d of %d\n", len(rows), total)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tENTITY\tERP ID\tWARNING")
+	for _, r := range rows {
+		for _, warning := range r.Warnings {
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", r.ID, oneLine(r.Entity), oneLine(r.ERPID), oneLine(warning))
+		}
+	}
+	return tw.Flush()
+}
+
+// timeOrDash formats t for a table, "-" when nil.
+func timeOrDash(t *time.Time) string {
+	if t == nil {
+		return "-"
+	}
+	return t.Format(time.RFC3339)
 }
 
 // oneLine keeps a table row on one line whatever an ERP key or an error

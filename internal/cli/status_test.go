@@ -131,10 +131,19 @@ func TestStatusJSON(t *testing.T) {
 	t.Parallel()
 	a := newAdminDB(t, true)
 	pending := a.seed(t, "customer", "C-1", "pending", 0, "")
-	a.seed(t, "company", "CO-1", "pending", 0, "")
-	a.seed(t, "customer", "C-2", "done", 0, "")
+	company := a.seed(t, "company", "CO-1", "pending", 0, "")
+	warned := a.seed(t, "customer", "C-2", "done", 0, "")
 	failed := a.seed(t, "customer", "C-4", "failed", 2, "bad phone")
 	a.seed(t, "company", "CO-2", "dead", 10, "bad tax id")
+	waiting := a.seed(t, "customer", "C-5", "pending", 1, "")
+	if _, err := a.Pool.Exec(context.Background(), `
+UPDATE outbox SET warnings = ARRAY['outbox row 3: customer C-2: field "phone": masked; not synced'] WHERE id = $1;
+`, warned); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Pool.Exec(context.Background(), `UPDATE outbox SET waiting_for = $2 WHERE id = $1`, waiting, company); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := a.Pool.Exec(context.Background(), `
 INSERT INTO runs (owner, started_at, finished_at, counts, error) VALUES
  ('host:7', '2026-11-27T08:00:00Z', '2026-11-27T08:00:02Z', '{"rows": 3, "updated": 2, "failed": 1, "calls": 4, "duration_ns": 2000000000}', NULL),
@@ -152,18 +161,22 @@ INSERT INTO runs (owner, started_at, finished_at, counts, error) VALUES
 	}
 	keys := func(v any) []string { return slices.Sorted(maps.Keys(v.(map[string]any))) }
 	wantKeys := map[string][]string{
-		"top":            {"counts", "entity", "now", "oldest_pending", "rows", "runs", "states"},
-		"counts":         {"dead", "done", "failed", "in_progress", "pending", "superseded", "total"},
+		"top":            {"counts", "entity", "now", "oldest_pending", "rows", "runs", "states", "waiting", "warned"},
+		"counts":         {"dead", "done", "failed", "in_progress", "pending", "superseded", "total", "waiting", "warned"},
 		"oldest_pending": {"age_seconds", "created_at", "entity", "erp_id", "id"},
-		"run":            {"created", "dead", "deleted", "error", "failed", "finished_at", "hubspot_calls", "id", "owner", "rows", "seconds", "started_at", "superseded", "unchanged", "updated"},
-		"row":            {"attempts", "created_at", "entity", "erp_id", "id", "last_error", "next_attempt_at", "op", "processed_at", "state"},
+		"run":            {"created", "dead", "deleted", "error", "failed", "finished_at", "hubspot_calls", "id", "owner", "rows", "seconds", "started_at", "superseded", "unchanged", "updated", "waiting", "warned"},
+		"row":            {"attempts", "created_at", "entity", "erp_id", "id", "last_error", "next_attempt_at", "op", "processed_at", "state", "waiting_for", "warnings"},
+		"waiting_for":    {"entity", "erp_id", "id", "state"},
 	}
 	runs := got["runs"].([]any)
 	rows := got["rows"].([]any)
-	if len(runs) != 2 || len(rows) != 1 {
-		t.Fatalf("runs %d, rows %d; want 2 and 1:\n%s", len(runs), len(rows), r.stdout)
+	waitingRows := got["waiting"].([]any)
+	warnedRows := got["warned"].([]any)
+	if len(runs) != 2 || len(rows) != 1 || len(waitingRows) != 1 || len(warnedRows) != 1 {
+		t.Fatalf("runs %d, rows %d, waiting %d, warned %d; want 2, 1, 1 and 1:\n%s", len(runs), len(rows), len(waitingRows), len(warnedRows), r.stdout)
 	}
-	for what, v := range map[string]any{"top": got, "counts": got["counts"], "oldest_pending": got["oldest_pending"], "run": runs[1], "row": rows[0]} {
+	for what, v := range map[string]any{"top": got, "counts": got["counts"], "oldest_pending": got["oldest_pending"], "run": runs[1], "row": rows[0],
+		"waiting_for": waitingRows[0].(map[string]any)["waiting_for"]} {
 		if k := keys(v); !slices.Equal(k, wantKeys[what]) {
 			t.Errorf("%s keys = %v, want %v", what, k, wantKeys[what])
 		}
@@ -176,15 +189,21 @@ INSERT INTO runs (owner, started_at, finished_at, counts, error) VALUES
 	}
 	delete(oldest, "age_seconds")
 	delete(oldest, "created_at")
-	delete(rows[0].(map[string]any), "created_at")
+	for _, row := range []any{rows[0], waitingRows[0], warnedRows[0]} {
+		delete(row.(map[string]any), "created_at")
+		delete(row.(map[string]any), "processed_at")
+	}
 	delete(got, "now")
 	b, _ := json.Marshal(got)
-	want := fmt.Sprintf(`{"counts":{"dead":0,"done":1,"failed":1,"in_progress":0,"pending":1,"superseded":0,"total":3},`+
+	want := fmt.Sprintf(`{"counts":{"dead":0,"done":1,"failed":1,"in_progress":0,"pending":2,"superseded":0,"total":4,"waiting":1,"warned":1},`+
 		`"entity":"customer","oldest_pending":{"entity":"customer","erp_id":"C-1","id":%d},`+
-		`"rows":[{"attempts":2,"entity":"customer","erp_id":"C-4","id":%d,"last_error":"bad phone","next_attempt_at":"2030-01-02T03:04:05Z","op":"upsert","processed_at":null,"state":"failed"}],`+
-		`"runs":[{"created":0,"dead":0,"deleted":0,"error":null,"failed":0,"finished_at":null,"hubspot_calls":0,"id":2,"owner":"host:8","rows":0,"seconds":null,"started_at":"2026-11-27T08:01:00Z","superseded":0,"unchanged":0,"updated":0},`+
-		`{"created":0,"dead":0,"deleted":0,"error":null,"failed":1,"finished_at":"2026-11-27T08:00:02Z","hubspot_calls":4,"id":1,"owner":"host:7","rows":3,"seconds":2,"started_at":"2026-11-27T08:00:00Z","superseded":0,"unchanged":0,"updated":2}],`+
-		`"states":["failed","dead"]}`, pending, failed)
+		`"rows":[{"attempts":2,"entity":"customer","erp_id":"C-4","id":%d,"last_error":"bad phone","next_attempt_at":"2030-01-02T03:04:05Z","op":"upsert","state":"failed","waiting_for":null,"warnings":[]}],`+
+		`"runs":[{"created":0,"dead":0,"deleted":0,"error":null,"failed":0,"finished_at":null,"hubspot_calls":0,"id":2,"owner":"host:8","rows":0,"seconds":null,"started_at":"2026-11-27T08:01:00Z","superseded":0,"unchanged":0,"updated":0,"waiting":0,"warned":0},`+
+		`{"created":0,"dead":0,"deleted":0,"error":null,"failed":1,"finished_at":"2026-11-27T08:00:02Z","hubspot_calls":4,"id":1,"owner":"host:7","rows":3,"seconds":2,"started_at":"2026-11-27T08:00:00Z","superseded":0,"unchanged":0,"updated":2,"waiting":0,"warned":0}],`+
+		`"states":["failed","dead"],`+
+		`"waiting":[{"attempts":1,"entity":"customer","erp_id":"C-5","id":%d,"last_error":null,"next_attempt_at":"2030-01-02T03:04:05Z","op":"upsert","state":"pending","waiting_for":{"entity":"company","erp_id":"CO-1","id":%d,"state":"pending"},"warnings":[]}],`+
+		`"warned":[{"attempts":0,"entity":"customer","erp_id":"C-2","id":%d,"last_error":null,"next_attempt_at":null,"op":"upsert","state":"done","waiting_for":null,"warnings":["outbox row 3: customer C-2: field \"phone\": masked; not synced"]}]}`,
+		pending, failed, waiting, company, warned)
 	if string(b) != want {
 		t.Errorf("status JSON\n got %s\nwant %s", b, want)
 	}

@@ -21,6 +21,8 @@ type countsJSON struct {
 	Failed       int   `json:"failed"`
 	Dead         int   `json:"dead"`
 	Superseded   int   `json:"superseded"`
+	Waiting      int   `json:"waiting"`
+	Warned       int   `json:"warned"`
 	HubSpotCalls int64 `json:"hubspot_calls"`
 }
 
@@ -28,7 +30,7 @@ func toCountsJSON(s engine.Summary) countsJSON {
 	return countsJSON{
 		Rows: s.Rows, Created: s.Created, Updated: s.Updated, Unchanged: s.Unchanged,
 		Deleted: s.Deleted, Failed: s.Failed, Dead: s.Dead, Superseded: s.Superseded,
-		HubSpotCalls: s.Calls,
+		Waiting: s.Waiting, Warned: s.Warned, HubSpotCalls: s.Calls,
 	}
 }
 
@@ -58,6 +60,7 @@ func writeSummary(w io.Writer, s engine.Summary, asJSON bool) error {
 	}{
 		{"rows", s.Rows}, {"created", s.Created}, {"updated", s.Updated}, {"unchanged", s.Unchanged},
 		{"deleted", s.Deleted}, {"failed", s.Failed}, {"dead", s.Dead}, {"superseded", s.Superseded},
+		{"waiting", s.Waiting}, {"warned", s.Warned},
 		{"hubspot calls", s.Calls}, {"hubspot write calls", s.WriteCalls},
 		{"took", s.Duration.Round(1e6).String()},
 	} {

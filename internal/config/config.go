@@ -72,7 +72,18 @@ type Sync struct {
 	// TaxIDProperty is the company property holding the 13-digit tax ID,
 	// default "syncd_tax_id".
 	TaxIDProperty string `toml:"tax_id_property"`
+	// InvalidField says what a value syncd refuses does to its record:
+	// "fail" (default) fails the row; "skip" writes the record without the
+	// refused fields and keeps each as a warning on the row. Fields that
+	// identify the record or that HubSpot requires always fail the row.
+	InvalidField string `toml:"invalid_field"`
 }
+
+// The values of sync.invalid_field.
+const (
+	InvalidFieldFail = "fail"
+	InvalidFieldSkip = "skip"
+)
 
 // PipelineMapping maps ERP statuses to a pipeline's stages.
 type PipelineMapping struct {

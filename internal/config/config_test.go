@@ -108,6 +108,7 @@ func TestErrorsNameFileLineKey(t *testing.T) {
 		{"cron", "[sync]\nschedule = \"every ten\"\n", `:2: key "sync.schedule": "every ten" is not a cron schedule`},
 		{"tier", "[hubspot]\ntier = \"gold\"\n", `:2: key "hubspot.tier": "gold" is not one of free, starter`},
 		{"on_delete", "[sync]\non_delete = \"purge\"\n", `:2: key "sync.on_delete": "purge" is not archive or ignore`},
+		{"invalid_field", "[sync]\ninvalid_field = \"drop\"\n", `:2: key "sync.invalid_field": "drop" is not fail or skip`},
 		{"schema", "[database]\nschema = \"syncd; drop\"\n", `:2: key "database.schema": "syncd; drop" is not a safe identifier`},
 		{"type", "[sync]\nbatch_size = \"ten\"\n", `:2: key "sync.batch_size"`},
 		{"duration", "[sync]\nlease = \"soon\"\n", `sync.lease`},

@@ -45,6 +45,7 @@ func Default() Config {
 			DefaultRegion: "TH",
 			ERPIDProperty: "syncd_erp_id",
 			TaxIDProperty: "syncd_tax_id",
+			InvalidField:  InvalidFieldFail,
 		},
 		Log: Log{Level: "info", Format: "auto"},
 		Deals: PipelineMapping{

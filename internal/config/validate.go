@@ -97,6 +97,9 @@ func (c *Config) validate() []error {
 	if s.OnDelete != "archive" && s.OnDelete != "ignore" {
 		add(bad("sync.on_delete", "%q is not archive or ignore", s.OnDelete))
 	}
+	if s.InvalidField != InvalidFieldFail && s.InvalidField != InvalidFieldSkip {
+		add(bad("sync.invalid_field", "%q is not fail or skip", s.InvalidField))
+	}
 	if !regionRe.MatchString(s.DefaultRegion) {
 		add(bad("sync.default_region", "%q is not a two-letter upper-case region code such as TH", s.DefaultRegion))
 	}

@@ -276,8 +276,9 @@ func TestConcurrentEnginesNoDuplicates(t *testing.T) {
 
 // A catalog product row and an order naming the same new SKU, synced at
 // the same time by two processes, leave HubSpot with the catalog's price
-// and name: the order's process, which found no product, must not
-// overwrite the one the catalog's process created meanwhile.
+// and name: the order's process, which found no product and no product
+// row, must not overwrite the one the catalog's process created from the
+// row the ERP wrote meanwhile.
 func TestCatalogProductRacingAnOrder(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOptions{cfg: func(c *config.Config) { c.Sync.BatchSize = 1 }})
@@ -290,13 +291,12 @@ func TestCatalogProductRacingAnOrder(t *testing.T) {
 	e.insert([]synctest.Row{
 		{Entity: "order", ERPID: "SO-1", Payload: map[string]any{"customer_id": "C-1", "company_id": "CO-1", "status": "open", "items": []map[string]any{
 			{"line_id": "1", "sku": "RICE-5", "name": "Rice 5 kg (promotion)", "quantity": 2, "unit_price": 90}}}},
-		{Entity: "product", ERPID: "RICE-5", Payload: map[string]any{"sku": "RICE-5", "name": "Jasmine rice 5 kg", "price": 100}},
 	})
 	orders, catalog := e.engine(e.st, "syncd-orders"), e.engine(e.st, "syncd-catalog")
 
-	// The order's process looks the SKU up and finds nothing; its product
-	// write reaches HubSpot only after the catalog's process has synced
-	// the product row.
+	// The order's process looks the SKU up and finds neither a product nor
+	// a product row; its product write reaches HubSpot only after the ERP
+	// has written the product row and the catalog's process has synced it.
 	arrived, catalogDone := make(chan struct{}), make(chan struct{})
 	signal, release := sync.OnceFunc(func() { close(arrived) }), sync.OnceFunc(func() { close(catalogDone) })
 	defer release()
@@ -316,6 +316,7 @@ func TestCatalogProductRacingAnOrder(t *testing.T) {
 	case err := <-errc:
 		t.Fatalf("the order's cycle ended (%v) without writing the product", err)
 	}
+	e.insert([]synctest.Row{{Entity: "product", ERPID: "RICE-5", Payload: map[string]any{"sku": "RICE-5", "name": "Jasmine rice 5 kg", "price": 100}}})
 	sum, err := catalog.RunCycle(ctx)
 	release()
 	if err != nil || sum.Rows != 1 || sum.Created != 1 {

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf16"
 )
 
 // propDef is a property definition as the properties API returns it.
@@ -316,7 +317,9 @@ func normalizeValue(os *objectStore, p *propDef, existing *record, raw string) (
 		}
 		return v, nil
 	}
-	if len(raw) > 65536 {
+	// HubSpot counts characters, not bytes: Thai text takes three bytes a
+	// character. Counted in UTF-16 code units, as syncd's own check does.
+	if len(raw) > 65536 && len(utf16.Encode([]rune(raw))) > 65536 {
 		return bad("INVALID_LENGTH", fmt.Sprintf("Value for %s is longer than 65536 characters", p.Name))
 	}
 	return raw, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/syncd/syncd/internal/hubspot"
+	"github.com/syncd/syncd/internal/store"
 )
 
 // HubSpot-defined association type IDs syncd uses for orders and tickets
@@ -42,9 +43,11 @@ var (
 
 // resolveReference finds the HubSpot IDs of the records items point at
 // through ref (kinds earlier in the write order have already written this
-// cycle's ones). An item pointing at an ERP key nobody has sent fails with
-// a message that names the field and the missing record; it is retried
-// later, when that record may have arrived. Upserts only.
+// cycle's ones). An item pointing at a record that is not in HubSpot but
+// has an open outbox row waits for that row (see waitOrFail). An item
+// pointing at an ERP key nobody has sent fails with a message that names
+// the field and the missing record; it is retried later, when that record
+// may have arrived. Upserts only.
 func (c *cycle) resolveReference(ctx context.Context, items []*item, ref reference) (map[string]string, error) {
 	var keys []string
 	var with []*item
@@ -67,12 +70,18 @@ func (c *cycle) resolveReference(ctx context.Context, items []*item, ref referen
 		}
 		return map[string]string{}, nil
 	}
+	var missing []unresolved
 	for _, it := range with {
 		k := ref.key(it)
 		if it.ok() && ids[k] == "" {
-			it.fail("field %q: %s %s is not in HubSpot: write an outbox row for %s %s (syncd retries this %s later)",
-				ref.field, ref.entity, k, ref.entity, k, it.row.Entity)
+			missing = append(missing, unresolved{it: it, ref: store.Ref{Entity: ref.entity, ERPID: k}, field: ref.field, fail: func() {
+				it.fail("field %q: %s %s is not in HubSpot: write an outbox row for %s %s (syncd retries this %s later)",
+					ref.field, ref.entity, k, ref.entity, k, it.row.Entity)
+			}})
 		}
+	}
+	if err := c.waitOrFail(ctx, missing); err != nil {
+		return nil, err
 	}
 	return ids, nil
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/syncd/syncd/internal/hubspot"
 	"github.com/syncd/syncd/internal/outbox"
+	"github.com/syncd/syncd/internal/store"
 )
 
 // Contact → company association types (HUBSPOT_DEFINED): 1 makes the
@@ -41,8 +42,9 @@ func contactSpec() objectSpec {
 
 func syncContacts(ctx context.Context, c *cycle, items []*item) error {
 	// A contact's company must be in HubSpot before the contact is written
-	// with it; one nobody has sent fails the contact, to be retried once
-	// the company arrives.
+	// with it; the contact waits for a company whose row is open, and one
+	// nobody has sent fails the contact, to be retried once the company
+	// arrives.
 	var refs []string
 	for _, it := range items {
 		if it.rec.Customer != nil && it.rec.Customer.CompanyID != "" {
@@ -61,10 +63,16 @@ func syncContacts(ctx context.Context, c *cycle, items []*item) error {
 			return ferr
 		}
 	}
+	var missing []unresolved
 	for _, it := range items {
 		if cu := it.rec.Customer; it.ok() && cu != nil && cu.CompanyID != "" && companies[cu.CompanyID] == "" {
-			it.fail("field \"company_id\": company %s is not in HubSpot: write an outbox row for company %s (syncd retries this customer later)", cu.CompanyID, cu.CompanyID)
+			missing = append(missing, unresolved{it: it, ref: store.Ref{Entity: "company", ERPID: cu.CompanyID}, field: "company_id", fail: func() {
+				it.fail("field \"company_id\": company %s is not in HubSpot: write an outbox row for company %s (syncd retries this customer later)", cu.CompanyID, cu.CompanyID)
+			}})
 		}
+	}
+	if err := c.waitOrFail(ctx, missing); err != nil {
+		return err
 	}
 	if err := c.syncObjects(ctx, contactSpec(), items); err != nil {
 		return err

@@ -50,6 +50,9 @@ const (
 	unchanged
 	deleted
 	failed
+	// waiting: a record the item references has an open outbox row that
+	// must be synced first (see waitFor).
+	waiting
 )
 
 // item is one key of the cycle: the newest row and the older rows it
@@ -77,6 +80,11 @@ type item struct {
 	outcome   outcome
 	err       string
 	transient bool
+	// waitFor is the outbox row the item waits for when it is waiting.
+	waitFor int64
+	// warnings are kept on the row when it is done: fields its record is
+	// written without (sync.invalid_field = "skip") and repaired values.
+	warnings []string
 	// gone marks a mapped record HubSpot no longer has.
 	gone bool
 
@@ -92,7 +100,7 @@ type item struct {
 // fail marks the item failed for a data reason; msg is stored as the
 // row's last_error, prefixed with the row id, entity and key.
 func (it *item) fail(format string, args ...any) {
-	if it.outcome == failed {
+	if it.outcome == failed || it.outcome == waiting {
 		return
 	}
 	it.outcome = failed
@@ -102,7 +110,7 @@ func (it *item) fail(format string, args ...any) {
 
 // retryLater marks the item failed for a reason that is not its data.
 func (it *item) retryLater(format string, args ...any) {
-	if it.outcome == failed {
+	if it.outcome == failed || it.outcome == waiting {
 		return
 	}
 	it.outcome = failed
@@ -114,7 +122,7 @@ func (it *item) prefix() string {
 	return fmt.Sprintf("outbox row %d: %s %s: ", it.row.ID, it.row.Entity, it.row.ERPID)
 }
 
-func (it *item) ok() bool { return it.outcome != failed }
+func (it *item) ok() bool { return it.outcome != failed && it.outcome != waiting }
 
 // traceID is the objectWriteTraceId of the item's writes: its row id.
 func (it *item) traceID() string { return strconv.FormatInt(it.row.ID, 10) }
@@ -170,7 +178,13 @@ func (c *cycle) run(ctx context.Context) (Summary, error) {
 			it.err = fmt.Sprintf("outbox row %d: %v; fix the data in the ERP and write a new outbox row for it", it.row.ID, err)
 			continue
 		}
+		for _, fe := range rec.Skipped {
+			it.warnings = append(it.warnings, fmt.Sprintf("outbox row %d: %v; not synced (sync.invalid_field = \"skip\")", it.row.ID, fe))
+		}
 		for _, w := range rec.Warnings {
+			it.warnings = append(it.warnings, fmt.Sprintf("outbox row %d: %s", it.row.ID, w))
+		}
+		for _, w := range it.warnings {
 			c.log.WithField("outbox_id", it.row.ID).Warn(w)
 		}
 		// New checked that every entity Decode accepts has a kind.
@@ -223,11 +237,17 @@ func (c *cycle) keepLease(ctx context.Context) error {
 // have written, so that Record can tell a key whose lease was lost after
 // its writes (see store.Record).
 func (c *cycle) record(ctx context.Context) (Summary, error) {
-	var out store.Outcome
-	var sum Summary
+	out := store.Outcome{Warnings: map[int64][]string{}}
+	sum := Summary{keys: len(c.items)}
 	for _, it := range c.items {
 		out.Superseded = append(out.Superseded, it.older...)
 		k := store.KeyOutcome{Rows: append([]int64{it.row.ID}, it.older...), Written: c.writtenKeys(it)}
+		if it.outcome == waiting {
+			out.Keys = append(out.Keys, k)
+			out.Waiting = append(out.Waiting, store.Wait{ID: it.row.ID, For: it.waitFor})
+			c.log.WithFields(logrus.Fields{"outbox_id": it.row.ID, "entity": it.row.Entity, "erp_id": it.row.ERPID, "waiting_for": it.waitFor}).Info(it.err)
+			continue
+		}
 		if it.outcome == failed {
 			out.Keys = append(out.Keys, k)
 			out.Failed = append(out.Failed, store.Failure{ID: it.row.ID, Attempts: it.row.Attempts, Error: it.err, Transient: it.transient})
@@ -248,6 +268,10 @@ func (c *cycle) record(ctx context.Context) (Summary, error) {
 			// it; it is done.
 		}
 		out.Done = append(out.Done, it.row.ID)
+		if len(it.warnings) > 0 {
+			out.Warnings[it.row.ID] = it.warnings
+			sum.Warned++
+		}
 		if it.mapping != nil && it.hubspotID != "" {
 			k.Mappings = append(k.Mappings, *it.mapping)
 		}
@@ -266,7 +290,8 @@ func (c *cycle) record(ctx context.Context) (Summary, error) {
 	if rec.Reopened > 0 {
 		c.log.WithField("keys", rec.Reopened).Warn("wrote to HubSpot after losing the lease; the newest rows of those keys are pending again, to be written in full")
 	}
-	sum.Failed, sum.Dead, sum.Superseded = rec.Failed, rec.Dead, rec.Superseded
+	sum.Failed, sum.Dead, sum.Superseded, sum.Waiting = rec.Failed, rec.Dead, rec.Superseded, rec.Waiting
+	sum.waitingDue = rec.WaitingDue
 	return sum, nil
 }
 
@@ -274,7 +299,7 @@ func (c *cycle) record(ctx context.Context) (Summary, error) {
 // have written, for it: none when it failed before its kind wrote anything
 // or had nothing to change.
 func (c *cycle) writtenKeys(it *item) []store.MapKey {
-	if it.mapType == "" || it.outcome == unchanged || it.outcome == pending {
+	if it.mapType == "" || it.outcome == unchanged || it.outcome == pending || it.outcome == waiting {
 		return nil
 	}
 	out := []store.MapKey{{PortalID: c.portal, ObjectType: it.mapType, ERPID: it.row.ERPID}}

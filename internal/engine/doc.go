@@ -53,6 +53,20 @@
 // records. The next cycle then writes the newest state in full, after
 // every stale write: the newest state wins.
 //
+// # References across claims
+//
+// The claim takes, with the rows it picks, the open rows of the records
+// they reference (claimRefs names them: a customer's company, an order's
+// customer, company and products, a ticket's order), so a cycle writes a
+// record before the records that point at it. A reference that is still
+// not in HubSpot after the ID map and a read by the ERP-ID property, but
+// whose record has an open outbox row (another process holds it, it waits
+// for its retry, or it failed in this cycle), makes the item wait
+// (waitOrFail): it writes nothing, and Record puts its row back to pending
+// with waiting_for, without spending an attempt; recording or releasing
+// the row waited for brings it due. Only a reference no open row and no
+// HubSpot record satisfies fails the item.
+//
 // # How to add an object type
 //
 // Each outbox entity is handled by one kind, registered from its own file

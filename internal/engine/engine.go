@@ -41,9 +41,15 @@ type Summary struct {
 	Failed     int           `json:"failed"`      // rows failed, to be retried
 	Dead       int           `json:"dead"`        // rows failed for the last time
 	Superseded int           `json:"superseded"`  // rows replaced by a newer row of the same key
+	Waiting    int           `json:"waiting"`     // rows left pending to wait for a row a record they reference has
+	Warned     int           `json:"warned"`      // rows done with warnings (fields skipped or repaired)
 	Calls      int64         `json:"calls"`       // HubSpot requests sent, retries included
 	WriteCalls int64         `json:"write_calls"` // of which wrote data
 	Duration   time.Duration `json:"duration_ns"`
+
+	// keys counts the cycle's keys and waitingDue its waiting rows that
+	// are due at once, for Drain.
+	keys, waitingDue int
 }
 
 func (s *Summary) add(o Summary) {
@@ -55,6 +61,8 @@ func (s *Summary) add(o Summary) {
 	s.Failed += o.Failed
 	s.Dead += o.Dead
 	s.Superseded += o.Superseded
+	s.Waiting += o.Waiting
+	s.Warned += o.Warned
 	s.Calls += o.Calls
 	s.WriteCalls += o.WriteCalls
 	s.Duration += o.Duration
@@ -147,6 +155,9 @@ func New(deps Deps, cfg config.Config) (*Engine, error) {
 	if s.TaxIDProperty == "" {
 		s.TaxIDProperty = def.TaxIDProperty
 	}
+	if s.InvalidField == "" {
+		s.InvalidField = def.InvalidField
+	}
 	e := &Engine{
 		st:    deps.Store,
 		hs:    deps.HubSpot,
@@ -237,14 +248,16 @@ func (e *Engine) RunCycle(ctx context.Context) (Summary, error) {
 
 // Drain runs cycles until one claims nothing: every row that can be
 // claimed now has been processed. Failed rows waiting for their backoff
-// are not claimable and do not keep it going. It stops at the first cycle
-// error.
+// are not claimable and do not keep it going. Nor does a cycle all of
+// whose rows had to wait for rows another process holds (and none of which
+// came due meanwhile): that process brings them due when it records its
+// rows, and takes them. It stops at the first cycle error.
 func (e *Engine) Drain(ctx context.Context) (Summary, error) {
 	var total Summary
 	for {
 		sum, err := e.RunCycle(ctx)
 		total.add(sum)
-		if err != nil || sum.Rows == 0 {
+		if err != nil || sum.Rows == 0 || sum.keys > 0 && sum.Waiting == sum.keys && sum.waitingDue == 0 {
 			return total, err
 		}
 	}
@@ -258,7 +271,7 @@ func (e *Engine) runCycle(ctx context.Context) (Summary, error) {
 	if err != nil {
 		return Summary{}, err
 	}
-	rows, err := e.st.Claim(ctx, e.owner, e.cfg.Sync.BatchSize, e.cfg.Sync.Lease.Duration)
+	rows, err := e.st.ClaimWithRefs(ctx, e.owner, e.cfg.Sync.BatchSize, e.cfg.Sync.Lease.Duration, claimRefs)
 	if err != nil {
 		return Summary{}, err
 	}

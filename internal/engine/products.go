@@ -236,6 +236,20 @@ func (c *cycle) resolveProducts(ctx context.Context, refs map[string]*productRef
 		}
 	}
 
+	// A product whose own row is open is on its way: the orders that name
+	// it wait for that row rather than create the product from an item.
+	var missing []unresolved
+	for _, sku := range search {
+		if out[sku] != "" {
+			continue
+		}
+		for _, it := range refs[sku].users {
+			missing = append(missing, unresolved{it: it, ref: store.Ref{Entity: "product", ERPID: sku, BySKU: true}, field: "items", fail: func() {}})
+		}
+	}
+	if err := c.waitOrFail(ctx, missing); err != nil {
+		return nil, err
+	}
 	var create []*productRef
 	for _, sku := range search {
 		if out[sku] == "" && !failedAll(refs[sku].users) {

@@ -67,7 +67,9 @@ var (
 //  7. With region TH, a number without a country code must start with the
 //     trunk prefix 0 and be grouped the way Thai numbers are written
 //     (0-2674-6488, 02-123-4567, 053-123-456, 081-234-5678, 08-1234-5678,
-//     (02) 123-4567, or no grouping). This refuses foreign numbers written
+//     (02) 123-4567, or no grouping). Parentheses hold a Thai area code
+//     ((02) 123-4567) or the start of a Thai mobile ((081) 234 5678,
+//     (06) 1234-5678), which must then be a mobile number. This refuses foreign numbers written
 //     in their national form ("(1) 42.34.22.66", "035-640231", "(0544)
 //     60323") that would otherwise pass as Thai ones; foreign numbers must
 //     carry + and their country code. A Thai number whose leading 0 a
@@ -131,6 +133,8 @@ func parseOnePhone(s, region string) (Phone, error) {
 	}
 	s = reIDD66.ReplaceAllString(s, "+66")
 	digits := digitsOf(s)
+	var mobileHead bool
+	var err error
 	if !strings.HasPrefix(s, "+") && len(digits) <= 6 {
 		return Phone{}, ErrShortCode
 	}
@@ -140,7 +144,7 @@ func parseOnePhone(s, region string) (Phone, error) {
 				s = m[1]
 			}
 		}
-		if err := checkThaiShape(s); err != nil {
+		if mobileHead, err = checkThaiShape(s); err != nil {
 			return Phone{}, err
 		}
 	}
@@ -154,13 +158,16 @@ func parseOnePhone(s, region string) (Phone, error) {
 		}
 		return Phone{}, fmt.Errorf("%w: no such number in the %s numbering plan; write numbers from other countries with + and the country code", ErrInvalid, region)
 	}
+	t := phonenumbers.GetNumberType(num)
+	p.Mobile = t == phonenumbers.MOBILE || t == phonenumbers.FIXED_LINE_OR_MOBILE
+	if mobileHead && !p.Mobile {
+		return Phone{}, fmt.Errorf("%w: parentheses hold a Thai mobile prefix, but the number is not a Thai mobile; write numbers from other countries with + and the country code", ErrInvalid)
+	}
 	if num.Extension != nil && p.Extension == "" {
 		p.Extension = num.GetExtension()
 	}
 	num.Extension = nil
 	p.E164 = phonenumbers.Format(num, phonenumbers.E164)
-	t := phonenumbers.GetNumberType(num)
-	p.Mobile = t == phonenumbers.MOBILE || t == phonenumbers.FIXED_LINE_OR_MOBILE
 	return p, nil
 }
 
@@ -174,6 +181,10 @@ var (
 	reParenHead = regexp.MustCompile(`^\((\d+)\)`)
 	// reThaiArea is a Thai landline area code with its trunk 0.
 	reThaiArea = regexp.MustCompile(`^0(?:2|3[2-9]|4[2-5]|5[2-6]|7[3-7])$`)
+	// reThaiMobileHead is the start of a Thai mobile number with its trunk
+	// 0 (06, 08, 09, 081, 0812), as address books put it in parentheses:
+	// (081) 234 5678, (06) 1234-5678.
+	reThaiMobileHead = regexp.MustCompile(`^0[689]\d{0,2}$`)
 	// thaiShapes are the digit groupings Thai numbers are written in.
 	thaiShapes = map[string]bool{
 		"1,4,4": true, "1,4,5": true, "1,8": true, "1,9": true, // 0-2674-6488, 0-8123-45678
@@ -181,23 +192,31 @@ var (
 		"3,3,3": true, "3,3,4": true, "3,7": true, "3,4,3": true, // 053-123-456, 081-234-5678
 		"4,3,3": true, // 0812-345-678
 	}
+	// thaiMobileParenShapes are the groupings of a Thai mobile whose start
+	// is in parentheses: (081) 234 5678, (08) 1234 5678, (0812) 345 678.
+	thaiMobileParenShapes = map[string]bool{"3,3,4": true, "2,4,4": true, "4,3,3": true}
 )
 
 // checkThaiShape refuses a number without a country code that is not
-// written the way Thai numbers are: see step 7 of ParsePhone.
-func checkThaiShape(s string) error {
+// written the way Thai numbers are: see step 7 of ParsePhone. mobileHead
+// reports that parentheses hold a Thai mobile prefix, which the caller
+// checks against the numbering plan: only a mobile may be written so.
+func checkThaiShape(s string) (mobileHead bool, err error) {
 	d := digitsOf(s)
 	if strings.HasPrefix(d, "66") && len(d) >= 10 && !strings.HasPrefix(strings.TrimLeft(s, "( "), "0") {
-		return nil // country code without +, as spreadsheets keep it
+		return false, nil // country code without +, as spreadsheets keep it
 	}
 	if (strings.HasPrefix(d, "1800") || strings.HasPrefix(d, "1900")) && len(d) == 10 {
-		return nil // toll-free and premium numbers are dialled without the 0
+		return false, nil // toll-free and premium numbers are dialled without the 0
 	}
 	if !strings.HasPrefix(d, "0") {
-		return fmt.Errorf("%w: it has neither the trunk prefix 0 nor a country code; write Thai numbers from 0 (081…, 02…) and others with + and the country code", ErrInvalid)
+		return false, fmt.Errorf("%w: it has neither the trunk prefix 0 nor a country code; write Thai numbers from 0 (081…, 02…) and others with + and the country code", ErrInvalid)
 	}
-	if m := reParenHead.FindStringSubmatch(strings.TrimSpace(s)); m != nil && !reThaiArea.MatchString(m[1]) {
-		return fmt.Errorf("%w: (%s) is not a Thai area code; write numbers from other countries with + and the country code", ErrInvalid, m[1])
+	if m := reParenHead.FindStringSubmatch(strings.TrimSpace(s)); m != nil {
+		mobileHead = reThaiMobileHead.MatchString(m[1])
+		if !mobileHead && !reThaiArea.MatchString(m[1]) {
+			return false, fmt.Errorf("%w: (%s) is neither a Thai area code nor a Thai mobile prefix; write numbers from other countries with + and the country code", ErrInvalid, m[1])
+		}
 	}
 	var shape []string
 	var groups []string
@@ -208,17 +227,23 @@ func checkThaiShape(s string) error {
 		}
 	}
 	if len(groups) <= 1 {
-		return nil
+		return mobileHead, nil
 	}
 	key := strings.Join(shape, ",")
 	ok := thaiShapes[key]
+	if mobileHead {
+		// A mobile in parentheses is grouped in full, as Thai address books
+		// write it; a national number of another country often has the
+		// same start ("(089) 6547665", Salerno).
+		ok = thaiMobileParenShapes[key]
+	}
 	if ok && len(groups[0]) == 2 && groups[0] != "02" && groups[0] != "06" && groups[0] != "08" && groups[0] != "09" {
 		ok = false
 	}
 	if !ok {
-		return fmt.Errorf("%w: it is grouped %s, unlike a Thai number; write numbers from other countries with + and the country code", ErrInvalid, strings.ReplaceAll(key, ",", "-"))
+		return false, fmt.Errorf("%w: it is grouped %s, unlike a Thai number; write numbers from other countries with + and the country code", ErrInvalid, strings.ReplaceAll(key, ",", "-"))
 	}
-	return nil
+	return mobileHead, nil
 }
 
 func phoneParseReason(err error) string {

@@ -42,6 +42,24 @@ func TestParsePhone(t *testing.T) {
 		{in: "1361 หรือ 0-2153-9587", want: "+6621539587", others: []string{"1361"}},
 		{in: "02-123-4567", want: "+6621234567"},
 		{in: "(02) 123-4567", want: "+6621234567"},
+		// Thai mobiles as address books write them: the start of the
+		// number in parentheses.
+		{in: "(081) 234 5678", want: "+66812345678"},
+		{in: "(089)-123-4567", want: "+66891234567"},
+		{in: "(06) 1234-5678", want: "+66612345678"},
+		{in: "(087) 249 6399", want: "+66872496399"},
+		{in: "(08) 1234 5678", want: "+66812345678"},
+		{in: "(0812) 345 678", want: "+66812345678"},
+		{in: "(095)123-4567", want: "+66951234567"},
+		// Foreign numbers in parentheses, written nationally, stay refused:
+		// (171) London's old code, (5) Mexico.
+		{in: "(171) 555-2222", wantErr: ErrInvalid},
+		{in: "(5) 555-4729", wantErr: ErrInvalid},
+		{in: "(1) 555-4729", wantErr: ErrInvalid},
+		{in: "(08) 123-4567", wantErr: ErrInvalid},  // a mobile prefix on a number too short for a mobile
+		{in: "(089) 6547665", wantErr: ErrInvalid},  // Salerno, Italy: a mobile start, not grouped as a mobile
+		{in: "(081)2345678", wantErr: ErrInvalid},   // idem
+		{in: "(02) 1234 5678", wantErr: ErrInvalid}, // a landline area code on a mobile's length
 		{in: "0 2123 4567", want: "+6621234567"},
 		{in: "021234567", want: "+6621234567"},
 		{in: "0-2674-6488", want: "+6626746488"},

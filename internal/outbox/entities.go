@@ -1,6 +1,7 @@
 package outbox
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"math/big"
@@ -225,11 +226,19 @@ func (r *reader) company() *Company {
 	case hasWebsite && c.Website != "":
 		if d, err := normalize.Domain(c.Website); err != nil {
 			r.fail("website", website, "gives no domain: "+reasonOf(err), "send a web address such as https://www.example.co.th, or a domain field", err)
+			delete(c.props, "website") // refused: not written when the field is skipped
 		} else {
 			c.Domain, c.props["domain"] = d, d
 		}
 	}
-	if raw, ok := r.text(sc, "tax_id"); ok {
+	if n, isNumber := sc.obj["tax_id"].(json.Number); isNumber {
+		// A number has lost the tax ID's leading 0, and a spreadsheet's
+		// float (105536000000.0) may have lost more: checking its digits
+		// would report a wrong check digit for what is a wrong type.
+		sc.get("tax_id")
+		r.fail("tax_id", "", "is the JSON number "+shorten(n.String())+"; a number loses the leading 0 of a tax ID",
+			`send the tax ID as text, such as "0105536112014"`, nil)
+	} else if raw, ok := r.text(sc, "tax_id"); ok {
 		if strings.TrimSpace(raw) == "" {
 			c.props[r.opts.TaxIDProperty] = ""
 		} else if id, err := normalize.ParseTaxID(raw); err != nil {

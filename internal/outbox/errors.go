@@ -30,6 +30,11 @@ type FieldError struct {
 	Hint string
 	// Err is the underlying normalize error, if any, for errors.Is.
 	Err error
+	// Skippable reports that the record can be written without the field
+	// (sync.invalid_field = "skip"): it is a value of the record's own,
+	// not its identity (a customer's email, a product's SKU), a reference,
+	// an order item, a name HubSpot requires, or the payload's shape.
+	Skippable bool
 }
 
 // Error returns the one-line message described on FieldError.
@@ -88,6 +93,16 @@ func (es FieldErrors) Unwrap() []error {
 		out[i] = e
 	}
 	return out
+}
+
+// skippable reports whether every error is Skippable.
+func (es FieldErrors) skippable() bool {
+	for _, e := range es {
+		if !e.Skippable {
+			return false
+		}
+	}
+	return true
 }
 
 // AsFieldErrors returns the field errors in err (a *FieldError or

@@ -129,6 +129,11 @@ type Options struct {
 	// Location is the time zone of created_at values written without an
 	// offset; default Asia/Bangkok (UTC+07:00).
 	Location *time.Location
+	// SkipInvalidFields makes Decode leave out the fields whose value it
+	// refuses, when every problem of the payload is such a field, instead
+	// of failing the record (sync.invalid_field = "skip"). See
+	// FieldError.Skippable for the fields it applies to.
+	SkipInvalidFields bool
 }
 
 // OptionsFromConfig returns the options the sync configuration implies.
@@ -137,6 +142,8 @@ func OptionsFromConfig(s config.Sync) Options {
 		DefaultRegion: s.DefaultRegion,
 		ERPIDProperty: s.ERPIDProperty,
 		TaxIDProperty: s.TaxIDProperty,
+
+		SkipInvalidFields: s.InvalidField == config.InvalidFieldSkip,
 	}.withDefaults()
 }
 
@@ -176,8 +183,11 @@ type Record struct {
 	// Warnings lists values syncd repaired rather than refused (a tax ID
 	// whose leading 0 a spreadsheet dropped, extra phone numbers in one
 	// cell that were not synced), worded like FieldError messages. The
-	// engine may log them; they do not fail the row.
+	// engine keeps them on the row; they do not fail it.
 	Warnings []string
+	// Skipped are the refused fields Decode left out under
+	// Options.SkipInvalidFields: the record is written without them.
+	Skipped FieldErrors
 }
 
 // Properties returns the HubSpot properties of the record's main object
@@ -205,7 +215,9 @@ func (r *Record) Properties() map[string]string {
 // payload must be a JSON object of the entity's shape (docs/outbox.md).
 //
 // Every problem found is reported: the error is a FieldErrors (or a single
-// *FieldError for a row-level problem), never a transient failure.
+// *FieldError for a row-level problem), never a transient failure. With
+// opts.SkipInvalidFields, a payload whose every problem is a skippable field
+// decodes without those fields, listed in Record.Skipped.
 func Decode(entity, erpID, op string, payload []byte, opts Options) (*Record, error) {
 	opts = opts.withDefaults()
 	ent := Entity(entity)
@@ -249,8 +261,11 @@ func Decode(entity, erpID, op string, payload []byte, opts Options) (*Record, er
 		rec.Ticket = r.ticket()
 	}
 	r.unknownFields(obj, "", r.seen)
-	if len(r.errs) > 0 {
+	if len(r.errs) > 0 && !(opts.SkipInvalidFields && r.errs.skippable()) {
 		return nil, r.errs
+	}
+	if len(r.errs) > 0 {
+		rec.Skipped = r.errs
 	}
 	rec.Warnings = r.warnings
 	return rec, nil

@@ -32,11 +32,66 @@ type scope struct {
 
 func (r *reader) top() scope { return scope{obj: r.obj, seen: r.seen} }
 
+// skippableFields are the payload fields of each entity that a record can
+// be written without when syncd refuses their value (sync.invalid_field =
+// "skip"), besides the values under "properties". The others identify the
+// record (a customer's email, a product's SKU), reference another record,
+// are order items (a line without its quantity or price would give the
+// deal a wrong amount), or are names HubSpot requires, which syncd would
+// otherwise replace with the ERP key.
+var skippableFields = map[Entity]map[string]bool{
+	EntityCustomer: {"phone": true, "first_name": true, "last_name": true, "name": true},
+	EntityCompany:  {"name": true, "domain": true, "website": true, "tax_id": true, "branch": true, "phone": true},
+	EntityProduct:  {"price": true, "description": true},
+	EntityOrder:    {"currency": true, "created_at": true, "close_date": true},
+	EntityTicket:   {"description": true, "priority": true, "created_at": true},
+}
+
 func (r *reader) fail(field, value, reason, hint string, err error) {
 	r.errs = append(r.errs, &FieldError{
 		Entity: string(r.entity), ERPID: r.erpID, Field: field,
 		Value: shorten(value), Reason: reason, Hint: hint, Err: err,
+		Skippable: skippableFields[r.entity][field],
 	})
+}
+
+// failValue records a refused passthrough property value, which the record
+// can be written without.
+func (r *reader) failValue(field, reason, hint string) {
+	r.fail(field, "", reason, hint, nil)
+	r.errs[len(r.errs)-1].Skippable = true
+}
+
+// MaxTextLength is the most characters HubSpot keeps in a text property
+// value, counted in UTF-16 code units (a character beyond the Basic
+// Multilingual Plane, such as an emoji, counts twice), the stricter of the
+// ways to count it. Longer values are refused before any call.
+const MaxTextLength = 65536
+
+// textLength counts s in UTF-16 code units.
+func textLength(s string) int {
+	n := 0
+	for _, c := range s {
+		n++
+		if c > 0xFFFF {
+			n++
+		}
+	}
+	return n
+}
+
+// tooLong is the reason and hint for a text value over MaxTextLength, or
+// "" when s fits.
+func tooLong(s string) (reason, hint string) {
+	if len(s) <= MaxTextLength {
+		return "", "" // at most one UTF-16 unit per byte
+	}
+	n := textLength(s)
+	if n <= MaxTextLength {
+		return "", ""
+	}
+	return fmt.Sprintf("is %d characters long, more than the %d HubSpot keeps in a property", n, MaxTextLength),
+		fmt.Sprintf("send at most %d characters", MaxTextLength)
 }
 
 func (r *reader) warn(field, value, msg string) {
@@ -53,8 +108,8 @@ func (sc scope) get(key string) (any, bool) {
 }
 
 // text reads a text field: a JSON string, or a number taken as written.
-// null reads as "" (present). A value of another type is an error and
-// reads as absent.
+// null reads as "" (present). A value of another type, or one longer than
+// HubSpot keeps (MaxTextLength), is an error and reads as absent.
 func (r *reader) text(sc scope, key string) (string, bool) {
 	v, ok := sc.get(key)
 	if !ok {
@@ -64,6 +119,10 @@ func (r *reader) text(sc scope, key string) (string, bool) {
 	case nil:
 		return "", true
 	case string:
+		if reason, hint := tooLong(v); reason != "" {
+			r.fail(sc.prefix+key, "", reason, hint, nil)
+			return "", false
+		}
 		return v, true
 	case json.Number:
 		return v.String(), true
@@ -187,7 +246,11 @@ func (r *reader) passthrough(sc scope, reserved map[string]string) map[string]st
 		}
 		s, err := propertyValue(obj[k])
 		if err != nil {
-			r.fail(field, "", err.Error(), "send a string, number, boolean, null or an array of those", nil)
+			r.failValue(field, err.Error(), "send a string, number, boolean, null or an array of those")
+			continue
+		}
+		if reason, hint := tooLong(s); reason != "" {
+			r.failValue(field, reason, hint)
 			continue
 		}
 		out[k] = s

@@ -31,6 +31,20 @@ type OutboxRow struct {
 	// in the future; empty otherwise.
 	LeaseOwner     string
 	LeaseExpiresAt *time.Time
+	// WaitingFor is the row a pending row waits for (see Wait); nil when
+	// it waits for none. Status fills it in; Requeue does not.
+	WaitingFor *WaitedRow
+	// Warnings are what a done row's record was written without, or with
+	// repaired (Outcome.Warnings). Status fills them in.
+	Warnings []string
+}
+
+// WaitedRow is the outbox row another row waits for.
+type WaitedRow struct {
+	ID     int64
+	Entity string // "" when the row no longer exists
+	ERPID  string
+	State  string
 }
 
 // RunRecord is one row of the runs log.
@@ -65,11 +79,21 @@ type Status struct {
 	// InProgress counts the pending and failed rows a cycle holds under a
 	// lease that has not expired; they are also counted in Counts.
 	InProgress int
+	// Waiting counts the pending rows that wait for another row (also
+	// counted as pending).
+	Waiting int
+	// Warned counts the done rows with warnings (also counted as done).
+	Warned int
 	// OldestPending is the pending row written first; nil when none is
 	// pending.
 	OldestPending *OutboxRow
 	// Rows are the newest rows in the queried states, at most Limit.
 	Rows []OutboxRow
+	// WaitingRows are the newest pending rows that wait for another row,
+	// at most Limit.
+	WaitingRows []OutboxRow
+	// WarnedRows are the newest done rows with warnings, at most Limit.
+	WarnedRows []OutboxRow
 	// Runs are the newest runs, at most StatusQuery.Runs.
 	Runs []RunRecord
 }
@@ -95,7 +119,9 @@ func (s *Store) Status(ctx context.Context, q StatusQuery) (*Status, error) {
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		r, err := tx.Query(ctx, `
 SELECT state, count(*),
-       count(*) FILTER (WHERE state IN ('pending', 'failed') AND lease_expires_at > $1)
+       count(*) FILTER (WHERE state IN ('pending', 'failed') AND lease_expires_at > $1),
+       count(*) FILTER (WHERE state = 'pending' AND waiting_for IS NOT NULL),
+       count(*) FILTER (WHERE state = 'done' AND warnings IS NOT NULL)
 FROM outbox
 WHERE $2 = '' OR entity = $2
 GROUP BY state`, now, q.Entity)
@@ -103,18 +129,20 @@ GROUP BY state`, now, q.Entity)
 			return err
 		}
 		var st string
-		var n, leased int
-		if _, err := pgx.ForEachRow(r, []any{&st, &n, &leased}, func() error {
+		var n, leased, waiting, warned int
+		if _, err := pgx.ForEachRow(r, []any{&st, &n, &leased, &waiting, &warned}, func() error {
 			out.Counts[st] = n
 			out.InProgress += leased
+			out.Waiting += waiting
+			out.Warned += warned
 			return nil
 		}); err != nil {
 			return err
 		}
 
-		r, err = tx.Query(ctx, `SELECT `+sqlOutboxRowCols+` FROM outbox
-WHERE state = 'pending' AND ($1 = '' OR entity = $1)
-ORDER BY created_at, id LIMIT 1`, q.Entity)
+		r, err = tx.Query(ctx, `SELECT `+sqlOutboxRowCols+` FROM `+sqlOutboxRowFrom+`
+WHERE o.state = 'pending' AND ($1 = '' OR o.entity = $1)
+ORDER BY o.created_at, o.id LIMIT 1`, q.Entity)
 		if err != nil {
 			return err
 		}
@@ -126,16 +154,29 @@ ORDER BY created_at, id LIMIT 1`, q.Entity)
 			out.OldestPending = &oldest[0]
 		}
 
-		if q.Limit > 0 {
-			r, err = tx.Query(ctx, `SELECT `+sqlOutboxRowCols+` FROM outbox
-WHERE state = ANY($1) AND ($2 = '' OR entity = $2)
-ORDER BY id DESC LIMIT $3`, states, q.Entity, q.Limit)
+		// newest lists the newest rows of the entity that cond (on o, with
+		// args from $3) selects, at most q.Limit; none when n, the rows
+		// there are, is 0.
+		newest := func(n int, cond string, args ...any) ([]OutboxRow, error) {
+			if q.Limit <= 0 || n == 0 {
+				return nil, nil
+			}
+			r, err := tx.Query(ctx, `SELECT `+sqlOutboxRowCols+` FROM `+sqlOutboxRowFrom+`
+WHERE `+cond+` AND ($1 = '' OR o.entity = $1)
+ORDER BY o.id DESC LIMIT $2`, append([]any{q.Entity, q.Limit}, args...)...)
 			if err != nil {
-				return err
+				return nil, err
 			}
-			if out.Rows, err = pgx.CollectRows(r, scanOutboxRow); err != nil {
-				return err
-			}
+			return pgx.CollectRows(r, scanOutboxRow)
+		}
+		if out.Rows, err = newest(1, `o.state = ANY($3)`, states); err != nil {
+			return err
+		}
+		if out.WaitingRows, err = newest(out.Waiting, `o.waiting_for IS NOT NULL AND o.state = 'pending'`); err != nil {
+			return err
+		}
+		if out.WarnedRows, err = newest(out.Warned, `o.warnings IS NOT NULL AND o.state = 'done'`); err != nil {
+			return err
 		}
 
 		if q.Runs > 0 {
@@ -162,13 +203,29 @@ FROM runs ORDER BY started_at DESC, id DESC LIMIT $1`, q.Runs)
 	return out, nil
 }
 
-const sqlOutboxRowCols = `id, entity, erp_id, op, state, attempts, created_at, next_attempt_at, processed_at,
-       coalesce(last_error, ''), coalesce(lease_owner, ''), lease_expires_at`
+// sqlOutboxRowCols and sqlOutboxRowFrom select an OutboxRow for
+// scanOutboxRow: the row o and the row it waits for, w.
+const (
+	sqlOutboxRowCols = `o.id, o.entity, o.erp_id, o.op, o.state, o.attempts, o.created_at, o.next_attempt_at, o.processed_at,
+       coalesce(o.last_error, ''), coalesce(o.lease_owner, ''), o.lease_expires_at,
+       o.waiting_for, coalesce(w.entity, ''), coalesce(w.erp_id, ''), coalesce(w.state, ''), coalesce(o.warnings, '{}')`
+	sqlOutboxRowFrom = `outbox o LEFT JOIN outbox w ON w.id = o.waiting_for`
+)
 
 func scanOutboxRow(r pgx.CollectableRow) (OutboxRow, error) {
 	var o OutboxRow
+	var waitID *int64
+	var w WaitedRow
 	err := r.Scan(&o.ID, &o.Entity, &o.ERPID, &o.Op, &o.State, &o.Attempts, &o.CreatedAt, &o.NextAttemptAt,
-		&o.ProcessedAt, &o.LastError, &o.LeaseOwner, &o.LeaseExpiresAt)
+		&o.ProcessedAt, &o.LastError, &o.LeaseOwner, &o.LeaseExpiresAt,
+		&waitID, &w.Entity, &w.ERPID, &w.State, &o.Warnings)
+	if waitID != nil && o.State == StatePending {
+		w.ID = *waitID
+		o.WaitingFor = &w
+	}
+	if len(o.Warnings) == 0 {
+		o.Warnings = nil
+	}
 	return o, err
 }
 

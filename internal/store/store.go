@@ -11,6 +11,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -113,13 +114,29 @@ func (r Row) Key() Key { return Key{r.Entity, r.ERPID} }
 // Claim leases up to limit keys' worth of outbox rows to owner for lease.
 // A key (entity, erp_id) is claimable when one of its rows is pending, or
 // failed with next_attempt_at passed, and no row of the key is leased by
-// anyone until after now. Every open row (pending or failed) of a claimed
+// anyone until after now. Keys are taken in the order of their claimable
+// rows' (next_attempt_at, id), which an index serves: a claim reads the
+// rows it takes and the few it skips (rows in flight in other processes),
+// never the whole backlog. Every open row (pending or failed) of a claimed
 // key is claimed with it, so that all rows of one key go to one claimer and
 // coalesce to the newest. Rows are returned in id order. Claims by
 // concurrent processes never overlap: claim transactions are serialised per
 // schema by an advisory lock, and rows locked by other transactions are
 // skipped (FOR UPDATE SKIP LOCKED).
 func (s *Store) Claim(ctx context.Context, owner string, limit int, lease time.Duration) ([]Row, error) {
+	return s.ClaimWithRefs(ctx, owner, limit, lease, nil)
+}
+
+// ClaimWithRefs claims as Claim does, and then the claimable keys of the
+// records the claimed rows reference, as refs names them (a customer's
+// company, an order's customer, company and products, a ticket's order),
+// and theirs in turn, so that a cycle writes a record and the records it
+// references together: the referenced keys are taken in the same
+// transaction, whatever their place in the backlog. A referenced key that
+// is leased, or whose rows all wait for their retry, is left alone; the
+// engine then makes the referencing row wait for it (see Outcome.Waiting).
+// The claim may therefore hold more than limit keys.
+func (s *Store) ClaimWithRefs(ctx context.Context, owner string, limit int, lease time.Duration, refs func(Row) []Ref) ([]Row, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
@@ -129,56 +146,99 @@ func (s *Store) Claim(ctx context.Context, owner string, limit int, lease time.D
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('syncd.claim.' || current_schema()))`); err != nil {
 			return err
 		}
-		r, err := tx.Query(ctx, sqlClaim, now, limit, owner, now.Add(lease))
-		if err != nil {
+		if err := noJIT(ctx, tx); err != nil {
 			return err
 		}
-		rows, err = pgx.CollectRows(r, func(r pgx.CollectableRow) (Row, error) {
-			var o Row
-			var lastErr *string
-			err := r.Scan(&o.ID, &o.Entity, &o.ERPID, &o.Op, &o.Payload, &o.CreatedAt, &o.State, &o.Attempts, &lastErr)
-			if lastErr != nil {
-				o.LastError = *lastErr
-			}
-			return o, err
-		})
+		var err error
+		rows, err = collectClaimed(tx.Query(ctx, sqlClaim, now, limit, owner, now.Add(lease)))
+		if err != nil || refs == nil {
+			return err
+		}
+		more, err := claimRefs(ctx, tx, now, owner, now.Add(lease), rows, refs)
+		rows = append(rows, more...)
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: claim outbox rows: %w", err)
 	}
+	slices.SortFunc(rows, func(a, b Row) int { return cmp.Compare(a.ID, b.ID) })
 	return rows, nil
 }
 
-const sqlClaim = `
-WITH keys AS (
-    SELECT o.entity, o.erp_id, min(o.id) AS first_id
+// noJIT turns JIT compilation off for the transaction. The claim's
+// LATERAL look-ups keep the planner from joining, and it then prices them
+// high, at a million open rows high enough to compile them: a quarter of a
+// second spent on statements that run in milliseconds.
+func noJIT(ctx context.Context, tx pgx.Tx) error {
+	_, err := tx.Exec(ctx, `SET LOCAL jit = off`)
+	return err
+}
+
+// collectClaimed reads the rows a claim statement returns.
+func collectClaimed(r pgx.Rows, err error) ([]Row, error) {
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(r, func(r pgx.CollectableRow) (Row, error) {
+		var o Row
+		var lastErr *string
+		err := r.Scan(&o.ID, &o.Entity, &o.ERPID, &o.Op, &o.Payload, &o.CreatedAt, &o.State, &o.Attempts, &lastErr)
+		if lastErr != nil {
+			o.LastError = *lastErr
+		}
+		return o, err
+	})
+}
+
+// sqlClaim takes the first $2 claimable rows in the order of
+// outbox_claimable_idx, and leases every open row of their keys. Rows
+// leased by others, and rows of keys another row of which is leased, are
+// skipped as the index is read; they are the rows in flight, not the
+// backlog. Every per-key look-up is a LATERAL subquery that PostgreSQL
+// cannot turn into a join (an aggregate, a locking clause), so that it is
+// an index look-up per key whatever the planner estimates, never a scan of
+// every open row.
+var sqlClaim = `
+WITH cand AS (
+    SELECT o.entity, o.erp_id
     FROM outbox o
+    CROSS JOIN LATERAL (
+        SELECT bool_or(l.lease_expires_at > $1) AS leased
+        FROM outbox l
+        WHERE l.entity = o.entity AND l.erp_id = o.erp_id AND l.state IN ('pending', 'failed')
+    ) k
     WHERE o.state IN ('pending', 'failed')
       AND o.next_attempt_at <= $1
       AND (o.lease_expires_at IS NULL OR o.lease_expires_at <= $1)
-      AND NOT EXISTS (
-          SELECT 1 FROM outbox l
-          WHERE l.entity = o.entity AND l.erp_id = o.erp_id
-            AND l.state IN ('pending', 'failed')
-            AND l.lease_expires_at > $1)
-    GROUP BY o.entity, o.erp_id
-    ORDER BY first_id
+      AND k.leased IS NOT TRUE
+    ORDER BY o.next_attempt_at, o.id
     LIMIT $2
-), claimable AS (
-    SELECT o.id
-    FROM outbox o
-    JOIN keys k ON k.entity = o.entity AND k.erp_id = o.erp_id
-    WHERE o.state IN ('pending', 'failed')
-    FOR UPDATE OF o SKIP LOCKED
+), keys AS (
+    SELECT DISTINCT entity, erp_id FROM cand
+)` + sqlLeaseKeys("$3", "$4")
+
+// sqlLeaseKeys follows common table expressions that end with keys (entity,
+// erp_id): it locks the open rows of those keys, skipping rows other
+// transactions hold, leases them to owner until until (parameters), and
+// returns them in id order, as collectClaimed reads them.
+func sqlLeaseKeys(owner, until string) string {
+	return `, claimable AS (
+    SELECT c.id
+    FROM keys k
+    CROSS JOIN LATERAL (
+        SELECT o.id FROM outbox o
+        WHERE o.entity = k.entity AND o.erp_id = k.erp_id AND o.state IN ('pending', 'failed')
+        FOR UPDATE SKIP LOCKED
+    ) c
 ), claimed AS (
     UPDATE outbox o
-    SET lease_owner = $3, lease_expires_at = $4
+    SET lease_owner = ` + owner + `, lease_expires_at = ` + until + `
     FROM claimable c
     WHERE o.id = c.id
     RETURNING o.id, o.entity, o.erp_id, o.op, o.payload, o.created_at, o.state, o.attempts, o.last_error
 )
 SELECT * FROM claimed ORDER BY id`
+}
 
 // Release gives back owner's leases on ids without changing their state,
 // so that another process (or the next cycle) can claim them at once. It
@@ -188,12 +248,28 @@ func (s *Store) Release(ctx context.Context, owner string, ids []int64) error {
 		return nil
 	}
 	_, err := s.pool.Exec(ctx, `
-UPDATE outbox SET lease_owner = NULL, lease_expires_at = NULL
-WHERE id = ANY($1) AND lease_owner = $2`, ids, owner)
+WITH released AS (
+    UPDATE outbox SET lease_owner = NULL, lease_expires_at = NULL
+    WHERE id = ANY($1) AND lease_owner = $2
+    RETURNING id
+)
+`+sqlWakeReleased("$3"), ids, owner, s.now().UTC())
 	if err != nil {
 		return fmt.Errorf("store: release outbox rows: %w", err)
 	}
 	return nil
+}
+
+// sqlWakeReleased follows a CTE released (the ids of rows whose lease was
+// given back) and makes the rows waiting for them due at now (a
+// parameter): a released row can be claimed at once, and its waiters with
+// it. Released rows themselves are left to the CTE: a statement must not
+// update a row twice.
+func sqlWakeReleased(now string) string {
+	return `UPDATE outbox w SET next_attempt_at = ` + now + `
+FROM released r
+WHERE w.waiting_for = r.id AND w.state IN ('pending', 'failed') AND w.next_attempt_at > ` + now + `
+  AND w.id NOT IN (SELECT id FROM released)`
 }
 
 // ExtendLease moves owner's leases on ids to now+lease, for cycles that
@@ -216,8 +292,12 @@ WHERE id = ANY($1) AND lease_owner = $2 AND state IN ('pending', 'failed')`, ids
 // ReleaseAll gives back every lease owner holds.
 func (s *Store) ReleaseAll(ctx context.Context, owner string) error {
 	_, err := s.pool.Exec(ctx, `
-UPDATE outbox SET lease_owner = NULL, lease_expires_at = NULL
-WHERE lease_owner = $1 AND state IN ('pending', 'failed')`, owner)
+WITH released AS (
+    UPDATE outbox SET lease_owner = NULL, lease_expires_at = NULL
+    WHERE lease_owner = $1 AND state IN ('pending', 'failed')
+    RETURNING id
+)
+`+sqlWakeReleased("$2"), owner, s.now().UTC())
 	if err != nil {
 		return fmt.Errorf("store: release outbox rows: %w", err)
 	}
@@ -296,6 +376,28 @@ type Outcome struct {
 	Superseded []int64
 	// Failed rows are retried later, or made dead at the attempt limit.
 	Failed []Failure
+	// Waiting rows reference a record whose own outbox row must be synced
+	// first; see Wait.
+	Waiting []Wait
+	// Warnings are kept on Done rows, by row id: values the row's record
+	// was written without, or repaired.
+	Warnings map[int64][]string
+}
+
+// Wait is a row that waits for another: a record it references has an open
+// outbox row (For) that another process holds, that waits for its retry,
+// or that failed in this cycle. The row goes back to pending without
+// spending an attempt, with waiting_for = For, and comes due when For can
+// be claimed: at once when For is no longer open, else at For's
+// next_attempt_at or lease expiry, whichever is later. Recording For (done,
+// failed, superseded, dead or waiting itself) brings the waiting rows due
+// with it. References point one way (tickets to orders to customers to
+// companies, orders to products), so rows never wait for each other in a
+// circle, and a row whose For goes dead is retried and then fails as it
+// would without that row.
+type Wait struct {
+	ID  int64
+	For int64
 }
 
 // KeyOutcome is what a cycle did for one outbox key (entity, erp_id).
@@ -327,6 +429,10 @@ type Recorded struct {
 	// Reopened counts keys the cycle wrote to HubSpot after losing their
 	// lease: their newest row is open again, to be written in full.
 	Reopened int
+	// Waiting counts rows that now wait for another row; WaitingDue those
+	// of them that are due at once, because the row they wait for was
+	// recorded meanwhile.
+	Waiting, WaitingDue int
 }
 
 // Record writes a cycle's outcome in one transaction: ID map rows,
@@ -403,10 +509,23 @@ func (s *Store) record(ctx context.Context, owner string, retry Retry, out Outco
 			return err
 		}
 		if len(out.Done) > 0 {
+			warnings := make([]*string, len(out.Done))
+			for i, id := range out.Done {
+				if ws := out.Warnings[id]; len(ws) > 0 {
+					b, err := json.Marshal(ws)
+					if err != nil {
+						return err
+					}
+					j := string(b)
+					warnings[i] = &j
+				}
+			}
 			tag, err := tx.Exec(ctx, `
-UPDATE outbox SET state = 'done', processed_at = $1, last_error = NULL,
+UPDATE outbox o SET state = 'done', processed_at = $1, last_error = NULL, waiting_for = NULL,
+       warnings = (SELECT array_agg(w ORDER BY n) FROM jsonb_array_elements_text(u.warnings::jsonb) WITH ORDINALITY AS e(w, n)),
        lease_owner = NULL, lease_expires_at = NULL
-WHERE id = ANY($2) AND lease_owner = $3`, now, out.Done, owner)
+FROM unnest($2::bigint[], $3::text[]) AS u(id, warnings)
+WHERE o.id = u.id AND o.lease_owner = $4`, now, out.Done, warnings, owner)
 			if err != nil {
 				return fmt.Errorf("mark done: %w", err)
 			}
@@ -415,7 +534,7 @@ WHERE id = ANY($2) AND lease_owner = $3`, now, out.Done, owner)
 		}
 		if len(out.Superseded) > 0 {
 			tag, err := tx.Exec(ctx, `
-UPDATE outbox SET state = 'superseded', processed_at = $1,
+UPDATE outbox SET state = 'superseded', processed_at = $1, waiting_for = NULL,
        lease_owner = NULL, lease_expires_at = NULL
 WHERE id = ANY($2) AND lease_owner = $3`, now, out.Superseded, owner)
 			if err != nil {
@@ -447,7 +566,7 @@ WHERE id = ANY($2) AND lease_owner = $3`, now, out.Superseded, owner)
 			r, err := tx.Query(ctx, `
 UPDATE outbox o
 SET state = u.state, attempts = u.attempts, next_attempt_at = u.next, last_error = u.msg,
-    processed_at = CASE WHEN u.state = 'dead' THEN $1::timestamptz END,
+    processed_at = CASE WHEN u.state = 'dead' THEN $1::timestamptz END, waiting_for = NULL, warnings = NULL,
     lease_owner = NULL, lease_expires_at = NULL
 FROM unnest($2::bigint[], $3::text[], $4::int[], $5::timestamptz[], $6::text[]) AS u(id, state, attempts, next, msg)
 WHERE o.id = u.id AND o.lease_owner = $7
@@ -468,6 +587,17 @@ RETURNING o.state`, now, ids, states, attempts, next, msgs, owner)
 			}
 			rec.Lost += n - len(got)
 		}
+		if len(out.Waiting) > 0 {
+			n, due, err := markWaiting(ctx, tx, now, owner, out.Waiting)
+			if err != nil {
+				return err
+			}
+			rec.Waiting, rec.WaitingDue = n, due
+			rec.Lost += len(out.Waiting) - n
+		}
+		if err := wakeWaiting(ctx, tx, now, out); err != nil {
+			return err
+		}
 		for _, k := range reopen {
 			if err := reopenKey(ctx, tx, now, k.Rows, lost); err != nil {
 				return err
@@ -479,11 +609,85 @@ RETURNING o.state`, now, ids, states, attempts, next, msgs, owner)
 	return rec, err
 }
 
-// lockRows locks every outbox row out names, in id order so that two
-// recording processes wait for each other rather than deadlock, and
-// returns the keys of the rows owner no longer leases, by row id.
-func lockRows(ctx context.Context, tx pgx.Tx, owner string, out Outcome) (map[int64]*Key, error) {
+// markWaiting puts owner's waiting rows back to pending with waiting_for
+// set, due when the row they wait for can be claimed (see Wait), and
+// returns how many it updated. It runs after the cycle's own rows are
+// marked, so that a row waiting for one that failed in this cycle comes
+// due with that row's retry; lockRows has locked the rows waited for, so
+// that their state cannot change under it. It also returns how many of
+// them are due at once.
+func markWaiting(ctx context.Context, tx pgx.Tx, now time.Time, owner string, ws []Wait) (n, due int, err error) {
+	ids, fors := make([]int64, len(ws)), make([]int64, len(ws))
+	for i, w := range ws {
+		ids[i], fors[i] = w.ID, w.For
+	}
+	r, err := tx.Query(ctx, `
+UPDATE outbox o
+SET state = 'pending', waiting_for = u.wait_for, warnings = NULL,
+    next_attempt_at = CASE WHEN w.state IN ('pending', 'failed')
+                           THEN greatest(w.next_attempt_at, coalesce(w.lease_expires_at, $1), $1)
+                           ELSE $1 END,
+    lease_owner = NULL, lease_expires_at = NULL
+FROM unnest($2::bigint[], $3::bigint[]) AS u(id, wait_for)
+LEFT JOIN outbox w ON w.id = u.wait_for
+WHERE o.id = u.id AND o.lease_owner = $4
+RETURNING o.next_attempt_at <= $1`, now, ids, fors, owner)
+	if err == nil {
+		var isDue bool
+		_, err = pgx.ForEachRow(r, []any{&isDue}, func() error {
+			n++
+			if isDue {
+				due++
+			}
+			return nil
+		})
+	}
+	if err != nil {
+		return 0, 0, fmt.Errorf("mark waiting: %w", err)
+	}
+	return n, due, nil
+}
+
+// wakeWaiting brings the rows that wait for rows out records due with
+// them: at once for a row no longer open, else at its next attempt. Rows
+// another transaction has locked are left to it: that transaction is
+// recording them (and, for a waiting row, has locked the row it waits for,
+// so it sees the state this one leaves).
+func wakeWaiting(ctx context.Context, tx pgx.Tx, now time.Time, out Outcome) error {
 	var ids []int64
+	ids = append(ids, out.Done...)
+	ids = append(ids, out.Superseded...)
+	for _, f := range out.Failed {
+		ids = append(ids, f.ID)
+	}
+	for _, w := range out.Waiting {
+		ids = append(ids, w.ID)
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := tx.Exec(ctx, `
+WITH waiters AS (
+    SELECT id FROM outbox
+    WHERE waiting_for = ANY($2) AND state IN ('pending', 'failed')
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE outbox o
+SET next_attempt_at = CASE WHEN w.state IN ('pending', 'failed') THEN greatest(w.next_attempt_at, $1) ELSE $1 END
+FROM waiters, outbox w
+WHERE o.id = waiters.id AND w.id = o.waiting_for`, now, ids)
+	if err != nil {
+		return fmt.Errorf("wake waiting rows: %w", err)
+	}
+	return nil
+}
+
+// lockRows locks every outbox row out names, and the rows its waiting rows
+// wait for, in id order so that two recording processes wait for each
+// other rather than deadlock, and returns the keys of the rows owner no
+// longer leases, by row id (rows waited for are not owner's to lose).
+func lockRows(ctx context.Context, tx pgx.Tx, owner string, out Outcome) (map[int64]*Key, error) {
+	var ids, waitedFor []int64
 	ids = append(ids, out.Done...)
 	ids = append(ids, out.Superseded...)
 	for _, f := range out.Failed {
@@ -492,14 +696,18 @@ func lockRows(ctx context.Context, tx pgx.Tx, owner string, out Outcome) (map[in
 	for _, k := range out.Keys {
 		ids = append(ids, k.Rows...)
 	}
+	for _, w := range out.Waiting {
+		ids = append(ids, w.ID)
+		waitedFor = append(waitedFor, w.For)
+	}
 	lost := map[int64]*Key{}
 	if len(ids) == 0 {
 		return lost, nil
 	}
 	r, err := tx.Query(ctx, `
-SELECT id, entity, erp_id, lease_owner IS DISTINCT FROM $2 FROM outbox
-WHERE id = ANY($1)
-ORDER BY id FOR UPDATE`, ids, owner)
+SELECT id, entity, erp_id, id = ANY($1) AND lease_owner IS DISTINCT FROM $2 FROM outbox
+WHERE id = ANY($1) OR id = ANY($3)
+ORDER BY id FOR UPDATE`, ids, owner, waitedFor)
 	if err != nil {
 		return nil, fmt.Errorf("lock outbox rows: %w", err)
 	}

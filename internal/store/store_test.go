@@ -327,37 +327,6 @@ func TestExtendLease(t *testing.T) {
 	}
 }
 
-// BenchmarkClaim measures one claim of 1,000 keys from an outbox holding
-// 20,000 pending rows and 100,000 done ones.
-func BenchmarkClaim(b *testing.B) {
-	ctx := context.Background()
-	db := pgtest.Migrated(b)
-	if _, err := db.Pool.Exec(ctx, `INSERT INTO outbox (entity, erp_id, payload, state)
-SELECT 'customer', 'C-' || g, '{}'::jsonb, CASE WHEN g <= 100000 THEN 'done' ELSE 'pending' END
-FROM generate_series(1, 120000) g`); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := db.Pool.Exec(ctx, `ANALYZE outbox`); err != nil {
-		b.Fatal(err)
-	}
-	st := store.New(db.Pool, store.Options{})
-	var n int
-	for i := 0; b.Loop(); i++ {
-		rows, err := st.Claim(ctx, fmt.Sprint("w", i), 1000, time.Minute)
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.StopTimer()
-		if err := st.ReleaseAll(ctx, fmt.Sprint("w", i)); err != nil {
-			b.Fatal(err)
-		}
-		b.StartTimer()
-		n += len(rows)
-	}
-	b.ReportMetric(float64(n)/float64(b.N), "rows/claim")
-	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/1000, "ms/claim")
-}
-
 // outboxLease returns a row's state and lease owner ("" when none).
 func outboxLease(t *testing.T, db *pgtest.DB, id int64) (state, owner string) {
 	t.Helper()
