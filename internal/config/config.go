@@ -46,6 +46,10 @@ type HubSpot struct {
 	DailyReserve float64 `toml:"daily_reserve"`
 	// Timeout for one HTTP request.
 	Timeout Duration `toml:"timeout"`
+	// Concurrency is how many HubSpot requests one process has in flight
+	// at most (1 to 16), default 4: enough that the rate limits, not each
+	// call's latency, set the pace.
+	Concurrency int `toml:"concurrency"`
 
 	// Token is filled from HUBSPOT_TOKEN or TokenFile; never from TOML, never logged.
 	Token Secret `toml:"-"`
@@ -72,6 +76,11 @@ type Sync struct {
 	// TaxIDProperty is the company property holding the 13-digit tax ID,
 	// default "syncd_tax_id".
 	TaxIDProperty string `toml:"tax_id_property"`
+	// PipelineRefresh is how long the deal and ticket pipelines read from
+	// HubSpot are used before they are read again, default 10m; a status
+	// whose stage is missing reads them again at once. 0 reads them every
+	// cycle.
+	PipelineRefresh Duration `toml:"pipeline_refresh"`
 }
 
 // PipelineMapping maps ERP statuses to a pipeline's stages.
