@@ -184,8 +184,10 @@ type Governor struct {
 	// tat is the pace's theoretical arrival time (GCRA): calls go when
 	// tat - burst tolerance is not after now.
 	tat time.Time
-	// limitedRun counts the ten-secondly 429s since the last success.
+	// limitedRun counts the ten-secondly 429s since the last success, the
+	// first of them at limitedSince.
 	limitedRun    int
+	limitedSince  time.Time
 	searchCalls   []time.Time
 	searchPaused  time.Time
 	dailyLimit    int // 0 when unknown
@@ -401,7 +403,8 @@ func (g *Governor) Do(ctx context.Context, b Budget, fn func(ctx context.Context
 // caller of the budget: Retry-After when present; for SECONDLY, until the
 // oldest of this process's calls of the last second leaves it; for
 // TEN_SECONDLY_ROLLING, two places' worth of the window (window / max
-// calls each), doubled for every further 429 in a row, at most a window.
+// calls each), four times longer for every further 429 in a row, and no
+// later than a window after the first of them.
 // A DAILY 429 stops calls until the reset.
 func (g *Governor) limited(resp *http.Response, b Budget, gr grant, retries int) bool {
 	policy := peekPolicy(resp)
@@ -439,15 +442,23 @@ func (g *Governor) limited(resp *http.Response, b Budget, gr grant, retries int)
 	default: // TEN_SECONDLY_ROLLING, or no policy on a burst call
 		// The window is full now and the answer says no more. A place
 		// frees when the oldest call in it leaves, one every window / max
-		// calls on average: wait two of those, doubling with every 429 in
-		// a row up to the whole window, so that a window others keep full
-		// is asked seldom, and an answer that is soon wrong costs little.
+		// calls on average: wait two of those, four times longer with
+		// every 429 in a row, and never past a window after the first, so
+		// that a window others keep full is asked seldom, and an answer
+		// that is soon wrong costs little.
 		// The next answer's X-HubSpot-RateLimit-Remaining tells how much
 		// room there is.
+		if g.limitedRun == 0 || !now.Before(g.limitedSince.Add(g.window)) {
+			g.limitedRun, g.limitedSince = 0, now
+		}
 		g.limitedRun++
-		d := g.window / time.Duration(max(g.burstMax, 1)) << min(g.limitedRun, 16)
-		d = min(d, g.window)
+		d := g.window / time.Duration(max(g.burstMax, 1)) * 2 << (2 * min(g.limitedRun-1, 8))
+		// Every call in the window at the first 429 has left it a window
+		// later.
 		until = now.Add(d + g.jitter(d/10))
+		if end := g.limitedSince.Add(g.window); until.After(end) {
+			until = end
+		}
 	}
 	if !until.IsZero() {
 		*paused = later(*paused, until)
