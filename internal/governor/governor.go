@@ -403,8 +403,8 @@ func (g *Governor) Do(ctx context.Context, b Budget, fn func(ctx context.Context
 // caller of the budget: Retry-After when present; for SECONDLY, until the
 // oldest of this process's calls of the last second leaves it; for
 // TEN_SECONDLY_ROLLING, two places' worth of the window (window / max
-// calls each), four times longer for every further 429 in a row, and no
-// later than a window after the first of them.
+// calls each), twice as long for every further 429 in a row, and no later
+// than a window after the first of them.
 // A DAILY 429 stops calls until the reset.
 func (g *Governor) limited(resp *http.Response, b Budget, gr grant, retries int) bool {
 	policy := peekPolicy(resp)
@@ -442,8 +442,8 @@ func (g *Governor) limited(resp *http.Response, b Budget, gr grant, retries int)
 	default: // TEN_SECONDLY_ROLLING, or no policy on a burst call
 		// The window is full now and the answer says no more. A place
 		// frees when the oldest call in it leaves, one every window / max
-		// calls on average: wait two of those, four times longer with
-		// every 429 in a row, and never past a window after the first, so
+		// calls on average: wait two of those, twice as long with every
+		// 429 in a row, and never past a window after the first, so
 		// that a window others keep full is asked seldom, and an answer
 		// that is soon wrong costs little.
 		// The next answer's X-HubSpot-RateLimit-Remaining tells how much
@@ -452,7 +452,7 @@ func (g *Governor) limited(resp *http.Response, b Budget, gr grant, retries int)
 			g.limitedRun, g.limitedSince = 0, now
 		}
 		g.limitedRun++
-		d := g.window / time.Duration(max(g.burstMax, 1)) * 2 << (2 * min(g.limitedRun-1, 8))
+		d := g.window / time.Duration(max(g.burstMax, 1)) * 2 << min(g.limitedRun-1, 16)
 		// Every call in the window at the first 429 has left it a window
 		// later.
 		until = now.Add(d + g.jitter(d/10))

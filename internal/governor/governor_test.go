@@ -164,15 +164,16 @@ func TestRetryDecisions(t *testing.T) {
 			wantWaits: []time.Duration{10 * time.Second / 190 * 2},
 		},
 		{
-			// 105 ms, 421 ms, 1.68 s, 6.74 s, then the rest of the window
-			// after the first 429: every call in it then has left.
-			name:   "ten-secondly 429s in a row wait longer, up to a window after the first",
+			// 105 ms, 211 ms, 421 ms, 842 ms, 1.68 s, 3.37 s, then the
+			// rest of the window after the first 429: every call in it
+			// has then left.
+			name:   "ten-secondly 429s in a row wait twice as long, up to a window after the first",
 			budget: governor.Burst,
 			replies: []reply{{429, bodyTenSecondly, nil}, {429, bodyTenSecondly, nil}, {429, bodyTenSecondly, nil},
-				{429, bodyTenSecondly, nil}, {429, bodyTenSecondly, nil}},
-			wantCalls: 6, wantCode: 200,
-			wantWaits: []time.Duration{10 * time.Second / 190 * 2, 10 * time.Second / 190 * 8, 10 * time.Second / 190 * 32,
-				10 * time.Second / 190 * 128, 10*time.Second - 10*time.Second/190*170},
+				{429, bodyTenSecondly, nil}, {429, bodyTenSecondly, nil}, {429, bodyTenSecondly, nil}, {429, bodyTenSecondly, nil}},
+			wantCalls: 8, wantCode: 200,
+			wantWaits: []time.Duration{10 * time.Second / 190 * 2, 10 * time.Second / 190 * 4, 10 * time.Second / 190 * 8,
+				10 * time.Second / 190 * 16, 10 * time.Second / 190 * 32, 10 * time.Second / 190 * 64, 10*time.Second - 10*time.Second/190*126},
 		},
 		{
 			name:   "window length comes from the interval header",

@@ -378,11 +378,11 @@ func TestEmulatorTooManyRequests(t *testing.T) {
 		if _, err := e.hs.AccountDetails(context.Background()); err != nil {
 			t.Fatalf("AccountDetails after a 429: %v", err)
 		}
-		// The client asks again after waits growing fourfold, and at the
+		// The client asks again after waits growing twofold, and at the
 		// latest when the window of the first 429 has passed.
 		s := e.hs.Stats()
-		if s.Retries < 1 || s.Retries > 5 {
-			t.Errorf("Stats = %+v, want one to five retries", s)
+		if s.Retries < 1 || s.Retries > 7 {
+			t.Errorf("Stats = %+v, want one to seven retries", s)
 		}
 		t.Logf("waits after the 429: %v", e.clock.waits)
 		var total time.Duration
