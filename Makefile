@@ -11,7 +11,7 @@ LDFLAGS  := -X github.com/syncd/syncd/internal/cli.Version=$(VERSION)
 # run take under two minutes.
 TESTFLAGS ?= -race -count=1 -timeout 9m
 
-.PHONY: all build demo test bench lint fmt vet clean
+.PHONY: all build demo test bench bench-limits lint fmt vet clean
 
 all: lint test build
 
@@ -29,9 +29,14 @@ test: vet
 	@# go test hides a passing test's log; show the conformance figures (under a second).
 	@bash -o pipefail -c '$(GO) test -count=1 -run "^TestConformance$$" -v ./internal/emulator | grep -E "validated|routes driven|^(ok|FAIL|--- FAIL)"'
 
-## bench: run the benchmarks only and print their figures
+## bench: run the benchmarks only and print their figures (about two minutes;
+## BenchmarkFirstSync5000 runs on the real clock against real rate limits)
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./...
+
+## bench-limits: only the 5,000-order first sync against real limits and latency
+bench-limits:
+	$(GO) test -run '^$$' -bench 'FirstSync5000' -benchtime 1x -timeout 30m ./internal/e2e
 
 ## lint: fail on unformatted files, then go vet
 lint: fmt vet

@@ -16,6 +16,7 @@ type emulatorOptions struct {
 	addr       string
 	tier       string
 	searchLag  time.Duration
+	latency    time.Duration
 	tokens     []string
 	portalID   int64
 	noLimits   bool
@@ -44,6 +45,7 @@ Control endpoints live under /_emulator/ (reset, stats, config, faults).`,
 	fl.StringVar(&o.addr, "addr", "127.0.0.1:0", "listen address; port 0 picks a free port")
 	fl.StringVar(&o.tier, "tier", "professional", "rate-limit tier: free, starter, professional, enterprise, limit_pack")
 	fl.DurationVar(&o.searchLag, "search-lag", 0, "how long a write stays invisible to search, e.g. 2s")
+	fl.DurationVar(&o.latency, "latency", 0, "time added to every HubSpot answer, e.g. 150ms (HubSpot's own is 100-300ms)")
 	fl.StringArrayVar(&o.tokens, "token", nil, "accept only this bearer token (repeatable); default: any token")
 	fl.Int64Var(&o.portalID, "portal-id", emulator.DefaultPortalID, "HubSpot account ID the emulator reports")
 	fl.BoolVar(&o.noLimits, "no-rate-limits", false, "turn off burst, search and daily limits")
@@ -65,6 +67,9 @@ func emulatorRun(cmd *cobra.Command, f *Factory, o emulatorOptions) error {
 	if o.searchLag < 0 {
 		return usageErrorf("--search-lag must not be negative")
 	}
+	if o.latency < 0 {
+		return usageErrorf("--latency must not be negative")
+	}
 	log, err := f.Logger()
 	if err != nil {
 		return err
@@ -72,6 +77,7 @@ func emulatorRun(cmd *cobra.Command, f *Factory, o emulatorOptions) error {
 	opts := emulator.Options{
 		Tier:              o.tier,
 		SearchLag:         o.searchLag,
+		Latency:           o.latency,
 		Tokens:            o.tokens,
 		PortalID:          o.portalID,
 		Now:               f.Now,

@@ -201,13 +201,14 @@ func newClient(cfg *config.Config, base, token string, log logrus.FieldLogger, l
 		return nil, err
 	}
 	return hubspot.New(hubspot.Options{
-		BaseURL:    base,
-		Token:      token,
-		Version:    cfg.HubSpot.Version,
-		HTTPClient: &http.Client{Timeout: cfg.HubSpot.Timeout.Duration},
-		Governor:   gov,
-		Logger:     log,
-		AppVersion: Version,
+		BaseURL:     base,
+		Token:       token,
+		Version:     cfg.HubSpot.Version,
+		HTTPClient:  &http.Client{Timeout: cfg.HubSpot.Timeout.Duration},
+		Concurrency: cfg.HubSpot.Concurrency,
+		Governor:    gov,
+		Logger:      log,
+		AppVersion:  Version,
 	})
 }
 

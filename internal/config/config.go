@@ -46,6 +46,10 @@ type HubSpot struct {
 	DailyReserve float64 `toml:"daily_reserve"`
 	// Timeout for one HTTP request.
 	Timeout Duration `toml:"timeout"`
+	// Concurrency is how many HubSpot requests one process has in flight
+	// at most (1 to 16), default 4: enough that the rate limits, not each
+	// call's latency, set the pace.
+	Concurrency int `toml:"concurrency"`
 
 	// Token is filled from HUBSPOT_TOKEN or TokenFile; never from TOML, never logged.
 	Token Secret `toml:"-"`
@@ -77,6 +81,12 @@ type Sync struct {
 	// refused fields and keeps each as a warning on the row. Fields that
 	// identify the record or that HubSpot requires always fail the row.
 	InvalidField string `toml:"invalid_field"`
+
+	// PipelineRefresh is how long the deal and ticket pipelines read from
+	// HubSpot are used before they are read again, default 10m; a status
+	// whose stage is missing reads them again at once. 0 reads them every
+	// cycle.
+	PipelineRefresh Duration `toml:"pipeline_refresh"`
 }
 
 // The values of sync.invalid_field.

@@ -70,6 +70,9 @@ func (c *Config) validate() []error {
 	if h.Timeout.Duration <= 0 {
 		add(bad("hubspot.timeout", "must be positive"))
 	}
+	if h.Concurrency < 1 || h.Concurrency > 16 {
+		add(bad("hubspot.concurrency", "must be between 1 and 16"))
+	}
 
 	s := c.Sync
 	if s.Schedule == "" {
@@ -93,6 +96,9 @@ func (c *Config) validate() []error {
 	}
 	if s.BackoffMax.Duration < s.BackoffBase.Duration {
 		add(bad("sync.backoff_max", "must be at least sync.backoff_base (%s)", s.BackoffBase.Duration))
+	}
+	if s.PipelineRefresh.Duration < 0 {
+		add(bad("sync.pipeline_refresh", "must not be negative"))
 	}
 	if s.OnDelete != "archive" && s.OnDelete != "ignore" {
 		add(bad("sync.on_delete", "%q is not archive or ignore", s.OnDelete))

@@ -127,6 +127,11 @@ type envOptions struct {
 	searchLag  time.Duration
 	faults     emulator.FaultConfig
 	rateLimits bool
+	// tier is the emulator's, default enterprise.
+	tier string
+	// realTime puts the emulator and the store on the real clock, for
+	// benchmarks of wall time; clients are then built by the benchmark.
+	realTime bool
 	// noDB skips PostgreSQL, for the guide flow alone.
 	noDB bool
 	cfg  func(*config.Config)
@@ -158,7 +163,14 @@ func newEnv(t testing.TB, o envOptions) *env {
 	if o.cfg != nil {
 		o.cfg(&e.cfg)
 	}
-	e.emu = emulator.New(emulator.Options{Tier: "enterprise", SearchLag: o.searchLag, Now: e.clk.Now,
+	tier, now := "enterprise", e.clk.Now
+	if o.tier != "" {
+		tier = o.tier
+	}
+	if o.realTime {
+		now = time.Now
+	}
+	e.emu = emulator.New(emulator.Options{Tier: tier, SearchLag: o.searchLag, Now: now,
 		DisableRateLimits: !o.rateLimits, Tokens: []string{synctest.Token}})
 	e.proxy = &proxy{next: e.emu}
 	e.srv = httptest.NewServer(e.proxy)
@@ -175,7 +187,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 	}
 	if !o.noDB {
 		e.db = pgtest.Migrated(t)
-		e.st = store.New(e.db.Pool, store.Options{Now: e.clk.Now})
+		e.st = store.New(e.db.Pool, store.Options{Now: now})
 	}
 	return e
 }

@@ -15,6 +15,7 @@ import (
 type Config struct {
 	Tier                    string      `json:"tier"`
 	SearchLag               Duration    `json:"searchLag"`
+	Latency                 Duration    `json:"latency"`
 	DisableRateLimits       bool        `json:"disableRateLimits"`
 	DealAmountFromLineItems bool        `json:"dealAmountFromLineItems"`
 	Faults                  FaultConfig `json:"faults"`
@@ -54,7 +55,7 @@ func (s *Server) Config() Config {
 }
 
 // SetConfig replaces the configuration. It fails on an unknown tier, a
-// negative lag or an invalid fault rule, and then changes nothing. New
+// negative lag or latency, or an invalid fault rule, and then changes nothing. New
 // faults restart their random sequence from their seed.
 func (s *Server) SetConfig(c Config) error {
 	if _, ok := tiers[c.Tier]; !ok {
@@ -62,6 +63,9 @@ func (s *Server) SetConfig(c Config) error {
 	}
 	if c.SearchLag.Duration < 0 {
 		return fmt.Errorf("searchLag must not be negative")
+	}
+	if c.Latency.Duration < 0 {
+		return fmt.Errorf("latency must not be negative")
 	}
 	if err := c.Faults.validate(); err != nil {
 		return err

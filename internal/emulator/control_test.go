@@ -278,3 +278,44 @@ func TestConcurrentClients(t *testing.T) {
 		}
 	}
 }
+
+// TestLatency checks that the latency knob holds every HubSpot answer for
+// that long on the emulator's clock, leaves control routes alone, and can
+// be changed through /_emulator/config.
+func TestLatency(t *testing.T) {
+	t.Parallel()
+	h := startEmu(t, emulator.Options{Latency: 150 * time.Millisecond})
+	answered := make(chan reply, 1)
+	go func() { answered <- h.do("GET", "/crm/objects/2026-09/contacts", nil) }()
+	if d := <-h.clock.slept; d != 150*time.Millisecond {
+		t.Fatalf("the request waits %v, want 150ms", d)
+	}
+	// Control routes are not delayed: this returns while the request waits.
+	if r := h.do("GET", "/_emulator/stats", nil); r.status != http.StatusOK {
+		t.Fatalf("stats while a request waits: %d %s", r.status, r.raw)
+	}
+	h.clock.Advance(149 * time.Millisecond)
+	select {
+	case r := <-answered:
+		t.Fatalf("answered after 149ms of 150ms latency: %d", r.status)
+	default:
+	}
+	h.clock.Advance(time.Millisecond)
+	if r := <-answered; r.status != http.StatusOK {
+		t.Fatalf("after the latency: %d %s", r.status, r.raw)
+	}
+
+	r := h.must("PUT", "/_emulator/config", map[string]any{"latency": "40ms"}, http.StatusOK)
+	if r.body["latency"] != "40ms" {
+		t.Errorf("config after PUT latency = %v, want 40ms", r.body["latency"])
+	}
+	go func() { answered <- h.do("GET", "/crm/objects/2026-09/companies", nil) }()
+	if d := <-h.clock.slept; d != 40*time.Millisecond {
+		t.Fatalf("after the PUT the request waits %v, want 40ms", d)
+	}
+	h.clock.Advance(40 * time.Millisecond)
+	if r := <-answered; r.status != http.StatusOK {
+		t.Fatalf("after 40ms: %d %s", r.status, r.raw)
+	}
+	h.must("PUT", "/_emulator/config", map[string]any{"latency": "-1s"}, http.StatusBadRequest)
+}

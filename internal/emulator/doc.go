@@ -29,6 +29,9 @@
 //   - Account details and daily usage under /account-info/{2026-09,2026-03,v3}.
 //   - Control routes under /_emulator/ (no auth, not counted, not limited):
 //     POST reset, GET stats, GET and PUT config, GET and PUT faults, GET dump.
+//   - A latency (Options.Latency, config "latency") added to every HubSpot
+//     answer after the rate limits have counted the request, waited through
+//     Options.Sleep so that tests can hold it on an injected clock.
 //
 // Routes lists every operation. Success codes follow each version's spec:
 // batch writes with failed inputs answer 207 in 2026-03, v3 and v4, whose

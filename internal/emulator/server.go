@@ -25,6 +25,13 @@ type Options struct {
 	// SearchLag is how long a write stays invisible to search. GET and batch
 	// read see writes at once. Default 0.
 	SearchLag time.Duration
+	// Latency is added to every HubSpot request (control routes excepted)
+	// after the rate limits have counted it and before it is served, as
+	// HubSpot's network and processing time. Default 0.
+	Latency time.Duration
+	// Sleep waits for Latency; default a timer on the real clock. It must
+	// return early with ctx.Err() when ctx is done. Tests inject a clock's.
+	Sleep func(ctx context.Context, d time.Duration) error
 	// Tokens are the accepted bearer tokens; empty accepts any non-empty token.
 	Tokens []string
 	// Scopes optionally restricts tokens to scopes: a token listed here gets
@@ -55,6 +62,7 @@ const DefaultPortalID = 12345678
 type Server struct {
 	portalID int64
 	now      func() time.Time
+	sleep    func(ctx context.Context, d time.Duration) error
 	tokens   map[string]bool
 	scopes   map[string]map[string]bool
 
@@ -73,7 +81,10 @@ type Server struct {
 
 // New returns a Server with seeded default properties and pipelines.
 func New(opts Options) *Server {
-	s := &Server{portalID: opts.PortalID, now: opts.Now}
+	s := &Server{portalID: opts.PortalID, now: opts.Now, sleep: opts.Sleep}
+	if s.sleep == nil {
+		s.sleep = sleepReal
+	}
 	if s.portalID == 0 {
 		s.portalID = DefaultPortalID
 	}
@@ -103,6 +114,7 @@ func New(opts Options) *Server {
 	s.cfg = Config{
 		Tier:                    tier,
 		SearchLag:               Duration{opts.SearchLag},
+		Latency:                 Duration{opts.Latency},
 		DisableRateLimits:       opts.DisableRateLimits,
 		DealAmountFromLineItems: opts.DealAmountFromLineItems,
 		Faults:                  opts.Faults,
@@ -152,6 +164,18 @@ func ListenAndServe(ctx context.Context, addr string, opts Options, ready func(u
 			return nil
 		}
 		return err
+	}
+}
+
+// sleepReal waits d on the real clock or until ctx is done.
+func sleepReal(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 
@@ -220,11 +244,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	cfg := s.Config()
+	var limited *rateLimitBody
 	if !cfg.DisableRateLimits {
-		if body := s.limits.admit(s, w.Header(), cfg.Tier, token, rt.search); body != nil {
-			s.writeJSON(w, http.StatusTooManyRequests, body)
+		limited = s.limits.admit(s, w.Header(), cfg.Tier, token, rt.search)
+	}
+	if cfg.Latency.Duration > 0 {
+		if err := s.sleep(r.Context(), cfg.Latency.Duration); err != nil {
+			// The client went away; nobody reads an answer.
 			return
 		}
+	}
+	if limited != nil {
+		s.writeJSON(w, http.StatusTooManyRequests, limited)
+		return
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, 32<<20))
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -140,6 +141,12 @@ type cycle struct {
 	log     logrus.FieldLogger
 	// leased is when the rows' leases were last set.
 	leased time.Time
+
+	// mu guards the items and refused while a step's HubSpot calls run
+	// concurrently (see fanOut).
+	mu sync.Mutex
+	// refused holds the properties HubSpot's validation errors named.
+	refused map[string]bool
 }
 
 func newCycle(e *Engine, portal int64, rows []store.Row) *cycle {

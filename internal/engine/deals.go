@@ -81,7 +81,7 @@ func syncDeals(ctx context.Context, c *cycle, items []*item) error {
 	if err != nil {
 		return err
 	}
-	stages, err := c.resolveStages(ctx, NewDealStages(c.e.cfg), "deal", items, func(it *item) string { return order(it).Status })
+	stages, err := c.resolveStages(ctx, c.e.dealStages, "deal", items, func(it *item) string { return order(it).Status })
 	if err != nil {
 		return err
 	}
@@ -132,6 +132,7 @@ func syncDeals(ctx context.Context, c *cycle, items []*item) error {
 	if err := c.syncObjects(ctx, spec, items); err != nil {
 		return err
 	}
+	c.checkStages(c.e.dealStages)
 	if err := c.syncLineItems(ctx, items, products); err != nil {
 		return err
 	}

@@ -214,23 +214,28 @@ func (c *cycle) resolve(ctx context.Context, spec objectSpec, items []*item) err
 	for _, it := range unmapped {
 		byERP[it.row.ERPID] = it
 	}
-	for chunk := range slices.Chunk(unmapped, hubspot.MaxBatchInputs) {
+	chunks := slices.Collect(slices.Chunk(unmapped, hubspot.MaxBatchInputs))
+	err = c.fanOut(ctx, len(chunks), func(ctx context.Context, i int) error {
+		chunk := chunks[i]
 		keys := make([]string, len(chunk))
 		for i, it := range chunk {
 			keys[i] = it.row.ERPID
 		}
 		res, err := c.e.hs.BatchRead(ctx, spec.objectType, hubspot.BatchReadRequest{IDs: keys, IDProperty: erpProp, Properties: props})
+		c.mu.Lock()
+		defer c.mu.Unlock()
 		if err != nil {
-			if ferr := c.callFailed(spec.objectType, chunk, err); ferr != nil {
-				return ferr
-			}
-			continue
+			return c.callFailed(spec.objectType, chunk, err)
 		}
 		for _, o := range res.Results {
 			if it := byERP[o.Properties[erpProp]]; it != nil && it.hubspotID == "" {
 				it.hubspotID, it.current = o.ID, o.Properties
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 
 	taken := map[string]bool{}
@@ -324,19 +329,20 @@ func (c *cycle) findBy(ctx context.Context, spec objectSpec, m matcher, items []
 			values = append(values, lv)
 		}
 	}
-	for chunk := range slices.Chunk(values, searchChunk) {
+	chunks := slices.Collect(slices.Chunk(values, searchChunk))
+	err := c.fanOut(ctx, len(chunks), func(ctx context.Context, i int) error {
+		chunk := chunks[i]
 		if m.byRead {
 			res, err := c.e.hs.BatchRead(ctx, spec.objectType, hubspot.BatchReadRequest{IDs: chunk, IDProperty: m.property, Properties: props})
+			c.mu.Lock()
+			defer c.mu.Unlock()
 			if err != nil {
-				if ferr := c.callFailed(spec.objectType, itemsWith(items, m, chunk), err); ferr != nil {
-					return nil, ferr
-				}
-				continue
+				return c.callFailed(spec.objectType, itemsWith(items, m, chunk), err)
 			}
 			for _, o := range res.Results {
 				keep(o)
 			}
-			continue
+			return nil
 		}
 		req := hubspot.SearchRequest{
 			FilterGroups: []hubspot.FilterGroup{{Filters: []hubspot.Filter{{PropertyName: m.property, Operator: "IN", Values: chunk}}}},
@@ -344,22 +350,27 @@ func (c *cycle) findBy(ctx context.Context, spec objectSpec, m matcher, items []
 			Limit:        searchChunk,
 			Sorts:        []hubspot.Sort{{PropertyName: "hs_object_id", Direction: "ASCENDING"}},
 		}
+		// Pages follow one another; the chunks' searches go at once.
 		for {
 			res, err := c.e.hs.Search(ctx, spec.objectType, req)
+			c.mu.Lock()
 			if err != nil {
-				if ferr := c.callFailed(spec.objectType, itemsWith(items, m, chunk), err); ferr != nil {
-					return nil, ferr
-				}
-				break
+				ferr := c.callFailed(spec.objectType, itemsWith(items, m, chunk), err)
+				c.mu.Unlock()
+				return ferr
 			}
 			for _, o := range res.Results {
 				keep(o)
 			}
+			c.mu.Unlock()
 			if res.After == "" {
-				break
+				return nil
 			}
 			req.After = res.After
 		}
+	})
+	if err != nil {
+		return nil, err
 	}
 	return found, nil
 }
@@ -555,14 +566,15 @@ type batchInput interface {
 // refuses as a whole for a data reason is split in halves until the bad
 // inputs are found, so the others still sync. Inputs of mapped records
 // HubSpot no longer has are marked gone, for the caller to handle.
+//
+// The chunks are sent concurrently (see fanOut); call must read only the
+// inputs of its chunk, and ok runs holding c.mu.
 func batched[T batchInput](ctx context.Context, c *cycle, objectType string, ins []T,
 	call func(context.Context, []T) (*hubspot.BatchResult, error), ok func(T, hubspot.Object)) error {
-	for chunk := range slices.Chunk(ins, hubspot.MaxBatchInputs) {
-		if err := batchOnce(ctx, c, objectType, chunk, call, ok); err != nil {
-			return err
-		}
-	}
-	return nil
+	chunks := slices.Collect(slices.Chunk(ins, hubspot.MaxBatchInputs))
+	return c.fanOut(ctx, len(chunks), func(ctx context.Context, i int) error {
+		return batchOnce(ctx, c, objectType, chunks[i], call, ok)
+	})
 }
 
 func batchOnce[T batchInput](ctx context.Context, c *cycle, objectType string, chunk []T,
@@ -575,55 +587,21 @@ func batchOnce[T batchInput](ctx context.Context, c *cycle, objectType string, c
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		cls := hubspot.Classify(err)
-		names := missingProps(err)
-		if cls == hubspot.ClassSetup && (len(names) == 0 || c.ownProps(names)) {
-			return setupErr(objectType, err)
+		again, ferr := batchRefused(c, objectType, chunk, err)
+		if ferr != nil {
+			return ferr
 		}
-		if cls == hubspot.ClassRetry {
-			for _, in := range chunk {
-				in.retryLater("HubSpot is unavailable, will retry: %v", err)
-			}
-			return nil
-		}
-		// A data error for the whole request. When it names properties,
-		// the inputs that send them are the bad ones.
-		if len(names) > 0 {
-			var bad, rest []T
-			for _, in := range chunk {
-				if in.sends(names) {
-					bad = append(bad, in)
-				} else {
-					rest = append(rest, in)
-				}
-			}
-			if len(bad) > 0 {
-				for _, in := range bad {
-					in.fail("HubSpot has no property %s: remove it from the payload's properties, or create it in HubSpot (%v)", strings.Join(names, ", "), err)
-				}
-				return batchOnce(ctx, c, objectType, rest, call, ok)
+		// The parts of a refused chunk go one after the other: splitting
+		// is rare, and their order keeps the search for bad inputs short.
+		for _, part := range again {
+			if err := batchOnce(ctx, c, objectType, part, call, ok); err != nil {
+				return err
 			}
 		}
-		if len(chunk) == 1 {
-			var he *hubspot.Error
-			if errors.As(err, &he) {
-				if he.Category == "OBJECT_NOT_FOUND" && chunk[0].mapped() {
-					chunk[0].markGone()
-					return nil
-				}
-				if id, found := he.ExistingID(); found && chunk[0].takeOver(id) {
-					return nil
-				}
-			}
-			chunk[0].fail("HubSpot refused the record: %v", err)
-			return nil
-		}
-		half := len(chunk) / 2
-		if err := batchOnce(ctx, c, objectType, chunk[:half], call, ok); err != nil {
-			return err
-		}
-		return batchOnce(ctx, c, objectType, chunk[half:], call, ok)
+		return nil
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	erpProp := c.e.cfg.Sync.ERPIDProperty
 	byTrace := map[string]T{}
 	byID := map[string]T{}
@@ -689,8 +667,68 @@ func batchOnce[T batchInput](ctx context.Context, c *cycle, objectType string, c
 	return nil
 }
 
-// inputFailed applies one failed input's error to its input.
+// batchRefused handles a batch call HubSpot refused as a whole with err:
+// it marks the inputs it can decide on and returns the parts of chunk to
+// send again (the inputs not at fault, or halves when the error names no
+// input), or an error that stops the cycle.
+func batchRefused[T batchInput](c *cycle, objectType string, chunk []T, err error) ([][]T, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cls := hubspot.Classify(err)
+	names := missingProps(err)
+	if cls == hubspot.ClassSetup && (len(names) == 0 || c.ownProps(names)) {
+		return nil, setupErr(objectType, err)
+	}
+	if cls == hubspot.ClassRetry {
+		for _, in := range chunk {
+			in.retryLater("HubSpot is unavailable, will retry: %v", err)
+		}
+		return nil, nil
+	}
+	var he *hubspot.Error
+	isHS := errors.As(err, &he)
+	if isHS {
+		c.noteRefused(he.Details)
+	}
+	// A data error for the whole request. When it names properties,
+	// the inputs that send them are the bad ones.
+	if len(names) > 0 {
+		var bad, rest []T
+		for _, in := range chunk {
+			if in.sends(names) {
+				bad = append(bad, in)
+			} else {
+				rest = append(rest, in)
+			}
+		}
+		if len(bad) > 0 {
+			for _, in := range bad {
+				in.fail("HubSpot has no property %s: remove it from the payload's properties, or create it in HubSpot (%v)", strings.Join(names, ", "), err)
+			}
+			return [][]T{rest}, nil
+		}
+	}
+	if len(chunk) == 1 {
+		if isHS {
+			if he.Category == "OBJECT_NOT_FOUND" && chunk[0].mapped() {
+				chunk[0].markGone()
+				return nil, nil
+			}
+			if id, found := he.ExistingID(); found && chunk[0].takeOver(id) {
+				return nil, nil
+			}
+		}
+		chunk[0].fail("HubSpot refused the record: %v", err)
+		return nil, nil
+	}
+	half := len(chunk) / 2
+	return [][]T{chunk[:half], chunk[half:]}, nil
+}
+
+// inputFailed applies one failed input's error to its input. c.mu must be
+// held.
 func inputFailed[T batchInput](c *cycle, objectType string, in T, ie hubspot.ItemError) {
+	c.noteRefused(ie.Details)
 	switch ie.Class() {
 	case hubspot.ClassRetry:
 		in.retryLater("HubSpot is unavailable, will retry: %v", ie)

@@ -122,7 +122,9 @@ func (c *cycle) associate(ctx context.Context, fromType, toType, fromMap, toMap 
 			todo = append(todo, r)
 		}
 	}
-	for chunk := range slices.Chunk(todo, hubspot.MaxBatchInputs) {
+	chunks := slices.Collect(slices.Chunk(todo, hubspot.MaxBatchInputs))
+	return c.fanOut(ctx, len(chunks), func(ctx context.Context, i int) error {
+		chunk := chunks[i]
 		in := make([]hubspot.AssociationInput, len(chunk))
 		for i, r := range chunk {
 			types := make([]hubspot.AssociationType, len(r.typeIDs))
@@ -136,11 +138,10 @@ func (c *cycle) associate(ctx context.Context, fromType, toType, fromMap, toMap 
 			items[i] = r.it
 		}
 		ies, err := c.e.hs.CreateAssociations(ctx, fromType, toType, in)
+		c.mu.Lock()
+		defer c.mu.Unlock()
 		if err != nil {
-			if ferr := c.callFailed(fromType+"→"+toType+" association", items, err); ferr != nil {
-				return ferr
-			}
-			continue
+			return c.callFailed(fromType+"→"+toType+" association", items, err)
 		}
 		bad := map[*item]bool{}
 		for _, ie := range ies {
@@ -169,8 +170,8 @@ func (c *cycle) associate(ctx context.Context, fromType, toType, fromMap, toMap 
 				r.it.associations = append(r.it.associations, store.Association{PortalID: c.portal, FromType: fromMap, FromHubSpotID: r.fromID, ToType: toMap, ToHubSpotID: r.toID, TypeID: t})
 			}
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 func (c *cycle) assocFailed(r assocRequest, toType string, ie hubspot.ItemError) {

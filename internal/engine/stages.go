@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/syncd/syncd/internal/config"
 	"github.com/syncd/syncd/internal/hubspot"
@@ -55,31 +56,70 @@ type resolvedPipeline struct {
 }
 
 // StageMapper maps ERP statuses to the stages of one configured pipeline
-// (deals or tickets). It reads the pipelines API once and caches the result,
-// or the error, for its lifetime, so that a missing pipeline or stage costs one
-// call however many records need it; the engine makes a new StageMapper
-// every cycle so that a pipeline edited in HubSpot is seen at the next
-// cycle.
+// (deals or tickets). It reads the pipelines API once and keeps the result
+// for the refresh age given to it (sync.pipeline_refresh), so that a long
+// drain reads pipelines once rather than in every cycle. A failed read, or
+// a configured pipeline or stage missing in HubSpot, is kept for the
+// mapper's current use only (Reset drops it): the engine resets its
+// mappers at the start of every cycle, so that an admin's fix is seen at
+// the next cycle without waiting for the age; Invalidate drops a good
+// result too, when HubSpot refused a stage it gave (a stage deleted or
+// changed since the read).
 type StageMapper struct {
 	objectType string // hubspot.Deals or hubspot.Tickets
 	entity     string // order or ticket
 	section    string // deals or tickets
 	mapping    config.PipelineMapping
 	fallback   string
+	// props are the HubSpot properties holding the pipeline and stage.
+	props [2]string
+	// refresh is how long a read is used; 0 means for one cycle.
+	refresh time.Duration
+	now     func() time.Time
 
 	mu       sync.Mutex
 	resolved *resolvedPipeline
+	loadedAt time.Time
+	stale    bool  // the next load reads again
 	err      error // the cached failure of the last load
 }
 
-// NewDealStages returns the stage mapper for orders → deals.
-func NewDealStages(cfg config.Config) *StageMapper {
-	return &StageMapper{objectType: hubspot.Deals, entity: "order", section: "deals", mapping: cfg.Deals, fallback: "default"}
+// NewDealStages returns the stage mapper for orders → deals, which keeps a
+// read for refresh (measured on now).
+func NewDealStages(cfg config.Config, refresh time.Duration, now func() time.Time) *StageMapper {
+	return &StageMapper{objectType: hubspot.Deals, entity: "order", section: "deals", mapping: cfg.Deals, fallback: "default",
+		props: [2]string{"pipeline", "dealstage"}, refresh: refresh, now: now}
 }
 
-// NewTicketStages returns the stage mapper for tickets.
-func NewTicketStages(cfg config.Config) *StageMapper {
-	return &StageMapper{objectType: hubspot.Tickets, entity: "ticket", section: "tickets", mapping: cfg.Tickets, fallback: "0"}
+// NewTicketStages returns the stage mapper for tickets, which keeps a read
+// for refresh (measured on now).
+func NewTicketStages(cfg config.Config, refresh time.Duration, now func() time.Time) *StageMapper {
+	return &StageMapper{objectType: hubspot.Tickets, entity: "ticket", section: "tickets", mapping: cfg.Tickets, fallback: "0",
+		props: [2]string{"hs_pipeline", "hs_pipeline_stage"}, refresh: refresh, now: now}
+}
+
+// Reset starts a new cycle: a cached failure is dropped, and so is a read
+// older than the refresh age or one that is stale.
+func (m *StageMapper) Reset() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.err = nil
+	if m.resolved != nil && (m.stale || m.now().Sub(m.loadedAt) >= m.refresh) {
+		m.resolved = nil
+	}
+}
+
+// Invalidate makes the next cycle read the pipelines again.
+func (m *StageMapper) Invalidate() {
+	m.mu.Lock()
+	m.stale = true
+	m.mu.Unlock()
+}
+
+// Refuses reports whether names hold the pipeline or stage property of the
+// mapper's object type.
+func (m *StageMapper) Refuses(names map[string]bool) bool {
+	return names[m.props[0]] || names[m.props[1]]
 }
 
 func (m *StageMapper) load(ctx context.Context, api pipelineLister) (*resolvedPipeline, error) {
@@ -90,6 +130,9 @@ func (m *StageMapper) load(ctx context.Context, api pipelineLister) (*resolvedPi
 	}
 	r, err := m.resolve(ctx, api)
 	m.resolved, m.err = r, err
+	if err == nil {
+		m.loadedAt, m.stale = m.now(), false
+	}
 	return r, err
 }
 

@@ -34,7 +34,7 @@ func syncTickets(ctx context.Context, c *cycle, items []*item) error {
 	if err != nil {
 		return err
 	}
-	stages, err := c.resolveStages(ctx, NewTicketStages(c.e.cfg), "ticket", items, func(it *item) string { return it.rec.Ticket.Status })
+	stages, err := c.resolveStages(ctx, c.e.ticketStages, "ticket", items, func(it *item) string { return it.rec.Ticket.Status })
 	if err != nil {
 		return err
 	}
@@ -50,6 +50,7 @@ func syncTickets(ctx context.Context, c *cycle, items []*item) error {
 	if err := c.syncObjects(ctx, spec, items); err != nil {
 		return err
 	}
+	c.checkStages(c.e.ticketStages)
 
 	var toContact, toCompany, toDeal []assocRequest
 	for _, it := range items {

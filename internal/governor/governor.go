@@ -97,10 +97,18 @@ const (
 	defaultMaxAttempts = 5
 	defaultBaseBackoff = 500 * time.Millisecond
 	defaultMaxBackoff  = 30 * time.Second
+	defaultBurstShare  = 0.25
+	// maxLimited bounds the rate-limit answers (429 other than DAILY) one
+	// Do call retries; they do not use up MaxAttempts, since each is
+	// followed by a wait the answer prescribes.
+	maxLimited = 10
 	// lockedWait is HubSpot's documented minimum wait after 423 Locked.
 	lockedWait = 2 * time.Second
-	// secondlyWait is the pause after a SECONDLY 429.
+	// secondlyWait is the longest pause after a SECONDLY 429: the length
+	// of that policy's window.
 	secondlyWait = time.Second
+	// minWait keeps a caller that must wait from asking again at once.
+	minWait = time.Millisecond
 	// maxBodyPeek caps how much of a 429 body is read to find policyName.
 	maxBodyPeek = 64 << 10
 )
@@ -150,6 +158,11 @@ type Options struct {
 	// other governor that uses the same ledger (other processes). When it
 	// fails, the governor counts only its own calls until it is back.
 	Ledger Ledger
+	// BurstShare is the share of the burst budget that may be spent at
+	// once; the rest is spent evenly, one call every window / budget.
+	// Default 0.25 (about 43 calls at the professional tier); 1 spends the
+	// whole window's budget as fast as calls come.
+	BurstShare float64
 }
 
 // Governor paces calls. It is safe for concurrent use.
@@ -158,12 +171,23 @@ type Governor struct {
 
 	mu sync.Mutex
 	// burst window
-	burstMax      int           // HubSpot's limit per window (tier or header)
-	window        time.Duration // window length (default or header)
-	burstCalls    []time.Time   // starts of calls in the current window
-	burstPaused   time.Time     // no burst call before this instant
-	srvRemaining  int           // last X-HubSpot-RateLimit-Remaining
-	srvSeen       time.Time     // when srvRemaining was seen; zero when never
+	burstMax    int           // HubSpot's limit per window (tier or header)
+	window      time.Duration // window length (default or header)
+	burstCalls  []time.Time   // starts of this process's calls in the window
+	burstPaused time.Time     // no burst call before this instant
+	// foreign is the number of calls other integrations (anything but
+	// syncd) had made in the window, as last worked out from HubSpot's
+	// X-HubSpot-RateLimit-Remaining at foreignAt; it is taken to leave the
+	// window evenly over the following window.
+	foreign   int
+	foreignAt time.Time // grant time of the call that told; zero when never
+	// tat is the pace's theoretical arrival time (GCRA): calls go when
+	// tat - burst tolerance is not after now.
+	tat time.Time
+	// limitedRun counts the ten-secondly 429s since the last success, the
+	// first of them at limitedSince.
+	limitedRun    int
+	limitedSince  time.Time
 	searchCalls   []time.Time
 	searchPaused  time.Time
 	dailyLimit    int // 0 when unknown
@@ -223,6 +247,12 @@ func New(opts Options) (*Governor, error) {
 	}
 	if opts.MaxBackoff <= 0 {
 		opts.MaxBackoff = defaultMaxBackoff
+	}
+	switch {
+	case opts.BurstShare == 0:
+		opts.BurstShare = defaultBurstShare
+	case opts.BurstShare < 0 || opts.BurstShare > 1:
+		return nil, fmt.Errorf("governor: burst share %v outside (0, 1]", opts.BurstShare)
 	}
 	if opts.Location == nil {
 		opts.Location = time.UTC
@@ -318,10 +348,15 @@ func (g *Governor) reserve() int {
 // waiting for budget before every attempt. It returns fn's last response
 // (whose body the caller closes) or its last error. Responses that are
 // retried are drained and closed here. A spent daily allowance returns a
-// *LimitError without calling fn; a done ctx returns ctx.Err().
+// *LimitError without calling fn; a done ctx returns ctx.Err(). Rate-limit
+// answers (429 other than DAILY) are retried up to ten times without using
+// up MaxAttempts: each is followed by the wait it prescribes, not by a
+// backoff.
 func (g *Governor) Do(ctx context.Context, b Budget, fn func(ctx context.Context) (*http.Response, error)) (*http.Response, error) {
-	for attempt := 1; ; attempt++ {
-		if err := g.acquire(ctx, b); err != nil {
+	limited := 0
+	for attempt := 1; ; {
+		gr, err := g.acquire(ctx, b)
+		if err != nil {
 			return nil, err
 		}
 		resp, err := fn(ctx)
@@ -337,81 +372,115 @@ func (g *Governor) Do(ctx context.Context, b Budget, fn func(ctx context.Context
 			if err := g.opts.Sleep(ctx, d); err != nil {
 				return nil, err
 			}
+			attempt++
 			continue
 		}
-		g.observe(resp.Header, b)
-		wait, retry, err := g.decide(resp, b, attempt)
-		if err != nil || !retry {
-			return resp, err
+		g.observe(resp, b, gr)
+		if resp.StatusCode == http.StatusTooManyRequests {
+			retry := g.limited(resp, b, gr, limited)
+			if !retry {
+				return resp, nil
+			}
+			limited++
+			drain(resp)
+			continue
+		}
+		wait, retry := g.decide(resp, attempt)
+		if !retry {
+			return resp, nil
 		}
 		drain(resp)
-		if wait > 0 {
-			g.opts.Logger.WithFields(logrus.Fields{"attempt": attempt, "status": resp.StatusCode, "wait": wait}).Warn("hubspot answered with a retryable status; retrying")
-			if err := g.opts.Sleep(ctx, wait); err != nil {
-				return nil, err
-			}
+		g.opts.Logger.WithFields(logrus.Fields{"attempt": attempt, "status": resp.StatusCode, "wait": wait}).Warn("hubspot answered with a retryable status; retrying")
+		if err := g.opts.Sleep(ctx, wait); err != nil {
+			return nil, err
 		}
+		attempt++
 	}
 }
 
-// decide looks at a response and says whether to retry it and after how long.
-func (g *Governor) decide(resp *http.Response, b Budget, attempt int) (time.Duration, bool, error) {
+// limited handles a 429 answer to the call gr and says whether to send it
+// again. The wait is proportional to what the answer says, and holds every
+// caller of the budget: Retry-After when present; for SECONDLY, until the
+// oldest of this process's calls of the last second leaves it; for
+// TEN_SECONDLY_ROLLING, two places' worth of the window (window / max
+// calls each), twice as long for every further 429 in a row, and no later
+// than a window after the first of them.
+// A DAILY 429 stops calls until the reset.
+func (g *Governor) limited(resp *http.Response, b Budget, gr grant, retries int) bool {
+	policy := peekPolicy(resp)
+	ra, hasRA := retryAfter(resp.Header, g.opts.Now())
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	now := g.opts.Now()
+	if policy == PolicyDaily {
+		g.dailyBlocked = g.nextReset(now)
+		g.dailyByServer = true
+		g.dailyLeft = 0
+		g.opts.Logger.WithField("until", g.dailyBlocked).Warn("hubspot daily limit reached; calls stop until it resets")
+		return false
+	}
+	search := b&Search != 0
+	paused := &g.burstPaused
+	calls := g.burstCalls
+	if search {
+		paused, calls = &g.searchPaused, g.searchCalls
+	}
+	var until time.Time
 	switch {
-	case resp.StatusCode == http.StatusTooManyRequests:
-		policy := peekPolicy(resp)
-		ra, hasRA := retryAfter(resp.Header, g.opts.Now())
-		g.mu.Lock()
-		defer g.mu.Unlock()
-		now := g.opts.Now()
-		if policy == PolicyDaily {
-			g.dailyBlocked = g.nextReset(now)
-			g.dailyByServer = true
-			g.dailyLeft = 0
-			g.opts.Logger.WithField("until", g.dailyBlocked).Warn("hubspot daily limit reached; calls stop until it resets")
-			return 0, false, nil
-		}
-		var wait time.Duration
-		switch {
-		case hasRA:
-			wait = ra
-		case policy == PolicySecondly:
-			wait = secondlyWait
-		default: // TEN_SECONDLY_ROLLING or no policy: let the whole window pass
-			if b&Search != 0 {
-				wait = secondlyWait
-			} else {
-				wait = g.window
+	case hasRA:
+		until = now.Add(ra + g.jitter(ra/10))
+	case policy == PolicySecondly || search:
+		// Search 429s are secondly whatever they say. The oldest call of
+		// the last second leaving it frees a place.
+		until = now.Add(secondlyWait)
+		for _, t := range calls {
+			if t.After(now.Add(-secondlyWait)) {
+				until = t.Add(secondlyWait)
+				break
 			}
 		}
-		wait += g.jitter(wait / 10)
-		g.opts.Logger.WithFields(logrus.Fields{"policy": policy, "wait": wait, "attempt": attempt}).Warn("hubspot rate limit hit; slowing down")
-		// Slow every caller of this budget down, not just this one.
-		until := now.Add(wait)
-		if b&Search != 0 {
-			g.searchPaused = later(g.searchPaused, until)
-		} else {
-			g.burstPaused = later(g.burstPaused, until)
+	default: // TEN_SECONDLY_ROLLING, or no policy on a burst call
+		// The window is full now and the answer says no more. A place
+		// frees when the oldest call in it leaves, one every window / max
+		// calls on average: wait two of those, twice as long with every
+		// 429 in a row, and never past a window after the first, so
+		// that a window others keep full is asked seldom, and an answer
+		// that is soon wrong costs little.
+		// The next answer's X-HubSpot-RateLimit-Remaining tells how much
+		// room there is.
+		if g.limitedRun == 0 || !now.Before(g.limitedSince.Add(g.window)) {
+			g.limitedRun, g.limitedSince = 0, now
 		}
-		if attempt >= g.opts.MaxAttempts {
-			return 0, false, nil
+		g.limitedRun++
+		d := g.window / time.Duration(max(g.burstMax, 1)) * 2 << min(g.limitedRun-1, 16)
+		// Every call in the window at the first 429 has left it a window
+		// later.
+		until = now.Add(d + g.jitter(d/10))
+		if end := g.limitedSince.Add(g.window); until.After(end) {
+			until = end
 		}
-		// The caller waits in acquire for the pause; the returned wait is 0
-		// so the pause is not served twice.
-		return 0, true, nil
-	case retryStatus[resp.StatusCode]:
-		if attempt >= g.opts.MaxAttempts {
-			return 0, false, nil
-		}
-		wait := g.backoff(attempt)
-		if ra, ok := retryAfter(resp.Header, g.opts.Now()); ok && ra > wait {
-			wait = ra
-		}
-		if resp.StatusCode == http.StatusLocked && wait < lockedWait {
-			wait = lockedWait
-		}
-		return wait, true, nil
 	}
-	return 0, false, nil
+	if !until.IsZero() {
+		*paused = later(*paused, until)
+	}
+	g.opts.Logger.WithFields(logrus.Fields{"policy": policy, "until": until}).Warn("hubspot rate limit hit; slowing down")
+	return retries < maxLimited
+}
+
+// decide looks at a non-429 response and says whether to retry it and
+// after how long.
+func (g *Governor) decide(resp *http.Response, attempt int) (time.Duration, bool) {
+	if !retryStatus[resp.StatusCode] || attempt >= g.opts.MaxAttempts {
+		return 0, false
+	}
+	wait := g.backoff(attempt)
+	if ra, ok := retryAfter(resp.Header, g.opts.Now()); ok && ra > wait {
+		wait = ra
+	}
+	if resp.StatusCode == http.StatusLocked && wait < lockedWait {
+		wait = lockedWait
+	}
+	return wait, true
 }
 
 // backoff is the exponential delay before attempt+1, with jitter in [d/2, d).
@@ -430,32 +499,39 @@ func (g *Governor) jitter(d time.Duration) time.Duration {
 	return time.Duration(g.opts.Rand() * float64(d))
 }
 
-// acquire waits until b has room, then records the call.
-func (g *Governor) acquire(ctx context.Context, b Budget) error {
+// acquire waits until b has room, then records the call and returns its
+// grant.
+func (g *Governor) acquire(ctx context.Context, b Budget) (grant, error) {
+	held := false // the window, not the pace, made this call wait
 	for {
 		if err := ctx.Err(); err != nil {
-			return err
+			return grant{}, err
 		}
-		wait, gr, err := g.reserveSlot(b)
+		wait, byWindow, gr, err := g.reserveSlot(b, held)
 		if err != nil {
-			return err
+			return grant{}, err
 		}
+		held = held || byWindow
 		if wait <= 0 {
 			// The local budget has room; the shared one, if any, must too.
-			wait, err = g.reserveShared(ctx, b)
+			var inWindow int
+			wait, inWindow, err = g.reserveShared(ctx, b, gr)
 			if err != nil || wait > 0 {
 				g.release(b, gr)
 			}
 			if err != nil {
-				return err
+				return grant{}, err
 			}
 			if wait <= 0 {
-				return nil
+				if inWindow > 0 {
+					gr.inWindow = inWindow
+				}
+				return gr, nil
 			}
 		}
 		g.opts.Logger.WithField("wait", wait).Debug("waiting for hubspot rate budget")
 		if err := g.opts.Sleep(ctx, wait); err != nil {
-			return err
+			return grant{}, err
 		}
 	}
 }
@@ -490,72 +566,152 @@ func (g *Governor) dailyBlock(now time.Time) (time.Time, bool) {
 }
 
 // reserveSlot records a call when b has room and returns 0 and the record,
-// or returns how long to wait before asking again.
-func (g *Governor) reserveSlot(b Budget) (time.Duration, grant, error) {
+// or returns how long to wait before asking again and whether the window
+// (rather than the pace) is full. held says the call has already waited
+// for a full window: it then starts the pace afresh, so that the calls
+// that leave the window together are not followed by as many at once.
+func (g *Governor) reserveSlot(b Budget, held bool) (time.Duration, bool, grant, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	now := g.opts.Now()
 
 	if until, reserve := g.dailyBlock(now); !until.IsZero() {
-		return 0, grant{}, &LimitError{Policy: PolicyDaily, Until: until, Reserve: reserve}
+		return 0, false, grant{}, &LimitError{Policy: PolicyDaily, Until: until, Reserve: reserve}
 	}
 
-	var wait time.Duration
 	if b&Search != 0 {
 		g.searchCalls = prune(g.searchCalls, now.Add(-searchWindow))
+		var wait time.Duration
 		switch {
 		case now.Before(g.searchPaused):
 			wait = g.searchPaused.Sub(now)
 		case len(g.searchCalls) >= g.searchLimit():
-			wait = g.searchCalls[0].Add(searchWindow).Sub(now)
+			wait = g.searchCalls[len(g.searchCalls)-g.searchLimit()].Add(searchWindow).Sub(now)
 		}
-	} else {
-		g.burstCalls = prune(g.burstCalls, now.Add(-g.window))
-		switch {
-		case now.Before(g.burstPaused):
-			wait = g.burstPaused.Sub(now)
-		case len(g.burstCalls) >= g.burstLimit():
-			wait = g.burstCalls[0].Add(g.window).Sub(now)
-		case g.serverLow(now):
-			// Another process of the same app is spending the window:
-			// wait until the window seen in the header has passed.
-			wait = g.srvSeen.Add(g.window).Sub(now)
+		if wait > 0 {
+			return max(wait, minWait), false, grant{}, nil
 		}
-	}
-	if wait > 0 {
-		return wait, grant{}, nil
-	}
-	if b&Search != 0 {
 		g.searchCalls = append(g.searchCalls, now)
-	} else {
-		g.burstCalls = append(g.burstCalls, now)
+		return 0, false, g.grant(now, len(g.searchCalls), time.Time{}), nil
 	}
-	gr := grant{at: now}
+
+	g.burstCalls = prune(g.burstCalls, now.Add(-g.window))
+	if now.Before(g.burstPaused) {
+		return max(g.burstPaused.Sub(now), minWait), false, grant{}, nil
+	}
+	foreign := g.foreignNow(now)
+	if len(g.burstCalls) >= g.burstLimit()-foreign {
+		// Only a window full of this process's own calls makes the pace
+		// start afresh: those calls leave together.
+		return max(g.windowWait(now), minWait), foreign == 0, grant{}, nil
+	}
+	interval, tolerance := g.pace()
+	if wait := g.tat.Add(-tolerance).Sub(now); wait > 0 {
+		return max(wait, minWait), false, grant{}, nil
+	}
+	prevTAT := g.tat
+	start := later(g.tat, now)
+	if held {
+		start = later(start, now.Add(tolerance))
+	}
+	g.tat = start.Add(interval)
+	g.burstCalls = append(g.burstCalls, now)
+	gr := g.grant(now, len(g.burstCalls), prevTAT)
+	gr.setTAT = g.tat
+	return 0, false, gr, nil
+}
+
+// grant records the daily count of a call granted at now, with inWindow
+// calls in its window; prevTAT is the pace before it, to restore when the
+// call is taken back. g.mu must be held.
+func (g *Governor) grant(now time.Time, inWindow int, prevTAT time.Time) grant {
+	gr := grant{at: now, inWindow: inWindow, prevTAT: prevTAT}
 	if g.dailyLeft > 0 {
 		g.dailyLeft--
 		gr.daily = true
 	}
-	return 0, gr, nil
+	return gr
 }
 
-// serverLow reports whether the last X-HubSpot-RateLimit-Remaining, less the
-// calls made since, leaves less than the safety margin.
-func (g *Governor) serverLow(now time.Time) bool {
-	if g.srvSeen.IsZero() || !now.Before(g.srvSeen.Add(g.window)) {
-		return false
+// pace returns the interval between calls that spends the burst budget
+// evenly over the window, and how far ahead of that pace calls may run
+// (the burst share of the budget); interval 0 when BurstShare is 1 and
+// only the window counts. Other integrations' use does not slow the pace:
+// it shrinks the window's room instead. g.mu must be held.
+func (g *Governor) pace() (interval, tolerance time.Duration) {
+	if g.opts.BurstShare >= 1 {
+		return 0, 0
 	}
-	since := 0
-	for _, t := range g.burstCalls {
-		if t.After(g.srvSeen) {
-			since++
+	limit := g.burstLimit()
+	interval = g.window / time.Duration(limit)
+	burst := max(1, int(math.Floor(float64(limit)*g.opts.BurstShare)))
+	return interval, interval * time.Duration(burst-1)
+}
+
+// foreignNow returns the calls other integrations are taken to hold in the
+// window at now: the last count worked out from HubSpot's headers, less
+// the share of the window that has passed since. g.mu must be held.
+func (g *Governor) foreignNow(now time.Time) int {
+	if g.foreign <= 0 || g.foreignAt.IsZero() {
+		return 0
+	}
+	age := now.Sub(g.foreignAt)
+	if age >= g.window {
+		return 0
+	}
+	// ceil(foreign × (window - age) / window), in integers so that
+	// windowWait's instants agree with it exactly.
+	left, w := int64(g.window-max(age, 0)), int64(g.window)
+	return int((int64(g.foreign)*left + w - 1) / w)
+}
+
+// windowWait returns how long until the burst window has room for one more
+// call: until enough of this process's oldest calls have left it, or other
+// integrations' calls have, whichever comes first. g.mu must be held.
+func (g *Governor) windowWait(now time.Time) time.Duration {
+	limit := g.burstLimit()
+	n := len(g.burstCalls)
+	best := time.Duration(-1)
+	// Other integrations' calls leave first.
+	if k := limit - 1 - n; k >= 0 && g.foreign > k {
+		// foreignNow is at most k once age ≥ window × (foreign - k) / foreign.
+		f := int64(g.foreign)
+		age := (int64(g.window)*(f-int64(k)) + f - 1) / f
+		best = g.foreignAt.Add(time.Duration(age)).Sub(now)
+	}
+	// This process's oldest calls leave first.
+	for i, t := range g.burstCalls {
+		at := t.Add(g.window)
+		if n-(i+1)+g.foreignNow(at) < limit {
+			if d := at.Sub(now); best < 0 || d < best {
+				best = d
+			}
+			break
 		}
 	}
-	margin := g.burstMax - g.burstLimit()
-	return g.srvRemaining-since <= margin
+	if best < 0 {
+		best = g.foreignAt.Add(g.window).Sub(now)
+	}
+	return best
 }
 
-// observe tunes the budgets from HubSpot's rate-limit headers.
-func (g *Governor) observe(h http.Header, b Budget) {
+// sawRemaining records what a successful response to the call gr said
+// about the burst window: max calls allowed and remaining left. The calls in it that were
+// not syncd's (this process's, or every process's with a ledger) are
+// other integrations'. Only the newest call's answer counts, since
+// answers may arrive out of order. g.mu must be held.
+func (g *Governor) sawRemaining(gr grant, maxv, remaining int) {
+	if gr.at.IsZero() || gr.at.Before(g.foreignAt) {
+		return
+	}
+	g.foreign = max(0, maxv-remaining-gr.inWindow)
+	g.foreignAt = gr.at
+}
+
+// observe tunes the budgets from the rate-limit headers of the answer to
+// the call gr.
+func (g *Governor) observe(resp *http.Response, b Budget, gr grant) {
+	h := resp.Header
 	maxv, okMax := headerInt(h, HeaderMax)
 	rem, okRem := headerInt(h, HeaderRemaining)
 	iv, okIv := headerInt(h, HeaderInterval)
@@ -563,7 +719,6 @@ func (g *Governor) observe(h http.Header, b Budget) {
 	dleft, okDleft := headerInt(h, HeaderDailyRemaining)
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	now := g.opts.Now()
 	if b&Search == 0 {
 		if okMax && maxv > 0 {
 			g.burstMax = maxv
@@ -571,8 +726,11 @@ func (g *Governor) observe(h http.Header, b Budget) {
 		if okIv && iv > 0 {
 			g.window = time.Duration(iv) * time.Millisecond
 		}
-		if okRem {
-			g.srvRemaining, g.srvSeen = rem, now
+		if okRem && resp.StatusCode != http.StatusTooManyRequests {
+			g.sawRemaining(gr, g.burstMax, rem)
+		}
+		if resp.StatusCode < 300 {
+			g.limitedRun = 0
 		}
 	}
 	if okDaily && daily > 0 {

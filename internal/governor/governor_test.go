@@ -137,6 +137,12 @@ func equalWaits(t *testing.T, got []time.Duration, want ...time.Duration) {
 	}
 }
 
+// ceilDiv is d / n rounded up to the nanosecond, as the governor rounds
+// its waits.
+func ceilDiv(d time.Duration, n int64) time.Duration {
+	return (d + time.Duration(n) - 1) / time.Duration(n)
+}
+
 func TestRetryDecisions(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -149,11 +155,25 @@ func TestRetryDecisions(t *testing.T) {
 		attempts  int // MaxAttempts; default 3
 	}{
 		{
-			name:      "ten-secondly 429 waits the whole window",
+			// A place in HubSpot's window frees every 10 s / 190 on
+			// average: the call goes again after two, not a window.
+			name:      "ten-secondly 429 waits two places of the window",
 			budget:    governor.Burst,
 			replies:   []reply{{429, bodyTenSecondly, nil}},
 			wantCalls: 2, wantCode: 200,
-			wantWaits: []time.Duration{10 * time.Second},
+			wantWaits: []time.Duration{10 * time.Second / 190 * 2},
+		},
+		{
+			// 105 ms, 211 ms, 421 ms, 842 ms, 1.68 s, 3.37 s, then the
+			// rest of the window after the first 429: every call in it
+			// has then left.
+			name:   "ten-secondly 429s in a row wait twice as long, up to a window after the first",
+			budget: governor.Burst,
+			replies: []reply{{429, bodyTenSecondly, nil}, {429, bodyTenSecondly, nil}, {429, bodyTenSecondly, nil},
+				{429, bodyTenSecondly, nil}, {429, bodyTenSecondly, nil}, {429, bodyTenSecondly, nil}, {429, bodyTenSecondly, nil}},
+			wantCalls: 8, wantCode: 200,
+			wantWaits: []time.Duration{10 * time.Second / 190 * 2, 10 * time.Second / 190 * 4, 10 * time.Second / 190 * 8,
+				10 * time.Second / 190 * 16, 10 * time.Second / 190 * 32, 10 * time.Second / 190 * 64, 10*time.Second - 10*time.Second/190*126},
 		},
 		{
 			name:   "window length comes from the interval header",
@@ -162,7 +182,15 @@ func TestRetryDecisions(t *testing.T) {
 				governor.HeaderInterval: "5000", governor.HeaderMax: "190", governor.HeaderRemaining: "0",
 			}}},
 			wantCalls: 2, wantCode: 200,
-			wantWaits: []time.Duration{5 * time.Second},
+			wantWaits: []time.Duration{5 * time.Second / 190 * 2},
+		},
+		{
+			name:      "a ten-secondly 429 does not use up an attempt",
+			budget:    governor.Burst,
+			replies:   []reply{{429, bodyTenSecondly, nil}},
+			attempts:  1,
+			wantCalls: 2, wantCode: 200,
+			wantWaits: []time.Duration{10 * time.Second / 190 * 2},
 		},
 		{
 			name:      "Retry-After wins over the policy",
@@ -368,7 +396,7 @@ func TestBurstBudget(t *testing.T) {
 			srv := httptest.NewServer(s)
 			t.Cleanup(srv.Close)
 			c := newClock()
-			g := newGov(t, c, governor.Options{Tier: tt.tier})
+			g := newGov(t, c, governor.Options{Tier: tt.tier, BurstShare: 1})
 			for range tt.want {
 				if _, err := do(t, g, governor.Burst, srv); err != nil {
 					t.Fatal(err)
@@ -421,7 +449,7 @@ func TestHeadersTuneBurst(t *testing.T) {
 		srv := httptest.NewServer(s)
 		t.Cleanup(srv.Close)
 		c := newClock()
-		g := newGov(t, c, governor.Options{Tier: "professional"})
+		g := newGov(t, c, governor.Options{Tier: "professional", BurstShare: 1})
 		for range 18 { // 20 × 0.9
 			if _, err := do(t, g, governor.Burst, srv); err != nil {
 				t.Fatal(err)
@@ -435,43 +463,155 @@ func TestHeadersTuneBurst(t *testing.T) {
 		}
 		equalWaits(t, c.Waits(), 10*time.Second)
 	})
-	t.Run("remaining spent by another process", func(t *testing.T) {
+	t.Run("remaining spent by another integration", func(t *testing.T) {
 		t.Parallel()
-		// 190 allowed, 171 used by syncd; another process of the same app
-		// leaves 19 (the margin).
+		// 190 allowed; syncd made 1 call, so another integration has made
+		// 170 and syncd may use 171 - 170 = 1, which it has. The next call
+		// waits until one of the others' calls is taken to have left the
+		// window, a 170th of it, not a whole window.
 		hdr := map[string]string{governor.HeaderMax: "190", governor.HeaderRemaining: "19"}
 		s := &script{replies: []reply{{200, `{}`, hdr}}}
 		srv := httptest.NewServer(s)
 		t.Cleanup(srv.Close)
 		c := newClock()
 		g := newGov(t, c, governor.Options{Tier: "professional"})
-		if _, err := do(t, g, governor.Burst, srv); err != nil {
-			t.Fatal(err)
+		for range 2 {
+			if _, err := do(t, g, governor.Burst, srv); err != nil {
+				t.Fatal(err)
+			}
 		}
-		c.Advance(4 * time.Second)
-		if _, err := do(t, g, governor.Burst, srv); err != nil {
-			t.Fatal(err)
-		}
-		equalWaits(t, c.Waits(), 6*time.Second)
+		equalWaits(t, c.Waits(), ceilDiv(10*time.Second, 170))
 	})
 }
 
+// TestOwnCallsAreNotForeign checks the window against a server that counts
+// like HubSpot: after syncd's own calls bring X-HubSpot-RateLimit-Remaining
+// down to the margin, the next call waits only until syncd's oldest call
+// leaves the window, not a window from the last answer.
+func TestOwnCallsAreNotForeign(t *testing.T) {
+	t.Parallel()
+	c := newClock()
+	var mu sync.Mutex
+	var seen []time.Time
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		now := c.Now()
+		kept := seen[:0]
+		for _, t := range seen {
+			if now.Sub(t) < 10*time.Second {
+				kept = append(kept, t)
+			}
+		}
+		seen = append(kept, now)
+		w.Header().Set(governor.HeaderMax, "190")
+		w.Header().Set(governor.HeaderRemaining, strconv.Itoa(190-len(seen)))
+		mu.Unlock()
+		w.WriteHeader(200)
+	}))
+	t.Cleanup(srv.Close)
+	g := newGov(t, c, governor.Options{Tier: "professional", BurstShare: 1})
+	// 171 calls 10 ms apart: the last answer says 19 remain, the margin.
+	for range 171 {
+		if _, err := do(t, g, governor.Burst, srv); err != nil {
+			t.Fatal(err)
+		}
+		c.Advance(10 * time.Millisecond)
+	}
+	for range 2 {
+		if _, err := do(t, g, governor.Burst, srv); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The first call (at 0 s) leaves the window at 10 s, 8.29 s after the
+	// clock's 1.71 s; the second (at 10 ms) 10 ms later.
+	equalWaits(t, c.Waits(), 8290*time.Millisecond, 10*time.Millisecond)
+}
+
+// TestPaceSpreadsCalls checks that a quarter of the window's budget may go
+// at once and the rest goes one call every window / budget, and that the
+// calls after a full window go on at that pace instead of repeating the
+// first burst.
+func TestPaceSpreadsCalls(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(&script{})
+	t.Cleanup(srv.Close)
+	c := newClock()
+	g := newGov(t, c, governor.Options{Tier: "professional"})
+	interval := 10 * time.Second / 171
+	var want []time.Duration
+	for i := range 173 {
+		if _, err := do(t, g, governor.Burst, srv); err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case i < 42: // floor(171 × 0.25) at once
+		case i < 171:
+			want = append(want, interval)
+		case i == 171: // the window holds 171: wait for the first 42 to leave
+			want = append(want, 10*time.Second-129*interval)
+		default: // then the pace again, not a burst of 42
+			want = append(want, interval)
+		}
+	}
+	equalWaits(t, c.Waits(), want...)
+}
+
+// TestTooManyRequestsSlowsEveryCaller checks that a 429's wait holds every
+// caller of the governor, not only the one that got it: a call started
+// during the wait waits for it before reaching the server.
 func TestTooManyRequestsSlowsEveryCaller(t *testing.T) {
 	t.Parallel()
 	s := &script{replies: []reply{{429, bodyTenSecondly, nil}}}
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
 	c := newClock()
-	g := newGov(t, c, governor.Options{MaxAttempts: 1})
-	resp, err := do(t, g, governor.Burst, srv)
-	if err != nil || resp.StatusCode != 429 {
-		t.Fatalf("got %v, %v; want the 429 after one attempt", resp, err)
-	}
-	// The next call, from anyone, waits for the window first.
-	if _, err := do(t, g, governor.Burst, srv); err != nil {
+	sleeping := make(chan time.Duration, 4)
+	wake := make(chan struct{})
+	g, err := governor.New(governor.Options{
+		Tier: "professional", Now: c.Now, Rand: func() float64 { return 0 },
+		Sleep: func(ctx context.Context, d time.Duration) error {
+			sleeping <- d
+			select {
+			case <-wake:
+				c.Advance(d)
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		},
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
-	equalWaits(t, c.Waits(), 10*time.Second)
+	done := make(chan error, 2)
+	call := func() {
+		resp, err := g.Do(context.Background(), governor.Burst, get(srv))
+		if err == nil {
+			resp.Body.Close()
+		}
+		done <- err
+	}
+	go call()
+	pause := 10 * time.Second / 190 * 2
+	if d := <-sleeping; d != pause {
+		t.Fatalf("the 429'd call waits %v, want %v", d, pause)
+	}
+	go call()
+	if d := <-sleeping; d != pause {
+		t.Fatalf("a new call during the pause waits %v, want %v", d, pause)
+	}
+	if n := s.calls.Load(); n != 1 {
+		t.Fatalf("%d calls reached the server during the pause, want 1", n)
+	}
+	close(wake)
+	for range 2 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := s.calls.Load(); n != 3 {
+		t.Errorf("%d calls reached the server, want 3", n)
+	}
 }
 
 func TestTransportErrors(t *testing.T) {
@@ -595,7 +735,7 @@ func TestConcurrentCallersStayInBudget(t *testing.T) {
 	wake := make(chan struct{})
 	sleeping := make(chan struct{}, 1000)
 	g, err := governor.New(governor.Options{
-		Tier: "free", Now: c.Now, Rand: func() float64 { return 0 },
+		Tier: "free", Now: c.Now, Rand: func() float64 { return 0 }, BurstShare: 1,
 		Sleep: func(ctx context.Context, d time.Duration) error {
 			mu.Lock()
 			ch := wake

@@ -34,16 +34,16 @@ type ledgerAsk struct {
 	limit  int
 }
 
-func (l *scriptedLedger) Reserve(ctx context.Context, b governor.Budget, now time.Time, window time.Duration, limit int) (time.Duration, error) {
+func (l *scriptedLedger) Reserve(ctx context.Context, b governor.Budget, now time.Time, p governor.Pace) (governor.Reservation, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.asked = append(l.asked, ledgerAsk{b.String(), window, limit})
+	l.asked = append(l.asked, ledgerAsk{b.String(), p.Window, p.Limit})
 	if len(l.answers) == 0 {
-		return 0, nil
+		return governor.Reservation{InWindow: 1}, nil
 	}
 	a := l.answers[0]
 	l.answers = l.answers[1:]
-	return a.wait, a.err
+	return governor.Reservation{Wait: a.wait}, a.err
 }
 
 // TestLedgerRefusalWaitsAndReleases checks that a call the shared ledger
@@ -55,7 +55,7 @@ func TestLedgerRefusalWaitsAndReleases(t *testing.T) {
 	t.Cleanup(srv.Close)
 	c := newClock()
 	l := &scriptedLedger{answers: []ledgerAnswer{{wait: time.Second}, {wait: time.Second}, {wait: 2 * time.Second}}}
-	g := newGov(t, c, governor.Options{Tier: "starter", Ledger: l})
+	g := newGov(t, c, governor.Options{Tier: "starter", Ledger: l, BurstShare: 1})
 	for range 90 {
 		if _, err := do(t, g, governor.Burst, srv); err != nil {
 			t.Fatal(err)

@@ -25,6 +25,22 @@ const DefaultBaseURL = "https://api.hubapi.com"
 // maxBodyBytes caps how much of a successful answer is read.
 const maxBodyBytes = 32 << 20
 
+// DefaultConcurrency is the number of requests a Client has in flight at
+// most unless Options say otherwise.
+const DefaultConcurrency = 4
+
+// NewTransport returns an HTTP transport for a Client with n requests in
+// flight: Go's default transport (HTTP/2 over TLS, where one connection
+// carries every request) keeping n idle connections to the host for
+// HTTP/1.1, so that concurrent requests reuse connections instead of
+// opening new ones.
+func NewTransport(n int) *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.ForceAttemptHTTP2 = true
+	t.MaxIdleConnsPerHost = max(n, 2)
+	return t
+}
+
 // Options configures a Client.
 type Options struct {
 	// BaseURL defaults to DefaultBaseURL.
@@ -34,8 +50,15 @@ type Options struct {
 	Token string
 	// Version is the date-versioned API, default DefaultVersion.
 	Version string
-	// HTTPClient defaults to a client with a 30 s timeout.
+	// HTTPClient defaults to a client with a 30 s timeout. A client without
+	// a Transport gets NewTransport(Concurrency).
 	HTTPClient *http.Client
+	// Concurrency bounds the requests in flight at once, retries and the
+	// governor's waits included; default DefaultConcurrency. HubSpot
+	// answers in 100-300 ms, so one request at a time cannot use the rate
+	// budget; the governor keeps every request within it however many are
+	// in flight.
+	Concurrency int
 	// Governor paces and retries calls; default: a starter-tier governor.
 	Governor *governor.Governor
 	// Logger receives one debug line per HTTP call; default: discard.
@@ -54,6 +77,8 @@ type Client struct {
 	gov     *governor.Governor
 	log     logrus.FieldLogger
 	ua      string
+	// slots holds one token per request in flight.
+	slots chan struct{}
 
 	mu    sync.Mutex
 	stats Stats
@@ -85,8 +110,16 @@ func New(opts Options) (*Client, error) {
 	if opts.Version == "" {
 		opts.Version = DefaultVersion
 	}
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = DefaultConcurrency
+	}
 	if opts.HTTPClient == nil {
 		opts.HTTPClient = &http.Client{Timeout: 30 * time.Second}
+	}
+	if opts.HTTPClient.Transport == nil {
+		hc := *opts.HTTPClient
+		hc.Transport = NewTransport(opts.Concurrency)
+		opts.HTTPClient = &hc
 	}
 	if opts.Governor == nil {
 		g, err := governor.New(governor.Options{Logger: opts.Logger})
@@ -111,12 +144,17 @@ func New(opts Options) (*Client, error) {
 		gov:     opts.Governor,
 		log:     opts.Logger,
 		ua:      "syncd/" + opts.AppVersion,
+		slots:   make(chan struct{}, opts.Concurrency),
 		stats:   Stats{Calls: map[string]int{}},
 	}, nil
 }
 
 // Version returns the API version the client speaks.
 func (c *Client) Version() string { return c.version }
+
+// Concurrency returns how many requests the client has in flight at most,
+// so that callers can fan out as many independent calls.
+func (c *Client) Concurrency() int { return cap(c.slots) }
 
 // DailyBlockedUntil returns when HubSpot's daily allowance resets if it is
 // spent now (a DAILY 429, or the calls left today down to the governor's
@@ -211,6 +249,12 @@ func (c *Client) do(ctx context.Context, e endpoint, path string, query url.Valu
 	}
 	attempts := 0
 	start := time.Now()
+	select {
+	case c.slots <- struct{}{}:
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+	defer func() { <-c.slots }()
 	resp, err := c.gov.Do(ctx, budget, func(ctx context.Context) (*http.Response, error) {
 		attempts++
 		c.count(e, attempts > 1)

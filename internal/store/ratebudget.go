@@ -41,20 +41,24 @@ func NewRateLedger(pool *pgxpool.Pool) *RateLedger {
 func (s *Store) RateLedger() *RateLedger { return NewRateLedger(s.pool) }
 
 // Reserve counts one call of budget at now when the calls counted in the
-// window ending at now, by every process, are fewer than limit, and
-// returns 0. Otherwise it counts nothing and returns how long until enough
-// counted calls have left the window. A call counts from the start of its
-// 100 ms slot to the end of the slot a window later, so the calls counted
-// in any rolling window are never more than limit. Calls counted at a later
-// time than now (by a process whose clock runs ahead) count too.
+// window of p.Window ending at now, by every process, are fewer than
+// p.Limit and not ahead of p's pace, and returns a zero Wait and the calls
+// in the window, this one included. Otherwise it counts nothing and
+// returns how long until the call fits: until enough counted calls have
+// left the window, or the pace allows the call. A call counts from the
+// start of its 100 ms slot to the end of the slot a window later, so the
+// calls counted in any rolling window are never more than p.Limit. Calls
+// counted at a later time than now (by a process whose clock runs ahead)
+// count too.
 //
 // Reserve runs one short transaction, serialised per schema and budget by
 // an advisory lock, and deletes calls older than a minute on the way. It
 // fails when the database does, when the schema lacks rate_ledger, or when
-// limit or window is not positive.
-func (l *RateLedger) Reserve(ctx context.Context, budget governor.Budget, now time.Time, window time.Duration, limit int) (time.Duration, error) {
+// p.Limit or p.Window is not positive.
+func (l *RateLedger) Reserve(ctx context.Context, budget governor.Budget, now time.Time, p governor.Pace) (governor.Reservation, error) {
+	window, limit := p.Window, p.Limit
 	if limit <= 0 || window <= 0 {
-		return 0, fmt.Errorf("store: shared rate budget: limit %d per %s is not positive", limit, window)
+		return governor.Reservation{}, fmt.Errorf("store: shared rate budget: limit %d per %s is not positive", limit, window)
 	}
 	name := budget.String()
 	slot := now.UnixNano() / int64(rateSlot)
@@ -62,7 +66,7 @@ func (l *RateLedger) Reserve(ctx context.Context, budget governor.Budget, now ti
 	first := slot - span // the oldest slot that may hold a call within the window
 	keep := slot - max(span, int64(rateKeep/rateSlot))
 
-	var wait time.Duration
+	var res governor.Reservation
 	err := pgx.BeginFunc(ctx, l.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('syncd.rate.' || current_schema() || '.' || $1))`, name); err != nil {
 			return err
@@ -87,33 +91,40 @@ func (l *RateLedger) Reserve(ctx context.Context, budget governor.Budget, now ti
 			return err
 		}
 		total := 0
-		for _, c := range counts {
+		times := make([]time.Time, len(counts))
+		calls := make([]int, len(counts))
+		for i, c := range counts {
 			total += c.calls
+			times[i], calls[i] = time.Unix(0, c.slot*int64(rateSlot)), c.calls
 		}
-		if total < limit {
-			_, err := tx.Exec(ctx, `INSERT INTO rate_ledger (budget, slot, calls) VALUES ($1, $2, 1)
-				ON CONFLICT (budget, slot) DO UPDATE SET calls = rate_ledger.calls + 1`, name, slot)
-			return err
-		}
-		// Wait until the oldest slots holding total-limit+1 calls have left
-		// the window: slot k leaves it when the current slot passes k+span,
-		// which is always after now since k >= first.
-		excess, seen := total-limit+1, 0
-		for _, c := range counts {
-			seen += c.calls
-			if seen >= excess {
-				wait = time.Unix(0, (c.slot+span+1)*int64(rateSlot)).Sub(now)
-				break
+		if total >= limit {
+			// Wait until the oldest slots holding total-limit+1 calls have
+			// left the window: slot k leaves it when the current slot
+			// passes k+span, which is always after now since k >= first.
+			excess, seen := total-limit+1, 0
+			for _, c := range counts {
+				seen += c.calls
+				if seen >= excess {
+					res.Wait = time.Unix(0, (c.slot+span+1)*int64(rateSlot)).Sub(now)
+					break
+				}
 			}
+			return nil
 		}
-		return nil
+		if res.Wait = governor.PaceWait(now, p.Interval, p.Tolerance, times, calls); res.Wait > 0 {
+			return nil
+		}
+		res.InWindow = total + 1
+		_, err = tx.Exec(ctx, `INSERT INTO rate_ledger (budget, slot, calls) VALUES ($1, $2, 1)
+			ON CONFLICT (budget, slot) DO UPDATE SET calls = rate_ledger.calls + 1`, name, slot)
+		return err
 	})
 	if err != nil {
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && pgErr.Code == "42P01" { // undefined_table
-			return 0, errors.New("store: shared rate budget: table rate_ledger is missing: run 'syncd migrate up'")
+			return governor.Reservation{}, errors.New("store: shared rate budget: table rate_ledger is missing: run 'syncd migrate up'")
 		}
-		return 0, fmt.Errorf("store: shared rate budget: %w", err)
+		return governor.Reservation{}, fmt.Errorf("store: shared rate budget: %w", err)
 	}
-	return wait, nil
+	return res, nil
 }

@@ -120,6 +120,46 @@ func maxInWindow(times []time.Time, w time.Duration) int {
 	return most
 }
 
+// reserve asks l for a call in a window of limit calls, without a pace,
+// and returns the wait.
+func reserve(l *store.RateLedger, b governor.Budget, at time.Time, window time.Duration, limit int) (time.Duration, error) {
+	res, err := l.Reserve(context.Background(), b, at, governor.Pace{Window: window, Limit: limit})
+	return res.Wait, err
+}
+
+// TestRateLedgerPace checks that the ledger spends a window's calls evenly
+// when asked to: calls run at most the tolerance ahead of one call per
+// interval, every process's calls counted, and a granted call learns how
+// many calls its window holds.
+func TestRateLedgerPace(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := pgtest.Migrated(t)
+	a, b := store.NewRateLedger(db.Pool), store.NewRateLedger(db.Pool)
+	t0 := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
+	// 100 calls per 10 s: one every 100 ms, up to 2 intervals ahead.
+	p := governor.Pace{Window: 10 * time.Second, Limit: 100, Interval: 100 * time.Millisecond, Tolerance: 200 * time.Millisecond}
+	for i, l := range []*store.RateLedger{a, b, a} {
+		res, err := l.Reserve(ctx, governor.Burst, t0, p)
+		if err != nil || res.Wait != 0 || res.InWindow != i+1 {
+			t.Fatalf("call %d at once: %+v, %v; want room, %d in the window", i, res, err, i+1)
+		}
+	}
+	// Three calls at t0 put the pace at t0+300ms; the fourth may go at
+	// t0+100ms (300ms less the tolerance).
+	res, err := b.Reserve(ctx, governor.Burst, t0, p)
+	if err != nil || res.Wait != 100*time.Millisecond {
+		t.Fatalf("fourth call at once: %+v, %v; want a 100ms wait", res, err)
+	}
+	if res, err := b.Reserve(ctx, governor.Burst, t0.Add(100*time.Millisecond), p); err != nil || res.Wait != 0 || res.InWindow != 4 {
+		t.Fatalf("fourth call after its wait: %+v, %v; want room, 4 in the window", res, err)
+	}
+	// Without a pace the window alone decides.
+	if res, err := a.Reserve(ctx, governor.Burst, t0.Add(100*time.Millisecond), governor.Pace{Window: p.Window, Limit: p.Limit}); err != nil || res.Wait != 0 {
+		t.Fatalf("no pace: %+v, %v; want room", res, err)
+	}
+}
+
 func TestRateLedgerReserve(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -128,30 +168,30 @@ func TestRateLedgerReserve(t *testing.T) {
 	t0 := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
 
 	for i := range 3 {
-		if wait, err := l.Reserve(ctx, governor.Search, t0.Add(time.Duration(i)*300*time.Millisecond), time.Second, 3); err != nil || wait != 0 {
+		if wait, err := reserve(l, governor.Search, t0.Add(time.Duration(i)*300*time.Millisecond), time.Second, 3); err != nil || wait != 0 {
 			t.Fatalf("call %d: wait %v, err %v; want room", i, wait, err)
 		}
 	}
 	// The fourth search at 0.9 s waits until the slot of the first call
 	// (0.0-0.1 s) has left the window: 1.1 s.
-	wait, err := l.Reserve(ctx, governor.Search, t0.Add(900*time.Millisecond), time.Second, 3)
+	wait, err := reserve(l, governor.Search, t0.Add(900*time.Millisecond), time.Second, 3)
 	if err != nil || wait != 200*time.Millisecond {
 		t.Fatalf("full window: wait %v, err %v; want 200ms", wait, err)
 	}
 	// The burst budget is separate.
-	if wait, err := l.Reserve(ctx, governor.Burst, t0.Add(900*time.Millisecond), 10*time.Second, 3); err != nil || wait != 0 {
+	if wait, err := reserve(l, governor.Burst, t0.Add(900*time.Millisecond), 10*time.Second, 3); err != nil || wait != 0 {
 		t.Fatalf("burst: wait %v, err %v; want room", wait, err)
 	}
-	if wait, err := l.Reserve(ctx, governor.Search, t0.Add(1100*time.Millisecond), time.Second, 3); err != nil || wait != 0 {
+	if wait, err := reserve(l, governor.Search, t0.Add(1100*time.Millisecond), time.Second, 3); err != nil || wait != 0 {
 		t.Fatalf("after the wait: wait %v, err %v; want room", wait, err)
 	}
 	// A lower limit (a header said so) counts what is there already: the
 	// calls at 0.3, 0.6 and 1.1 s leave room for one call at 1.7 s.
-	if wait, err := l.Reserve(ctx, governor.Search, t0.Add(1700*time.Millisecond), time.Second, 2); err != nil || wait != 0 {
+	if wait, err := reserve(l, governor.Search, t0.Add(1700*time.Millisecond), time.Second, 2); err != nil || wait != 0 {
 		t.Fatalf("lower limit: wait %v, err %v; want room", wait, err)
 	}
 	// Old rows go as new calls are counted.
-	if _, err := l.Reserve(ctx, governor.Search, t0.Add(2*time.Minute), time.Second, 3); err != nil {
+	if _, err := reserve(l, governor.Search, t0.Add(2*time.Minute), time.Second, 3); err != nil {
 		t.Fatal(err)
 	}
 	var rows int
@@ -161,7 +201,7 @@ func TestRateLedgerReserve(t *testing.T) {
 	if rows != 1 {
 		t.Errorf("%d search rows after a minute, want 1", rows)
 	}
-	if _, err := l.Reserve(ctx, governor.Burst, t0, 10*time.Second, 0); err == nil {
+	if _, err := reserve(l, governor.Burst, t0, 10*time.Second, 0); err == nil {
 		t.Error("limit 0 accepted")
 	}
 }
@@ -343,7 +383,7 @@ func TestSharedBudgetDatabaseGone(t *testing.T) {
 func TestRateLedgerUnmigrated(t *testing.T) {
 	t.Parallel()
 	db := pgtest.New(t)
-	_, err := store.NewRateLedger(db.Pool).Reserve(context.Background(), governor.Burst, time.Now(), 10*time.Second, 90)
+	_, err := reserve(store.NewRateLedger(db.Pool), governor.Burst, time.Now(), 10*time.Second, 90)
 	if err == nil {
 		t.Fatal("Reserve on an unmigrated schema succeeded")
 	}
