@@ -2,11 +2,9 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/sirupsen/logrus"
 	"github.com/spf13/cobra"
 
@@ -73,11 +71,7 @@ func runRun(ctx context.Context, f *Factory, o runOptions) error {
 	}
 	counts, err := st.StateCounts(ctx)
 	if err != nil {
-		var pgErr *pgconn.PgError
-		if errors.As(err, &pgErr) && pgErr.Code == "42P01" { // undefined_table
-			return fmt.Errorf("schema %q has no outbox table: run 'syncd migrate up' first", cfg.Database.Schema)
-		}
-		return err
+		return needMigrated(f, err)
 	}
 	eng, err := f.Engine(ctx)
 	if err != nil {

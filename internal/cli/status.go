@@ -11,7 +11,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/spf13/cobra"
 
 	"github.com/syncd/syncd/internal/engine"
@@ -99,8 +98,7 @@ func statusRun(ctx context.Context, f *Factory, o statusOptions) error {
 // needMigrated turns a missing outbox table into an error that says what to
 // run.
 func needMigrated(f *Factory, err error) error {
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "42P01" { // undefined_table
+	if errors.Is(err, store.ErrNotMigrated) {
 		schema := store.DefaultSchema
 		if cfg, cerr := f.Config(); cerr == nil && cfg.Database.Schema != "" {
 			schema = cfg.Database.Schema
