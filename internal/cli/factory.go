@@ -255,6 +255,18 @@ func (f *Factory) openStore(ctx context.Context) (*store.Store, error) {
 	return store.New(pool, store.Options{Now: f.Now}), nil
 }
 
+// Governor returns the governor that paces and retries the HubSpot
+// client's calls, building the client when needed, so that what runs
+// beside the engine (a status server, an inbox poll) reads and shares the
+// same rate budgets.
+func (f *Factory) Governor(ctx context.Context) (*governor.Governor, error) {
+	hs, err := f.HubSpot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return hs.Governor(), nil
+}
+
 // Engine builds the sync engine over the store and HubSpot client.
 func (f *Factory) Engine(ctx context.Context) (*engine.Engine, error) {
 	cfg, log, err := f.configLogger()
