@@ -3,16 +3,14 @@ package daemon_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/syncd/syncd/internal/cli"
+	"github.com/syncd/syncd/internal/config"
 	"github.com/syncd/syncd/internal/daemon"
 	"github.com/syncd/syncd/internal/governor"
 	"github.com/syncd/syncd/internal/hubspot"
@@ -59,7 +57,7 @@ func send[T any](ch chan<- T) func(T) {
 }
 
 // TestRunHooks runs the daemon over the CLI's wiring (PostgreSQL, the
-// built-in emulator set up as `syncd run` sets it up) and checks what two
+// built-in emulator set up as `syncd run` without a token sets it up) and checks what two
 // subscribers hear: the start, a cycle at start with its summary, the
 // HubSpot calls it made and the budget after them, a cycle an outbox
 // notification starts, a job's run and its error, and the stop; after Run
@@ -67,22 +65,15 @@ func send[T any](ch chan<- T) func(T) {
 func TestRunHooks(t *testing.T) {
 	t.Parallel()
 	db := pgtest.Migrated(t)
-	cfgPath := filepath.Join(t.TempDir(), "syncd.toml")
-	if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf("[database]\nschema = %q\n", db.Schema)), 0o600); err != nil {
-		t.Fatal(err)
+	cfg := config.Default()
+	cfg.Database.URL, cfg.Database.Schema = db.BaseURL, db.Schema
+	parent := &cli.Factory{
+		IO:        cli.IOStreams{In: strings.NewReader(""), Out: io.Discard, Err: io.Discard},
+		LookupEnv: func(string) (string, bool) { return "", false },
+		Now:       time.Now,
 	}
-	f := &cli.Factory{
-		IO: cli.IOStreams{In: strings.NewReader(""), Out: io.Discard, Err: io.Discard},
-		LookupEnv: func(k string) (string, bool) {
-			if k == "SYNCD_DATABASE_URL" {
-				return db.BaseURL, true
-			}
-			return "", false
-		},
-		Now:        time.Now,
-		ConfigPath: cfgPath,
-	}
-	t.Cleanup(f.Close)
+	f := parent.ForEmulator(&cfg)
+	t.Cleanup(parent.Close)
 	ctx := context.Background()
 	eng, err := f.Engine(ctx)
 	if err != nil {

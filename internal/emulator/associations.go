@@ -235,22 +235,6 @@ func assocItemError(err *apiError, from, to recKey) *standardError {
 	return &item
 }
 
-// eachInput runs do on every input of a batch, in order, and gathers the
-// results and the item errors of the inputs that failed.
-func eachInput[In, Out any](inputs []In, do func(In) (Out, *standardError)) ([]Out, []standardError) {
-	res := []Out{}
-	var errs []standardError
-	for _, x := range inputs {
-		out, ierr := do(x)
-		if ierr != nil {
-			errs = append(errs, *ierr)
-			continue
-		}
-		res = append(res, out)
-	}
-	return res, errs
-}
-
 // noAssociationsError is the item error of a batch read input that has no
 // associations to the target type.
 func noAssociationsError(f, t *objType, fromID string) *standardError {

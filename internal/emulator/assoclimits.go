@@ -107,9 +107,7 @@ func limitsWrite(c *call, create bool) (int, any) {
 			bad = newError(http.StatusNotFound, "OBJECT_NOT_FOUND", fmt.Sprintf("No limit is configured for association type %d", d.ID))
 		}
 		if bad != nil {
-			item := bad.asItem("")
-			item.Context["typeId"] = []string{strconv.Itoa(x.TypeID)}
-			return limitConfig{}, &item
+			return limitConfig{}, itemError(bad, "typeId", strconv.Itoa(x.TypeID))
 		}
 		s.st.assocLimits[d.ID] = *x.MaxToObjectIDs
 		return s.st.limitView(d, create), nil

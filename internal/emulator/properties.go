@@ -229,13 +229,9 @@ func handlePropertyUpdate(c *call) (int, any) {
 	if err != nil {
 		return 0, err
 	}
-	name := c.param("propertyName")
-	p, err := os.property(name, false)
+	p, err := c.customProperty(os, "its definition is read-only")
 	if err != nil {
 		return 0, err
-	}
-	if p.HubspotDefined {
-		return 0, validationError(fmt.Sprintf("Property %s is HubSpot-defined and its definition is read-only", name))
 	}
 	typ, ft := p.Type, p.FieldType
 	if in.Type != nil {
@@ -254,24 +250,14 @@ func handlePropertyUpdate(c *call) (int, any) {
 		p.GroupName = *in.GroupName
 	}
 	p.Type, p.FieldType = typ, ft
-	if in.Label != nil {
-		p.Label = *in.Label
-	}
-	if in.Description != nil {
-		p.Description = *in.Description
-	}
+	patch(&p.Label, in.Label)
+	patch(&p.Description, in.Description)
 	if in.Options != nil {
 		p.Options = in.Options
 	}
-	if in.DisplayOrder != nil {
-		p.DisplayOrder = *in.DisplayOrder
-	}
-	if in.Hidden != nil {
-		p.Hidden = *in.Hidden
-	}
-	if in.FormField != nil {
-		p.FormField = *in.FormField
-	}
+	patch(&p.DisplayOrder, in.DisplayOrder)
+	patch(&p.Hidden, in.Hidden)
+	patch(&p.FormField, in.FormField)
 	p.UpdatedAt = timestamp(s.now())
 	return http.StatusOK, p
 }
@@ -282,16 +268,34 @@ func handlePropertyDelete(c *call) (int, any) {
 	if err != nil {
 		return 0, err
 	}
-	name := c.param("propertyName")
-	p, err := os.property(name, false)
+	p, err := c.customProperty(os, "cannot be archived")
 	if err != nil {
 		return 0, err
 	}
-	if p.HubspotDefined {
-		return 0, validationError(fmt.Sprintf("Property %s is HubSpot-defined and cannot be archived", name))
-	}
 	archiveProperty(os, p, s.now())
 	return http.StatusNoContent, nil
+}
+
+// customProperty resolves the propertyName path parameter to a live
+// property of os that a caller may change; a HubSpot-defined one is
+// refused with why (what "Property X is HubSpot-defined and" goes on with).
+func (c *call) customProperty(os *objectStore, why string) (*propDef, *apiError) {
+	name := c.param("propertyName")
+	p, err := os.property(name, false)
+	if err != nil {
+		return nil, err
+	}
+	if p.HubspotDefined {
+		return nil, validationError(fmt.Sprintf("Property %s is HubSpot-defined and %s", name, why))
+	}
+	return p, nil
+}
+
+// patch sets *dst to *v when a PATCH body sent v.
+func patch[T any](dst *T, v *T) {
+	if v != nil {
+		*dst = *v
+	}
 }
 
 func archiveProperty(os *objectStore, p *propDef, now time.Time) {
@@ -304,28 +308,19 @@ func archiveProperty(os *objectStore, p *propDef, now time.Time) {
 }
 
 func handlePropertyBatchCreate(c *call) (int, any) {
-	inputs, err := decodeInputs[propertyCreateIO](c, nil)
+	os, inputs, err := storeBatch[propertyCreateIO](c, nil)
 	if err != nil {
 		return 0, err
 	}
 	s := c.s
-	os, err := c.store()
-	if err != nil {
-		return 0, err
-	}
 	start := s.now()
-	results := []propDef{}
-	var errs []standardError
-	for _, p := range inputs {
+	results, errs := eachInput(inputs, func(p propertyCreateIO) (propDef, *standardError) {
 		def, err := s.createProperty(os, p, start)
 		if err != nil {
-			item := err.asItem("")
-			item.Context["name"] = []string{p.Name}
-			errs = append(errs, item)
-			continue
+			return propDef{}, itemError(err, "name", p.Name)
 		}
-		results = append(results, *def)
-	}
+		return *def, nil
+	})
 	return batchStatus(c.ver, createdStatus(c.ver), len(errs)), batchEnvelope(start, s.now(), results, errs)
 }
 
@@ -346,29 +341,23 @@ func handlePropertyBatchRead(c *call) (int, any) {
 		return 0, err
 	}
 	start := s.now()
-	results := []propDef{}
-	var errs []standardError
-	for _, i := range in.Inputs {
+	results, errs := eachInput(in.Inputs, func(i propertyName) (propDef, *standardError) {
 		p, err := os.property(i.Name, in.Archived)
 		if err != nil {
-			errs = append(errs, err.asItem(""))
-			continue
+			item := err.asItem("")
+			return propDef{}, &item
 		}
-		results = append(results, s.st.viewProp(os, p))
-	}
+		return s.st.viewProp(os, p), nil
+	})
 	return batchStatus(c.ver, http.StatusOK, len(errs)), batchEnvelope(start, s.now(), results, errs)
 }
 
 func handlePropertyBatchArchive(c *call) (int, any) {
-	inputs, err := decodeInputs[propertyName](c, nil)
+	os, inputs, err := storeBatch[propertyName](c, nil)
 	if err != nil {
 		return 0, err
 	}
 	s := c.s
-	os, err := c.store()
-	if err != nil {
-		return 0, err
-	}
 	// HubSpot answers 204 whatever the state of each property.
 	for _, i := range inputs {
 		if p := os.props[i.Name]; p != nil && !p.Archived && !p.HubspotDefined {

@@ -88,12 +88,8 @@ func handleGroupUpdate(c *call) (int, any) {
 	if err != nil {
 		return 0, err
 	}
-	if in.Label != nil {
-		g.Label = *in.Label
-	}
-	if in.DisplayOrder != nil {
-		g.DisplayOrder = *in.DisplayOrder
-	}
+	patch(&g.Label, in.Label)
+	patch(&g.DisplayOrder, in.DisplayOrder)
 	return http.StatusOK, g
 }
 

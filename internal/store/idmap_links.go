@@ -40,15 +40,25 @@ ORDER BY object_type, erp_id`, perType)
 // IDMapCounts returns how many id_map rows each object type has; types
 // without rows are absent.
 func (s *Store) IDMapCounts(ctx context.Context) (map[string]int, error) {
-	r, err := s.pool.Query(ctx, `SELECT object_type, count(*) FROM id_map GROUP BY object_type`)
+	out, err := s.countBy(ctx, `SELECT object_type, count(*) FROM id_map GROUP BY object_type`)
 	if err != nil {
-		return nil, notMigrated(fmt.Errorf("store: count id_map rows: %w", err))
+		return nil, fmt.Errorf("store: count id_map rows: %w", err)
+	}
+	return out, nil
+}
+
+// countBy runs query, which selects a text key and a count, and returns
+// the counts by key. A missing table is ErrNotMigrated.
+func (s *Store) countBy(ctx context.Context, query string) (map[string]int, error) {
+	r, err := s.pool.Query(ctx, query)
+	if err != nil {
+		return nil, notMigrated(err)
 	}
 	out := map[string]int{}
-	var t string
+	var k string
 	var n int
-	if _, err := pgx.ForEachRow(r, []any{&t, &n}, func() error { out[t] = n; return nil }); err != nil {
-		return nil, notMigrated(fmt.Errorf("store: count id_map rows: %w", err))
+	if _, err := pgx.ForEachRow(r, []any{&k, &n}, func() error { out[k] = n; return nil }); err != nil {
+		return nil, notMigrated(err)
 	}
 	return out, nil
 }
