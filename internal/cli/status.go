@@ -8,7 +8,6 @@ import (
 	"io"
 	"slices"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -274,7 +273,7 @@ func toOutboxRowJSON(r store.OutboxRow) outboxRowJSON {
 // is derived from the JSON form so that both say the same.
 func writeStatus(w io.Writer, s *store.Status, states []string) error {
 	j := toStatusJSON(s, "", states)
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	tw := newTable(w)
 	fmt.Fprintln(tw, "OUTBOX\tROWS")
 	c := j.Counts
 	fmt.Fprintf(tw, "pending\t%d\nfailed\t%d\ndead\t%d\ndone\t%d\nsuperseded\t%d\ntotal\t%d\n",
@@ -296,21 +295,17 @@ func writeStatus(w io.Writer, s *store.Status, states []string) error {
 	if len(j.Runs) == 0 {
 		fmt.Fprintln(w, "LAST RUNS: none")
 	} else {
-		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "RUN\tSTARTED\tTOOK\tROWS\tCREATED\tUPDATED\tUNCHANGED\tDELETED\tFAILED\tDEAD\tSUPERSEDED\tERROR")
-		for _, r := range j.Runs {
-			took := "running"
-			if r.Seconds != nil {
-				took = time.Duration(*r.Seconds * float64(time.Second)).Round(time.Millisecond).String()
+		err := writeTable(w, "RUN\tSTARTED\tTOOK\tROWS\tCREATED\tUPDATED\tUNCHANGED\tDELETED\tFAILED\tDEAD\tSUPERSEDED\tERROR", func(tw io.Writer) {
+			for _, r := range j.Runs {
+				took := "running"
+				if r.Seconds != nil {
+					took = time.Duration(*r.Seconds * float64(time.Second)).Round(time.Millisecond).String()
+				}
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", r.ID, r.StartedAt.Format(time.RFC3339), took,
+					r.Rows, r.Created, r.Updated, r.Unchanged, r.Deleted, r.Failed, r.Dead, r.Superseded, oneLineOrDash(deref(r.Error)))
 			}
-			errText := "-"
-			if r.Error != nil {
-				errText = oneLine(*r.Error)
-			}
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", r.ID, r.StartedAt.Format(time.RFC3339), took,
-				r.Rows, r.Created, r.Updated, r.Unchanged, r.Deleted, r.Failed, r.Dead, r.Superseded, errText)
-		}
-		if err := tw.Flush(); err != nil {
+		})
+		if err != nil {
 			return err
 		}
 	}
@@ -333,18 +328,12 @@ func writeStatus(w io.Writer, s *store.Status, states []string) error {
 		return err
 	}
 	fmt.Fprintf(w, "ROWS %s: newest %d of %d\n", what, len(j.Rows), listed)
-	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tENTITY\tERP ID\tOP\tSTATE\tATTEMPTS\tNEXT ATTEMPT\tLAST ERROR")
-	for _, r := range j.Rows {
-		next := timeOrDash(r.NextAttemptAt)
-		lastErr := "-"
-		if r.LastError != nil {
-			lastErr = oneLine(*r.LastError)
+	return writeTable(w, "ID\tENTITY\tERP ID\tOP\tSTATE\tATTEMPTS\tNEXT ATTEMPT\tLAST ERROR", func(tw io.Writer) {
+		for _, r := range j.Rows {
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", r.ID, oneLine(r.Entity), oneLine(r.ERPID), r.Op, r.State,
+				r.Attempts, timeOrDash(r.NextAttemptAt), oneLineOrDash(deref(r.LastError)))
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", r.ID, oneLine(r.Entity), oneLine(r.ERPID), r.Op, r.State,
-			r.Attempts, next, lastErr)
-	}
-	return tw.Flush()
+	})
 }
 
 // writeWaiting lists the waiting rows, when there are any, with the row
@@ -354,20 +343,18 @@ func writeWaiting(w io.Writer, rows []outboxRowJSON, total int) error {
 		return nil
 	}
 	fmt.Fprintf(w, "\nROWS WAITING: newest %d of %d\n", len(rows), total)
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tENTITY\tERP ID\tATTEMPTS\tNEXT ATTEMPT\tWAITS FOR")
-	for _, r := range rows {
-		next := timeOrDash(r.NextAttemptAt)
-		waits := "-"
-		if f := r.WaitingFor; f != nil {
-			waits = fmt.Sprintf("row %d", f.ID)
-			if f.Entity != nil {
-				waits += fmt.Sprintf(" (%s %s, %s)", oneLine(*f.Entity), oneLine(*f.ERPID), *f.State)
+	return writeTable(w, "ID\tENTITY\tERP ID\tATTEMPTS\tNEXT ATTEMPT\tWAITS FOR", func(tw io.Writer) {
+		for _, r := range rows {
+			waits := "-"
+			if f := r.WaitingFor; f != nil {
+				waits = fmt.Sprintf("row %d", f.ID)
+				if f.Entity != nil {
+					waits += fmt.Sprintf(" (%s %s, %s)", oneLine(*f.Entity), oneLine(*f.ERPID), *f.State)
+				}
 			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\n", r.ID, oneLine(r.Entity), oneLine(r.ERPID), r.Attempts, timeOrDash(r.NextAttemptAt), waits)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\n", r.ID, oneLine(r.Entity), oneLine(r.ERPID), r.Attempts, next, waits)
-	}
-	return tw.Flush()
+	})
 }
 
 // writeWarned lists the done rows with warnings, when there are any, one
@@ -377,14 +364,13 @@ func writeWarned(w io.Writer, rows []outboxRowJSON, total int) error {
 		return nil
 	}
 	fmt.Fprintf(w, "\nROWS DONE WITH WARNINGS: newest %d of %d\n", len(rows), total)
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tENTITY\tERP ID\tWARNING")
-	for _, r := range rows {
-		for _, warning := range r.Warnings {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", r.ID, oneLine(r.Entity), oneLine(r.ERPID), oneLine(warning))
+	return writeTable(w, "ID\tENTITY\tERP ID\tWARNING", func(tw io.Writer) {
+		for _, r := range rows {
+			for _, warning := range r.Warnings {
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", r.ID, oneLine(r.Entity), oneLine(r.ERPID), oneLine(warning))
+			}
 		}
-	}
-	return tw.Flush()
+	})
 }
 
 // timeOrDash formats t for a table, "-" when nil.
@@ -397,6 +383,14 @@ func timeOrDash(t *time.Time) string {
 
 // oneLine keeps a table row on one line whatever an ERP key or an error
 // message holds.
+// deref is *s, or "" for nil.
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
