@@ -269,7 +269,16 @@ func (f *Factory) startEmulator(ctx context.Context, opts emulator.Options) (str
 	}()
 	select {
 	case url := <-ready:
-		f.onClose(func() { cancel(); <-done })
+		f.onClose(func() {
+			cancel()
+			// A stopped emulator returns nil; an error is one it met while
+			// serving, which no request has reported.
+			if err := <-done; err != nil {
+				if log, lerr := f.Logger(); lerr == nil {
+					log.WithError(err).Warn("the built-in emulator stopped serving")
+				}
+			}
+		})
 		return url, nil
 	case err := <-done:
 		cancel()
