@@ -339,11 +339,7 @@ func writeStatus(w io.Writer, s *store.Status, states []string) error {
 // writeWaiting lists the waiting rows, when there are any, with the row
 // each waits for.
 func writeWaiting(w io.Writer, rows []outboxRowJSON, total int) error {
-	if total == 0 {
-		return nil
-	}
-	fmt.Fprintf(w, "\nROWS WAITING: newest %d of %d\n", len(rows), total)
-	return writeTable(w, "ID\tENTITY\tERP ID\tATTEMPTS\tNEXT ATTEMPT\tWAITS FOR", func(tw io.Writer) {
+	return writeSection(w, "ROWS WAITING", len(rows), total, "ID\tENTITY\tERP ID\tATTEMPTS\tNEXT ATTEMPT\tWAITS FOR", func(tw io.Writer) {
 		for _, r := range rows {
 			waits := "-"
 			if f := r.WaitingFor; f != nil {
@@ -360,17 +356,23 @@ func writeWaiting(w io.Writer, rows []outboxRowJSON, total int) error {
 // writeWarned lists the done rows with warnings, when there are any, one
 // line per warning.
 func writeWarned(w io.Writer, rows []outboxRowJSON, total int) error {
-	if total == 0 {
-		return nil
-	}
-	fmt.Fprintf(w, "\nROWS DONE WITH WARNINGS: newest %d of %d\n", len(rows), total)
-	return writeTable(w, "ID\tENTITY\tERP ID\tWARNING", func(tw io.Writer) {
+	return writeSection(w, "ROWS DONE WITH WARNINGS", len(rows), total, "ID\tENTITY\tERP ID\tWARNING", func(tw io.Writer) {
 		for _, r := range rows {
 			for _, warning := range r.Warnings {
 				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", r.ID, oneLine(r.Entity), oneLine(r.ERPID), oneLine(warning))
 			}
 		}
 	})
+}
+
+// writeSection prints, after a blank line, "TITLE: newest SHOWN of TOTAL"
+// and the table of the rows shown; nothing when total is 0.
+func writeSection(w io.Writer, title string, shown, total int, header string, fill func(tw io.Writer)) error {
+	if total == 0 {
+		return nil
+	}
+	fmt.Fprintf(w, "\n%s: newest %d of %d\n", title, shown, total)
+	return writeTable(w, header, fill)
 }
 
 // timeOrDash formats t for a table, "-" when nil.
