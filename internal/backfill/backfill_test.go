@@ -233,13 +233,10 @@ func TestSharedTIS620(t *testing.T) {
 	}
 	var csv []byte
 	csv = append(csv, "erp_id|name\n"...)
-	var wantNames []string
 	for i, line := range strings.Split(strings.TrimRight(string(raw), "\n"), "\n") {
 		csv = fmt.Appendf(csv, "CO-%d|%s\n", i+1, line)
 	}
-	for _, line := range strings.Split(strings.TrimRight(string(want), "\n"), "\n") {
-		wantNames = append(wantNames, line)
-	}
+	wantNames := strings.Split(strings.TrimRight(string(want), "\n"), "\n")
 	e := newEnv(t)
 	path := writeFile(t, "tis620.csv", csv)
 	src, err := backfill.OpenCSV(path, nil, backfill.CSVOptions{Delimiter: "|"})

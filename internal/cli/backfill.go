@@ -10,7 +10,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -404,7 +403,7 @@ func writeBackfill(w io.Writer, j backfillJSON, asJSON bool) error {
 		}
 		bad += " (" + strings.Join(parts, ", ") + ")"
 	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	tw := newTable(w)
 	for _, l := range [][2]string{
 		{"entity", j.Entity}, {"source", src},
 		{"records", fmt.Sprint(j.Records)}, {"valid", fmt.Sprint(j.Valid)},

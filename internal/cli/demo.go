@@ -37,17 +37,7 @@ The demo exits 0 although two rows fail: they are there to show how failures loo
 			if url == "" {
 				url, _ = f.LookupEnv(config.EnvDatabaseURL)
 			}
-			log, err := f.Logger()
-			if err != nil {
-				return err
-			}
-			_, err = demo.Run(cmd.Context(), demo.Options{
-				DatabaseURL: url,
-				Schema:      o.schema,
-				Out:         f.IO.Out,
-				Logger:      log,
-				Now:         f.Now,
-			})
+			_, err := demo.Run(cmd.Context(), f.ForEmulator(demo.Config(url, o.schema)), demo.Options{Out: f.IO.Out})
 			return err
 		},
 	}

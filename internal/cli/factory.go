@@ -49,6 +49,11 @@ type Factory struct {
 	cfgOnce sync.Once
 	cfg     *config.Config
 	cfgErr  error
+	// preset, when set, is the config instead of the file's (ForEmulator).
+	preset *config.Config
+	// emulatorOnly makes HubSpot the built-in emulator whatever the
+	// config's token and base URL (ForEmulator).
+	emulatorOnly bool
 
 	logOnce sync.Once
 	log     *logrus.Logger
@@ -57,6 +62,10 @@ type Factory struct {
 	hsOnce sync.Once
 	hs     *hubspot.Client
 	hsErr  error
+	// emuURL and emuSetup are the built-in emulator HubSpot started, if
+	// it did, and what setting it up created; guarded by mu.
+	emuURL   string
+	emuSetup setup.Result
 
 	storeOnce sync.Once
 	store     *store.Store
@@ -75,10 +84,28 @@ func NewFactory() *Factory {
 	}
 }
 
+// ForEmulator returns a factory over f's streams, environment, clock and
+// --log-level whose config is cfg instead of the file's, and whose HubSpot
+// is always the built-in emulator, whatever token or base URL cfg or the
+// environment names; f.Close closes what it builds. `syncd demo` runs on
+// one.
+func (f *Factory) ForEmulator(cfg *config.Config) *Factory {
+	g := &Factory{
+		IO: f.IO, LookupEnv: f.LookupEnv, Now: f.Now, LogLevel: f.LogLevel,
+		preset: cfg, emulatorOnly: true,
+	}
+	f.onClose(g.Close)
+	return g
+}
+
 // Config loads the configuration once: the --config file (or SYNCD_CONFIG),
 // defaults, and environment overrides.
 func (f *Factory) Config() (*config.Config, error) {
 	f.cfgOnce.Do(func() {
+		if f.preset != nil {
+			f.cfg = f.preset
+			return
+		}
 		path := f.ConfigPath
 		if path == "" {
 			path, _ = f.LookupEnv("SYNCD_CONFIG")
@@ -152,41 +179,60 @@ func (f *Factory) newHubSpot(ctx context.Context) (*hubspot.Client, error) {
 	}
 	base, token := cfg.HubSpot.BaseURL, cfg.HubSpot.Token.Reveal()
 	switch {
+	case f.emulatorOnly:
 	case token != "":
+		return newClient(cfg, base, token, log, f.rateLedger(ctx))
 	case base != config.DefaultBaseURL:
 		log.WithField("base_url", base).Warn("no HubSpot token configured; sending the emulator's placeholder token to " + base)
-		token = EmulatorToken
-	default:
-		url, err := f.startEmulator(ctx, emulator.Options{Tier: cfg.HubSpot.Tier, Now: f.Now})
-		if err != nil {
-			return nil, err
-		}
-		log.WithField("emulator_url", url).Warn("no HubSpot token configured (HUBSPOT_TOKEN or hubspot.token_file): syncing to the built-in HubSpot emulator; nothing reaches HubSpot and its records are lost when syncd stops")
-		// The in-process emulator is this process's own: no shared budget.
-		client, err := newClient(cfg, url, EmulatorToken, log, nil)
-		if err != nil {
-			return nil, err
-		}
-		// The emulator starts empty: give it syncd's properties and
-		// pipelines, as `syncd setup` would.
-		if err := setupEmulator(ctx, client, *cfg); err != nil {
-			return nil, err
-		}
-		return client, nil
+		return newClient(cfg, base, EmulatorToken, log, f.rateLedger(ctx))
 	}
-	return newClient(cfg, base, token, log, f.rateLedger(ctx))
+	url, err := f.startEmulator(ctx, emulator.Options{Tier: cfg.HubSpot.Tier, Now: f.Now})
+	if err != nil {
+		return nil, err
+	}
+	if f.emulatorOnly {
+		log.WithField("emulator_url", url).Info("HubSpot emulator started; nothing reaches HubSpot")
+	} else {
+		log.WithField("emulator_url", url).Warn("no HubSpot token configured (HUBSPOT_TOKEN or hubspot.token_file): syncing to the built-in HubSpot emulator; nothing reaches HubSpot and its records are lost when syncd stops")
+	}
+	// The in-process emulator is this process's own: no shared budget.
+	client, err := newClient(cfg, url, EmulatorToken, log, nil)
+	if err != nil {
+		return nil, err
+	}
+	// The emulator starts empty: give it syncd's properties and
+	// pipelines, as `syncd setup` would.
+	res, err := setupEmulator(ctx, client, *cfg)
+	if err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	f.emuURL, f.emuSetup = url, res
+	f.mu.Unlock()
+	return client, nil
 }
 
-func setupEmulator(ctx context.Context, client *hubspot.Client, cfg config.Config) error {
+// BuiltinEmulator returns the base URL of the in-process emulator HubSpot
+// started, on a loopback port, and what setting it up created (syncd's
+// property groups, properties and pipelines); ok is false when the client
+// targets a real HubSpot or has not been built.
+func (f *Factory) BuiltinEmulator() (url string, created setup.Result, ok bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.emuURL, f.emuSetup, f.emuURL != ""
+}
+
+func setupEmulator(ctx context.Context, client *hubspot.Client, cfg config.Config) (setup.Result, error) {
 	cfg.Setup.CreatePipelines = true
 	plan, err := setup.Plan(ctx, client, cfg)
+	var res setup.Result
 	if err == nil {
-		_, err = setup.Apply(ctx, client, plan)
+		res, err = setup.Apply(ctx, client, plan)
 	}
 	if err != nil {
-		return fmt.Errorf("setting up the built-in emulator: %w", err)
+		return res, fmt.Errorf("setting up the built-in emulator: %w", err)
 	}
-	return nil
+	return res, nil
 }
 
 // newClient builds a client and its governor from the configuration; a
@@ -223,7 +269,16 @@ func (f *Factory) startEmulator(ctx context.Context, opts emulator.Options) (str
 	}()
 	select {
 	case url := <-ready:
-		f.onClose(func() { cancel(); <-done })
+		f.onClose(func() {
+			cancel()
+			// A stopped emulator returns nil; an error is one it met while
+			// serving, which no request has reported.
+			if err := <-done; err != nil {
+				if log, lerr := f.Logger(); lerr == nil {
+					log.WithError(err).Warn("the built-in emulator stopped serving")
+				}
+			}
+		})
 		return url, nil
 	case err := <-done:
 		cancel()
@@ -253,6 +308,18 @@ func (f *Factory) openStore(ctx context.Context) (*store.Store, error) {
 	}
 	f.onClose(pool.Close)
 	return store.New(pool, store.Options{Now: f.Now}), nil
+}
+
+// Governor returns the governor that paces and retries the HubSpot
+// client's calls, building the client when needed, so that what runs
+// beside the engine (a status server, an inbox poll) reads and shares the
+// same rate budgets.
+func (f *Factory) Governor(ctx context.Context) (*governor.Governor, error) {
+	hs, err := f.HubSpot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return hs.Governor(), nil
 }
 
 // Engine builds the sync engine over the store and HubSpot client.

@@ -7,7 +7,6 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -163,16 +162,11 @@ func writeRetry(w io.Writer, res store.Requeued, dryRun bool) error {
 	if len(res.Rows) == 0 {
 		return nil
 	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tENTITY\tERP ID\tOP\tSTATE\tATTEMPTS\tLAST ERROR")
-	for _, r := range res.Rows {
-		lastErr := "-"
-		if r.LastError != "" {
-			lastErr = oneLine(r.LastError)
+	return writeTable(w, "ID\tENTITY\tERP ID\tOP\tSTATE\tATTEMPTS\tLAST ERROR", func(tw io.Writer) {
+		for _, r := range res.Rows {
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%s\n", r.ID, oneLine(r.Entity), oneLine(r.ERPID), r.Op, r.State, r.Attempts, oneLineOrDash(r.LastError))
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%s\n", r.ID, oneLine(r.Entity), oneLine(r.ERPID), r.Op, r.State, r.Attempts, lastErr)
-	}
-	return tw.Flush()
+	})
 }
 
 func idList(rows []store.OutboxRow) string {

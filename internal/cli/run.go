@@ -2,17 +2,15 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/sirupsen/logrus"
 	"github.com/spf13/cobra"
 
 	"github.com/syncd/syncd/internal/config"
+	"github.com/syncd/syncd/internal/daemon"
 	"github.com/syncd/syncd/internal/engine"
-	"github.com/syncd/syncd/internal/store"
 )
 
 type runOptions struct {
@@ -73,11 +71,7 @@ func runRun(ctx context.Context, f *Factory, o runOptions) error {
 	}
 	counts, err := st.StateCounts(ctx)
 	if err != nil {
-		var pgErr *pgconn.PgError
-		if errors.As(err, &pgErr) && pgErr.Code == "42P01" { // undefined_table
-			return fmt.Errorf("schema %q has no outbox table: run 'syncd migrate up' first", cfg.Database.Schema)
-		}
-		return err
+		return needMigrated(f, err)
 	}
 	eng, err := f.Engine(ctx)
 	if err != nil {
@@ -88,38 +82,16 @@ func runRun(ctx context.Context, f *Factory, o runOptions) error {
 	if o.once {
 		return runOnce(ctx, f, eng, o.json)
 	}
-
-	flog := log.WithField("owner", eng.Owner())
-	s := newScheduler(flog, o.grace, func(ctx context.Context) {
-		sum, err := eng.RunCycle(ctx)
-		entry := flog.WithFields(summaryFields(sum))
-		switch {
-		case err != nil:
-			entry.WithError(err).Error("sync cycle failed")
-		case sum.Rows > 0:
-			entry.Info("sync cycle done")
-		default:
-			entry.Debug("sync cycle: nothing to do")
-		}
-	})
-	flog.WithField("schedule", cfg.Sync.Schedule).Info("syncd running; stop with SIGINT or SIGTERM")
-	listening := make(chan struct{})
-	go func() {
-		defer close(listening)
-		listenOutbox(ctx, st, flog, s.wake)
-	}()
-	s.run(ctx, sched)
-	<-listening
-	// The engine releases a cancelled cycle's claims itself; this catches
-	// any left behind, so that another instance takes the rows at once
-	// instead of after the lease.
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	if err := st.ReleaseAll(rctx, eng.Owner()); err != nil {
-		flog.WithError(err).Warn("could not release outbox claims; they expire with their lease")
+	hs, err := f.HubSpot(ctx)
+	if err != nil {
+		return err
 	}
-	flog.Info("syncd stopped")
-	return nil
+	log.WithFields(logrus.Fields{"owner": eng.Owner(), "schedule": cfg.Sync.Schedule}).
+		Info("syncd running; stop with SIGINT or SIGTERM")
+	return daemon.Run(ctx, daemon.Options{
+		Engine: eng, Store: st, HubSpot: hs, Governor: hs.Governor(),
+		Logger: log, Schedule: sched, Grace: o.grace, Now: f.Now,
+	})
 }
 
 // runOnce drains the outbox and prints the summary on stdout.
@@ -135,32 +107,4 @@ func runOnce(ctx context.Context, f *Factory, eng *engine.Engine, asJSON bool) e
 		return err
 	}
 	return rowsFailed(sum)
-}
-
-func summaryFields(s engine.Summary) logrus.Fields {
-	return logrus.Fields{
-		"rows": s.Rows, "created": s.Created, "updated": s.Updated, "unchanged": s.Unchanged,
-		"deleted": s.Deleted, "failed": s.Failed, "dead": s.Dead, "superseded": s.Superseded,
-		"waiting": s.Waiting, "warned": s.Warned, "hubspot_calls": s.Calls, "took": s.Duration.String(),
-	}
-}
-
-// listenOutbox calls wake whenever the ERP inserts outbox rows into the
-// store's schema, until ctx ends. A lost connection is retried every few
-// seconds; the schedule goes on meanwhile, so notifications only ever make
-// syncd faster.
-func listenOutbox(ctx context.Context, st *store.Store, log logrus.FieldLogger, wake func()) {
-	const retry = 5 * time.Second
-	ready := func() { log.Debug("listening for outbox notifications") }
-	for ctx.Err() == nil {
-		err := st.Listen(ctx, ready, wake)
-		if ctx.Err() != nil {
-			return
-		}
-		log.WithError(err).Warn("outbox notifications lost; retrying in " + retry.String() + " (the schedule goes on)")
-		select {
-		case <-ctx.Done():
-		case <-time.After(retry):
-		}
-	}
 }

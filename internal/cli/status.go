@@ -8,10 +8,8 @@ import (
 	"io"
 	"slices"
 	"strings"
-	"text/tabwriter"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/spf13/cobra"
 
 	"github.com/syncd/syncd/internal/engine"
@@ -99,8 +97,7 @@ func statusRun(ctx context.Context, f *Factory, o statusOptions) error {
 // needMigrated turns a missing outbox table into an error that says what to
 // run.
 func needMigrated(f *Factory, err error) error {
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "42P01" { // undefined_table
+	if errors.Is(err, store.ErrNotMigrated) {
 		schema := store.DefaultSchema
 		if cfg, cerr := f.Config(); cerr == nil && cfg.Database.Schema != "" {
 			schema = cfg.Database.Schema
@@ -276,7 +273,7 @@ func toOutboxRowJSON(r store.OutboxRow) outboxRowJSON {
 // is derived from the JSON form so that both say the same.
 func writeStatus(w io.Writer, s *store.Status, states []string) error {
 	j := toStatusJSON(s, "", states)
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	tw := newTable(w)
 	fmt.Fprintln(tw, "OUTBOX\tROWS")
 	c := j.Counts
 	fmt.Fprintf(tw, "pending\t%d\nfailed\t%d\ndead\t%d\ndone\t%d\nsuperseded\t%d\ntotal\t%d\n",
@@ -298,21 +295,17 @@ func writeStatus(w io.Writer, s *store.Status, states []string) error {
 	if len(j.Runs) == 0 {
 		fmt.Fprintln(w, "LAST RUNS: none")
 	} else {
-		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "RUN\tSTARTED\tTOOK\tROWS\tCREATED\tUPDATED\tUNCHANGED\tDELETED\tFAILED\tDEAD\tSUPERSEDED\tERROR")
-		for _, r := range j.Runs {
-			took := "running"
-			if r.Seconds != nil {
-				took = time.Duration(*r.Seconds * float64(time.Second)).Round(time.Millisecond).String()
+		err := writeTable(w, "RUN\tSTARTED\tTOOK\tROWS\tCREATED\tUPDATED\tUNCHANGED\tDELETED\tFAILED\tDEAD\tSUPERSEDED\tERROR", func(tw io.Writer) {
+			for _, r := range j.Runs {
+				took := "running"
+				if r.Seconds != nil {
+					took = time.Duration(*r.Seconds * float64(time.Second)).Round(time.Millisecond).String()
+				}
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", r.ID, r.StartedAt.Format(time.RFC3339), took,
+					r.Rows, r.Created, r.Updated, r.Unchanged, r.Deleted, r.Failed, r.Dead, r.Superseded, oneLineOrDash(deref(r.Error)))
 			}
-			errText := "-"
-			if r.Error != nil {
-				errText = oneLine(*r.Error)
-			}
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", r.ID, r.StartedAt.Format(time.RFC3339), took,
-				r.Rows, r.Created, r.Updated, r.Unchanged, r.Deleted, r.Failed, r.Dead, r.Superseded, errText)
-		}
-		if err := tw.Flush(); err != nil {
+		})
+		if err != nil {
 			return err
 		}
 	}
@@ -335,58 +328,51 @@ func writeStatus(w io.Writer, s *store.Status, states []string) error {
 		return err
 	}
 	fmt.Fprintf(w, "ROWS %s: newest %d of %d\n", what, len(j.Rows), listed)
-	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tENTITY\tERP ID\tOP\tSTATE\tATTEMPTS\tNEXT ATTEMPT\tLAST ERROR")
-	for _, r := range j.Rows {
-		next := timeOrDash(r.NextAttemptAt)
-		lastErr := "-"
-		if r.LastError != nil {
-			lastErr = oneLine(*r.LastError)
+	return writeTable(w, "ID\tENTITY\tERP ID\tOP\tSTATE\tATTEMPTS\tNEXT ATTEMPT\tLAST ERROR", func(tw io.Writer) {
+		for _, r := range j.Rows {
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", r.ID, oneLine(r.Entity), oneLine(r.ERPID), r.Op, r.State,
+				r.Attempts, timeOrDash(r.NextAttemptAt), oneLineOrDash(deref(r.LastError)))
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", r.ID, oneLine(r.Entity), oneLine(r.ERPID), r.Op, r.State,
-			r.Attempts, next, lastErr)
-	}
-	return tw.Flush()
+	})
 }
 
 // writeWaiting lists the waiting rows, when there are any, with the row
 // each waits for.
 func writeWaiting(w io.Writer, rows []outboxRowJSON, total int) error {
-	if total == 0 {
-		return nil
-	}
-	fmt.Fprintf(w, "\nROWS WAITING: newest %d of %d\n", len(rows), total)
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tENTITY\tERP ID\tATTEMPTS\tNEXT ATTEMPT\tWAITS FOR")
-	for _, r := range rows {
-		next := timeOrDash(r.NextAttemptAt)
-		waits := "-"
-		if f := r.WaitingFor; f != nil {
-			waits = fmt.Sprintf("row %d", f.ID)
-			if f.Entity != nil {
-				waits += fmt.Sprintf(" (%s %s, %s)", oneLine(*f.Entity), oneLine(*f.ERPID), *f.State)
+	return writeSection(w, "ROWS WAITING", len(rows), total, "ID\tENTITY\tERP ID\tATTEMPTS\tNEXT ATTEMPT\tWAITS FOR", func(tw io.Writer) {
+		for _, r := range rows {
+			waits := "-"
+			if f := r.WaitingFor; f != nil {
+				waits = fmt.Sprintf("row %d", f.ID)
+				if f.Entity != nil {
+					waits += fmt.Sprintf(" (%s %s, %s)", oneLine(*f.Entity), oneLine(*f.ERPID), *f.State)
+				}
 			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\n", r.ID, oneLine(r.Entity), oneLine(r.ERPID), r.Attempts, timeOrDash(r.NextAttemptAt), waits)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\n", r.ID, oneLine(r.Entity), oneLine(r.ERPID), r.Attempts, next, waits)
-	}
-	return tw.Flush()
+	})
 }
 
 // writeWarned lists the done rows with warnings, when there are any, one
 // line per warning.
 func writeWarned(w io.Writer, rows []outboxRowJSON, total int) error {
+	return writeSection(w, "ROWS DONE WITH WARNINGS", len(rows), total, "ID\tENTITY\tERP ID\tWARNING", func(tw io.Writer) {
+		for _, r := range rows {
+			for _, warning := range r.Warnings {
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", r.ID, oneLine(r.Entity), oneLine(r.ERPID), oneLine(warning))
+			}
+		}
+	})
+}
+
+// writeSection prints, after a blank line, "TITLE: newest SHOWN of TOTAL"
+// and the table of the rows shown; nothing when total is 0.
+func writeSection(w io.Writer, title string, shown, total int, header string, fill func(tw io.Writer)) error {
 	if total == 0 {
 		return nil
 	}
-	fmt.Fprintf(w, "\nROWS DONE WITH WARNINGS: newest %d of %d\n", len(rows), total)
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tENTITY\tERP ID\tWARNING")
-	for _, r := range rows {
-		for _, warning := range r.Warnings {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", r.ID, oneLine(r.Entity), oneLine(r.ERPID), oneLine(warning))
-		}
-	}
-	return tw.Flush()
+	fmt.Fprintf(w, "\n%s: newest %d of %d\n", title, shown, total)
+	return writeTable(w, header, fill)
 }
 
 // timeOrDash formats t for a table, "-" when nil.
@@ -399,6 +385,14 @@ func timeOrDash(t *time.Time) string {
 
 // oneLine keeps a table row on one line whatever an ERP key or an error
 // message holds.
+// deref is *s, or "" for nil.
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"text/tabwriter"
 
 	"github.com/syncd/syncd/internal/engine"
 )
@@ -53,7 +52,7 @@ func writeSummary(w io.Writer, s engine.Summary, asJSON bool) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(toSummaryJSON(s))
 	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	tw := newTable(w)
 	for _, l := range []struct {
 		k string
 		v any

@@ -7,26 +7,17 @@ package demo
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
+	"slices"
 	"strings"
 	"text/tabwriter"
-	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/sirupsen/logrus"
 
 	"github.com/syncd/syncd/internal/config"
-	"github.com/syncd/syncd/internal/emulator"
 	"github.com/syncd/syncd/internal/engine"
-	"github.com/syncd/syncd/internal/governor"
-	"github.com/syncd/syncd/internal/hubspot"
 	"github.com/syncd/syncd/internal/setup"
 	"github.com/syncd/syncd/internal/store"
 )
@@ -40,22 +31,42 @@ const DefaultDatabaseURL = "postgres://postgres@127.0.0.1:5432/syncd_demo?sslmod
 // cannot drop a real syncd schema.
 const DefaultSchema = "syncd_demo"
 
-// emulatorToken is the token the demo's client sends to its own emulator.
-const emulatorToken = "syncd-demo"
+// Config returns the demo's configuration: the defaults, with databaseURL
+// (default DefaultDatabaseURL) and schema (default DefaultSchema), and the
+// professional tier.
+func Config(databaseURL, schema string) *config.Config {
+	cfg := config.Default()
+	if databaseURL == "" {
+		databaseURL = DefaultDatabaseURL
+	}
+	if schema == "" {
+		schema = DefaultSchema
+	}
+	cfg.Database.URL, cfg.Database.Schema = databaseURL, schema
+	cfg.HubSpot.Tier = "professional"
+	return &cfg
+}
+
+// Wiring builds what the demo runs on, the way `syncd run` builds it: the
+// CLI's factory over Config, with HubSpot always the built-in emulator
+// (cli.Factory.ForEmulator). It is an interface only because the CLI
+// imports this package.
+type Wiring interface {
+	Config() (*config.Config, error)
+	Logger() (*logrus.Logger, error)
+	Store(ctx context.Context) (*store.Store, error)
+	// Engine builds the engine over the store and the emulator, started
+	// and set up on first use.
+	Engine(ctx context.Context) (*engine.Engine, error)
+	// BuiltinEmulator returns the emulator's URL and what its setup
+	// created, once Engine has started it.
+	BuiltinEmulator() (url string, created setup.Result, ok bool)
+}
 
 // Options configures a demo run.
 type Options struct {
-	// DatabaseURL is the demo's database, created when missing; default
-	// DefaultDatabaseURL.
-	DatabaseURL string
-	// Schema is dropped, recreated and migrated; default DefaultSchema.
-	Schema string
-	// Out receives the report.
+	// Out receives the report; default: discard.
 	Out io.Writer
-	// Logger receives progress; default: discard.
-	Logger *logrus.Logger
-	// Now is the clock; default time.Now.
-	Now func() time.Time
 }
 
 // Report is what the demo did.
@@ -66,7 +77,7 @@ type Report struct {
 	Setup       setup.Result
 	Rows        int // outbox rows written
 	Summary     engine.Summary
-	Mapped      []Mapping
+	Mapped      []store.IDMapLink
 	MappedTotal map[string]int // id_map rows per object type
 	Failed      []FailedRow
 	// Examples show how a few ERP values reached HubSpot, normalised.
@@ -82,22 +93,17 @@ type Example struct {
 // a glued honorific, a spaced คุณ, Thai digits, a Thai extension, a
 // redundant trunk 0, a Thai branch name, a grouped tax ID, a Buddhist-era
 // date, and ERP statuses mapped to pipeline stages.
-var examples = []struct{ erpID, field, property string }{
-	{"C-2001", "name", "firstname"},
-	{"C-2003", "name", "firstname"},
-	{"C-2006", "phone", "phone"},
-	{"C-2013", "phone", "phone"},
-	{"C-2015", "phone", "phone"},
-	{"CO-1002", "branch", "syncd_branch"},
-	{"CO-1005", "tax_id", "syncd_tax_id"},
-	{"SO-69002", "close_date", "closedate"},
-	{"SO-69002", "status", "dealstage"},
-	{"TK-5002", "status", "hs_pipeline_stage"},
-}
-
-// Mapping is one id_map row.
-type Mapping struct {
-	ObjectType, ERPID, HubSpotID, URL string
+var examples = []struct{ objectType, erpID, field, property string }{
+	{"contact", "C-2001", "name", "firstname"},
+	{"contact", "C-2003", "name", "firstname"},
+	{"contact", "C-2006", "phone", "phone"},
+	{"contact", "C-2013", "phone", "phone"},
+	{"contact", "C-2015", "phone", "phone"},
+	{"company", "CO-1002", "branch", "syncd_branch"},
+	{"company", "CO-1005", "tax_id", "syncd_tax_id"},
+	{"deal", "SO-69002", "close_date", "closedate"},
+	{"deal", "SO-69002", "status", "dealstage"},
+	{"ticket", "TK-5002", "status", "hs_pipeline_stage"},
 }
 
 // FailedRow is an outbox row left failed or dead.
@@ -109,204 +115,90 @@ type FailedRow struct {
 	LastError string
 }
 
-// Run runs the demo and writes the report to opts.Out. Rows failing on
-// purpose are part of the demo, not an error.
-func Run(ctx context.Context, opts Options) (*Report, error) {
-	if opts.DatabaseURL == "" {
-		opts.DatabaseURL = DefaultDatabaseURL
-	}
-	if opts.Schema == "" {
-		opts.Schema = DefaultSchema
-	}
-	if err := store.ValidSchema(opts.Schema); err != nil {
-		return nil, fmt.Errorf("demo: %w", err)
-	}
+// Run runs the demo on w's database and schema and writes the report to
+// opts.Out. Rows failing on purpose are part of the demo, not an error.
+func Run(ctx context.Context, w Wiring, opts Options) (*Report, error) {
 	if opts.Out == nil {
 		opts.Out = io.Discard
 	}
-	if opts.Now == nil {
-		opts.Now = time.Now
+	cfg, err := w.Config()
+	if err != nil {
+		return nil, err
 	}
-	log := opts.Logger
-	if log == nil {
-		log = logrus.New()
-		log.SetOutput(io.Discard)
+	log, err := w.Logger()
+	if err != nil {
+		return nil, err
 	}
-	rep := &Report{Database: config.RedactURL(opts.DatabaseURL), Schema: opts.Schema}
+	url, schema := cfg.Database.URL, cfg.Database.Schema
+	if err := store.ValidSchema(schema); err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	rep := &Report{Database: config.RedactURL(url), Schema: schema}
 
-	// 1. The emulator, on a loopback port so that the client speaks real HTTP.
-	emu := emulator.New(emulator.Options{Tier: "professional", Now: opts.Now})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("demo: start the emulator: %w", err)
+	// 1. The database and a fresh schema.
+	if err := store.EnsureDatabase(ctx, url); err != nil {
+		if errors.Is(err, store.ErrUnreachable) {
+			return nil, fmt.Errorf("demo: is PostgreSQL running and reachable? (point the demo elsewhere with --database-url or %s) %w",
+				config.EnvDatabaseURL, err)
+		}
+		return nil, fmt.Errorf("demo: %w", err)
 	}
-	srv := &http.Server{Handler: emu, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	defer srv.Close()
-	rep.EmulatorURL = "http://" + ln.Addr().String()
-	log.WithField("url", rep.EmulatorURL).Info("HubSpot emulator started; the demo never contacts HubSpot")
+	if err := store.DropSchema(ctx, url, schema); err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	mig, err := store.Migrate(ctx, url, schema, "up")
+	if err != nil {
+		return nil, err
+	}
+	log.WithFields(logrus.Fields{"schema": schema, "version": mig.Version}).Info("schema recreated and migrated")
 
-	// 2. The database and a fresh schema.
-	if err := ensureDatabase(ctx, opts.DatabaseURL); err != nil {
-		return nil, err
-	}
-	if err := recreateSchema(ctx, opts.DatabaseURL, opts.Schema); err != nil {
-		return nil, err
-	}
-	mig, err := store.Migrate(ctx, opts.DatabaseURL, opts.Schema, "up")
+	// 2. The emulator, on a loopback port so that the client speaks real
+	// HTTP, set up with the ERP-ID and tax-ID properties; and the engine.
+	eng, err := w.Engine(ctx)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("demo: %w", err)
 	}
-	log.WithFields(logrus.Fields{"schema": opts.Schema, "version": mig.Version}).Info("schema recreated and migrated")
-
-	// 3. The client, and setup: the ERP-ID and tax-ID properties.
-	cfg := config.Default()
-	cfg.Database.URL, cfg.Database.Schema = opts.DatabaseURL, opts.Schema
-	cfg.HubSpot.BaseURL = rep.EmulatorURL
-	cfg.HubSpot.Tier = "professional"
-	cfg.Setup.CreatePipelines = true
-	gov, err := governor.New(governor.Options{Tier: cfg.HubSpot.Tier, Logger: log})
-	if err != nil {
-		return nil, err
-	}
-	hs, err := hubspot.New(hubspot.Options{BaseURL: rep.EmulatorURL, Token: emulatorToken, Governor: gov, Logger: log})
-	if err != nil {
-		return nil, err
-	}
-	plan, err := setup.Plan(ctx, hs, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("demo: setup plan: %w", err)
-	}
-	if rep.Setup, err = setup.Apply(ctx, hs, plan); err != nil {
-		return nil, fmt.Errorf("demo: setup: %w", err)
+	var ok bool
+	if rep.EmulatorURL, rep.Setup, ok = w.BuiltinEmulator(); !ok {
+		return nil, errors.New("demo: the wiring targets a real HubSpot, not the built-in emulator")
 	}
 	log.WithField("created", len(rep.Setup.Created)).Info("HubSpot properties set up")
 
-	// 4. The outbox, as the ERP would fill it.
-	pool, err := store.Open(ctx, opts.DatabaseURL, opts.Schema)
+	// 3. The outbox, as the ERP would fill it.
+	st, err := w.Store(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer pool.Close()
 	rows := Rows()
-	if err := insertRows(ctx, pool, rows); err != nil {
-		return nil, err
+	ins := make([]store.NewOutboxRow, len(rows))
+	for i, r := range rows {
+		ins[i] = store.NewOutboxRow{Entity: r.Entity, ERPID: r.ERPID, Op: r.Op, Payload: r.Payload}
+	}
+	if err := st.InsertOutbox(ctx, ins); err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
 	}
 	rep.Rows = len(rows)
 	log.WithField("rows", len(rows)).Info("outbox filled with sample Thai companies, customers, products, orders and tickets")
 
-	// 5. One drain of the engine.
-	st := store.New(pool, store.Options{Now: opts.Now})
-	eng, err := engine.New(engine.Deps{Store: st, HubSpot: hs, Logger: log, Now: opts.Now, Owner: "syncd-demo"}, cfg)
-	if err != nil {
-		return nil, err
-	}
+	// 4. One drain of the engine.
 	if rep.Summary, err = eng.Drain(ctx); err != nil {
 		return nil, fmt.Errorf("demo: sync: %w", err)
 	}
 
-	// 6. What landed where.
-	if err := rep.load(ctx, pool); err != nil {
-		return nil, err
+	// 5. What landed where.
+	if err := rep.load(ctx, st); err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
 	}
 	return rep, rep.Write(opts.Out)
 }
 
-// ensureDatabase creates the database named in databaseURL when missing,
-// connecting to the server's "postgres" database to do it.
-func ensureDatabase(ctx context.Context, databaseURL string) error {
-	cc, err := pgx.ParseConfig(databaseURL)
-	if err != nil {
-		return errors.New("demo: cannot parse the database URL")
-	}
-	conn, err := pgx.ConnectConfig(ctx, cc)
-	if err == nil {
-		return conn.Close(ctx)
-	}
-	var pgErr *pgconn.PgError
-	if !errors.As(err, &pgErr) || pgErr.Code != "3D000" { // invalid_catalog_name
-		return fmt.Errorf("demo: is PostgreSQL running and reachable? (point the demo elsewhere with --database-url or %s) connect to %s: %w",
-			config.EnvDatabaseURL, config.RedactURL(databaseURL), err)
-	}
-	admin := cc.Copy()
-	admin.Database = "postgres"
-	aconn, err := pgx.ConnectConfig(ctx, admin)
-	if err != nil {
-		return fmt.Errorf("demo: connect to database postgres to create %s: %w", cc.Database, err)
-	}
-	defer aconn.Close(ctx)
-	_, err = aconn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{cc.Database}.Sanitize())
-	if errors.As(err, &pgErr) && pgErr.Code == "42P04" { // duplicate_database: created meanwhile
-		err = nil
-	}
-	if err != nil {
-		return fmt.Errorf("demo: create database %s: %w", cc.Database, err)
-	}
-	return nil
-}
-
-func recreateSchema(ctx context.Context, databaseURL, schema string) error {
-	conn, err := pgx.Connect(ctx, databaseURL)
-	if err != nil {
-		return fmt.Errorf("demo: connect: %w", err)
-	}
-	defer conn.Close(ctx)
-	id := pgx.Identifier{schema}.Sanitize()
-	if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+id+" CASCADE"); err != nil {
-		return fmt.Errorf("demo: drop schema %s: %w", schema, err)
-	}
-	return nil // store.Migrate creates it
-}
-
-// insertRows writes the rows as an ERP does: one INSERT per row, in one
-// transaction with its business change.
-func insertRows(ctx context.Context, pool *pgxpool.Pool, rows []Row) error {
-	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		for _, r := range rows {
-			payload, err := json.Marshal(r.Payload)
-			if err != nil {
-				return err
-			}
-			if _, err := tx.Exec(ctx,
-				`INSERT INTO outbox (entity, erp_id, op, payload) VALUES ($1, $2, $3, $4)`,
-				r.Entity, r.ERPID, r.Op, payload); err != nil {
-				return fmt.Errorf("demo: insert outbox row %s %s: %w", r.Entity, r.ERPID, err)
-			}
-		}
-		return nil
-	})
-}
-
 // load reads the id_map and the failed rows.
-func (r *Report) load(ctx context.Context, pool *pgxpool.Pool) error {
-	rows, err := pool.Query(ctx, `
-SELECT object_type, erp_id, hubspot_id, hubspot_url
-FROM (SELECT *, row_number() OVER (PARTITION BY object_type ORDER BY erp_id) AS n FROM id_map_links) m
-WHERE n <= 2
-ORDER BY object_type, erp_id`)
-	if err != nil {
-		return fmt.Errorf("demo: read id_map: %w", err)
+func (r *Report) load(ctx context.Context, st *store.Store) error {
+	var err error
+	if r.Mapped, err = st.IDMapLinks(ctx, 2); err != nil {
+		return err
 	}
-	if r.Mapped, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (Mapping, error) {
-		var m Mapping
-		return m, row.Scan(&m.ObjectType, &m.ERPID, &m.HubSpotID, &m.URL)
-	}); err != nil {
-		return fmt.Errorf("demo: read id_map: %w", err)
-	}
-	r.MappedTotal = map[string]int{}
-	rows, err = pool.Query(ctx, `SELECT object_type, count(*) FROM id_map GROUP BY object_type`)
-	if err != nil {
-		return fmt.Errorf("demo: count id_map: %w", err)
-	}
-	for rows.Next() {
-		var t string
-		var n int
-		if err := rows.Scan(&t, &n); err != nil {
-			return err
-		}
-		r.MappedTotal[t] = n
-	}
-	if err := rows.Err(); err != nil {
+	if r.MappedTotal, err = st.IDMapCounts(ctx); err != nil {
 		return err
 	}
 	sent := map[string]map[string]any{}
@@ -314,34 +206,30 @@ ORDER BY object_type, erp_id`)
 		sent[row.ERPID] = row.Payload
 	}
 	for _, ex := range examples {
-		var got string
-		err := pool.QueryRow(ctx, `SELECT coalesce(synced_properties->>$2, '') FROM id_map WHERE erp_id = $1`, ex.erpID, ex.property).Scan(&got)
-		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("demo: read id_map: %w", err)
+		ms, err := st.MappingsOf(ctx, ex.objectType, []string{ex.erpID})
+		if err != nil {
+			return err
 		}
+		var props map[string]string
+		if len(ms) > 0 {
+			props = ms[0].Properties
+		}
+		got := fmt.Sprintf("%s %q", ex.property, props[ex.property])
 		if ex.property == "firstname" {
-			var last string
-			_ = pool.QueryRow(ctx, `SELECT coalesce(synced_properties->>'lastname', '') FROM id_map WHERE erp_id = $1`, ex.erpID).Scan(&last)
-			got = fmt.Sprintf("firstname %q, lastname %q", got, last)
-		} else {
-			got = fmt.Sprintf("%s %q", ex.property, got)
+			got = fmt.Sprintf("firstname %q, lastname %q", props["firstname"], props["lastname"])
 		}
 		r.Examples = append(r.Examples, Example{ERPID: ex.erpID, Field: ex.field, Sent: fmt.Sprint(sent[ex.erpID][ex.field]), Got: got})
 	}
 
-	rows, err = pool.Query(ctx, `
-SELECT id, entity, erp_id, state, coalesce(last_error, '')
-FROM outbox
-WHERE state IN ('failed', 'dead')
-ORDER BY id`)
+	s, err := st.Status(ctx, store.StatusQuery{States: []string{store.StateFailed, store.StateDead}, Limit: len(Rows())})
 	if err != nil {
-		return fmt.Errorf("demo: read failed rows: %w", err)
+		return err
 	}
-	r.Failed, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (FailedRow, error) {
-		var f FailedRow
-		return f, row.Scan(&f.ID, &f.Entity, &f.ERPID, &f.State, &f.LastError)
-	})
-	return err
+	// Status lists the newest first; the report lists them as written.
+	for _, row := range slices.Backward(s.Rows) {
+		r.Failed = append(r.Failed, FailedRow{ID: row.ID, Entity: row.Entity, ERPID: row.ERPID, State: row.State, LastError: row.LastError})
+	}
+	return nil
 }
 
 // Write prints the report for a person reading a terminal.

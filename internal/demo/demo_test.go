@@ -2,10 +2,13 @@ package demo_test
 
 import (
 	"context"
+	"io"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/syncd/syncd/internal/cli"
 	"github.com/syncd/syncd/internal/demo"
 	"github.com/syncd/syncd/internal/normalize"
 	"github.com/syncd/syncd/internal/pgtest"
@@ -36,12 +39,24 @@ func TestTaxIDChecksum(t *testing.T) {
 	}
 }
 
+// wiring is the CLI's, as `syncd demo` builds it, over db's schema; logs
+// are discarded.
+func wiring(t *testing.T, db *pgtest.DB) demo.Wiring {
+	f := &cli.Factory{
+		IO:        cli.IOStreams{In: strings.NewReader(""), Out: io.Discard, Err: io.Discard},
+		LookupEnv: func(string) (string, bool) { return "", false },
+		Now:       time.Now,
+	}
+	t.Cleanup(f.Close)
+	return f.ForEmulator(demo.Config(db.BaseURL, db.Schema))
+}
+
 // TestDemo runs the whole demo against a fresh schema of the test database.
 func TestDemo(t *testing.T) {
 	t.Parallel()
 	db := pgtest.New(t)
 	var out strings.Builder
-	rep, err := demo.Run(context.Background(), demo.Options{DatabaseURL: db.BaseURL, Schema: db.Schema, Out: &out})
+	rep, err := demo.Run(context.Background(), wiring(t, db), demo.Options{Out: &out})
 	if err != nil {
 		t.Fatalf("demo: %v\n%s", err, out.String())
 	}
@@ -86,7 +101,7 @@ func TestDemo(t *testing.T) {
 	}
 
 	// Running it again starts from scratch: the schema is recreated.
-	rep2, err := demo.Run(context.Background(), demo.Options{DatabaseURL: db.BaseURL, Schema: db.Schema})
+	rep2, err := demo.Run(context.Background(), wiring(t, db), demo.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

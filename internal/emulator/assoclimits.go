@@ -85,15 +85,12 @@ func handleLimitsUpdate(c *call) (int, any) { return limitsWrite(c, false) }
 // limitsWrite sets limits: create refuses a type that has one, update a type
 // that has none.
 func limitsWrite(c *call, create bool) (int, any) {
-	f, t, inputs, err := assocBatch[limitInput](c, 0)
+	b, err := assocBatch[limitInput](c, 0)
 	if err != nil {
 		return 0, err
 	}
-	s := c.s
-	start := s.now()
-	results := []limitConfig{}
-	var errs []standardError
-	for _, x := range inputs {
+	s, f, t := c.s, b.from, b.to
+	results, errs := eachInput(b.inputs, func(x limitInput) (limitConfig, *standardError) {
 		d := s.st.def(x.TypeID)
 		var bad *apiError
 		_, has := s.st.assocLimits[x.TypeID]
@@ -110,29 +107,25 @@ func limitsWrite(c *call, create bool) (int, any) {
 			bad = newError(http.StatusNotFound, "OBJECT_NOT_FOUND", fmt.Sprintf("No limit is configured for association type %d", d.ID))
 		}
 		if bad != nil {
-			item := bad.asItem("")
-			item.Context["typeId"] = []string{strconv.Itoa(x.TypeID)}
-			errs = append(errs, item)
-			continue
+			return limitConfig{}, itemError(bad, "typeId", strconv.Itoa(x.TypeID))
 		}
 		s.st.assocLimits[d.ID] = *x.MaxToObjectIDs
-		results = append(results, s.st.limitView(d, create))
-	}
+		return s.st.limitView(d, create), nil
+	})
 	ok := http.StatusOK
 	if create {
 		ok = createdStatus(c.ver)
 	}
-	return batchStatus(c.ver, ok, len(errs)), batchEnvelope(start, s.now(), results, errs)
+	return batchStatus(c.ver, ok, len(errs)), batchEnvelope(b.start, s.now(), results, errs)
 }
 
 func handleLimitsPurge(c *call) (int, any) {
-	f, t, inputs, err := assocBatch[limitInput](c, 0)
+	b, err := assocBatch[limitInput](c, 0)
 	if err != nil {
 		return 0, err
 	}
-	s := c.s
-	start := s.now()
-	for _, x := range inputs {
+	s, f, t := c.s, b.from, b.to
+	for _, x := range b.inputs {
 		if d := s.st.def(x.TypeID); d != nil && d.From == f.name && d.To == t.name {
 			delete(s.st.assocLimits, d.ID)
 		}
@@ -140,5 +133,5 @@ func handleLimitsPurge(c *call) (int, any) {
 	if c.ver == "v4" {
 		return http.StatusNoContent, nil
 	}
-	return http.StatusOK, batchEnvelope(start, s.now(), []any{}, nil)
+	return http.StatusOK, batchEnvelope(b.start, s.now(), []any{}, nil)
 }

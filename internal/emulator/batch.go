@@ -87,7 +87,14 @@ func duplicateError(ids []string) *apiError {
 // objectBatch decodes the inputs of an object batch, refusing more than
 // MaxBatchInputs, then resolves the objectType path parameter.
 func objectBatch[T any](c *call) (*objectStore, []T, *apiError) {
-	inputs, err := decodeInputs[T](c, checkBatchSize)
+	return storeBatch[T](c, checkBatchSize)
+}
+
+// storeBatch decodes the inputs of a batch on an object type's store,
+// checked by check as decodeInputs does, then resolves the objectType path
+// parameter.
+func storeBatch[T any](c *call, check func(n int) *apiError) (*objectStore, []T, *apiError) {
+	inputs, err := decodeInputs[T](c, check)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -96,6 +103,30 @@ func objectBatch[T any](c *call) (*objectStore, []T, *apiError) {
 		return nil, nil, err
 	}
 	return os, inputs, nil
+}
+
+// eachInput runs do on every input of a batch, in order, and gathers the
+// results and the item errors of the inputs that failed.
+func eachInput[In, Out any](inputs []In, do func(In) (Out, *standardError)) ([]Out, []standardError) {
+	res := []Out{}
+	var errs []standardError
+	for _, x := range inputs {
+		out, ierr := do(x)
+		if ierr != nil {
+			errs = append(errs, *ierr)
+			continue
+		}
+		res = append(res, out)
+	}
+	return res, errs
+}
+
+// itemError is err as the item error of a batch input, with context key
+// naming the input.
+func itemError(err *apiError, key, value string) *standardError {
+	item := err.asItem("")
+	item.Context[key] = []string{value}
+	return &item
 }
 
 // idPropertyKey is an input's lookup key: its ID property and folded value,

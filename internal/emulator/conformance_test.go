@@ -28,57 +28,28 @@ func TestConformance(t *testing.T) {
 	seen := newRouteSeen()
 
 	t.Run("group", func(t *testing.T) {
+		// drive runs one area of the API on a fresh emulator of its own.
+		drive := func(t *testing.T, name string, area func(c *specClient)) {
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				area(newConformanceClient(t, specs, tally, seen, emulator.Options{DisableRateLimits: true}))
+			})
+		}
 		for _, v := range []string{"2026-09", "2026-03", "v3"} {
 			for _, ot := range objectTypesFor(v) {
-				t.Run("objects/"+v+"/"+ot.path, func(t *testing.T) {
-					t.Parallel()
-					c := newConformanceClient(t, specs, tally, seen, emulator.Options{DisableRateLimits: true})
-					objectLifecycle(c, v, ot)
-				})
+				drive(t, "objects/"+v+"/"+ot.path, func(c *specClient) { objectLifecycle(c, v, ot) })
 			}
-			t.Run("objects-errors/"+v, func(t *testing.T) {
-				t.Parallel()
-				c := newConformanceClient(t, specs, tally, seen, emulator.Options{DisableRateLimits: true})
-				objectErrors(c, v)
-			})
-			t.Run("merge-gdpr/"+v, func(t *testing.T) {
-				t.Parallel()
-				c := newConformanceClient(t, specs, tally, seen, emulator.Options{DisableRateLimits: true})
-				mergeAndGDPRDelete(c, v)
-			})
-			t.Run("more-errors/"+v, func(t *testing.T) {
-				t.Parallel()
-				c := newConformanceClient(t, specs, tally, seen, emulator.Options{DisableRateLimits: true})
-				moreErrors(c, v)
-			})
+			for name, area := range map[string]func(*specClient, string){
+				"objects-errors": objectErrors, "merge-gdpr": mergeAndGDPRDelete, "more-errors": moreErrors,
+				"documented-optional": documentedOptionalFields, "properties": propertiesAPI,
+				"property-validations": propertyValidationsAPI, "pipelines": pipelinesAPI, "account": accountAPI,
+			} {
+				drive(t, name+"/"+v, func(c *specClient) { area(c, v) })
+			}
+			// These start their own emulators, with other options.
 			t.Run("scopes/"+v, func(t *testing.T) {
 				t.Parallel()
 				scopes(t, specs, tally, seen, v)
-			})
-			t.Run("documented-optional/"+v, func(t *testing.T) {
-				t.Parallel()
-				c := newConformanceClient(t, specs, tally, seen, emulator.Options{DisableRateLimits: true})
-				documentedOptionalFields(c, v)
-			})
-			t.Run("properties/"+v, func(t *testing.T) {
-				t.Parallel()
-				c := newConformanceClient(t, specs, tally, seen, emulator.Options{DisableRateLimits: true})
-				propertiesAPI(c, v)
-			})
-			t.Run("property-validations/"+v, func(t *testing.T) {
-				t.Parallel()
-				c := newConformanceClient(t, specs, tally, seen, emulator.Options{DisableRateLimits: true})
-				propertyValidationsAPI(c, v)
-			})
-			t.Run("pipelines/"+v, func(t *testing.T) {
-				t.Parallel()
-				c := newConformanceClient(t, specs, tally, seen, emulator.Options{DisableRateLimits: true})
-				pipelinesAPI(c, v)
-			})
-			t.Run("account/"+v, func(t *testing.T) {
-				t.Parallel()
-				c := newConformanceClient(t, specs, tally, seen, emulator.Options{DisableRateLimits: true})
-				accountAPI(c, v)
 			})
 			t.Run("rate-limits/"+v, func(t *testing.T) {
 				t.Parallel()
@@ -86,34 +57,12 @@ func TestConformance(t *testing.T) {
 			})
 		}
 		for _, v := range []string{"2026-09", "2026-03", "v4"} {
-			t.Run("associations/"+v, func(t *testing.T) {
-				t.Parallel()
-				c := newConformanceClient(t, specs, tally, seen, emulator.Options{DisableRateLimits: true})
-				associationsAPI(c, v)
-			})
-			t.Run("association-labels/"+v, func(t *testing.T) {
-				t.Parallel()
-				c := newConformanceClient(t, specs, tally, seen, emulator.Options{DisableRateLimits: true})
-				associationLabels(c, v, labelsPrefix(v))
-			})
+			drive(t, "associations/"+v, func(c *specClient) { associationsAPI(c, v) })
+			drive(t, "association-labels/"+v, func(c *specClient) { associationLabels(c, v, labelsPrefix(v)) })
+			drive(t, "association-errors/"+v, func(c *specClient) { associationErrors(c, v) })
 		}
-		for _, v := range []string{"2026-09", "2026-03", "v4"} {
-			t.Run("association-errors/"+v, func(t *testing.T) {
-				t.Parallel()
-				c := newConformanceClient(t, specs, tally, seen, emulator.Options{DisableRateLimits: true})
-				associationErrors(c, v)
-			})
-		}
-		t.Run("association-labels/v4-client-spelling", func(t *testing.T) {
-			t.Parallel()
-			c := newConformanceClient(t, specs, tally, seen, emulator.Options{DisableRateLimits: true})
-			associationLabels(c, "v4", "/crm/v4/associations")
-		})
-		t.Run("associations/v3", func(t *testing.T) {
-			t.Parallel()
-			c := newConformanceClient(t, specs, tally, seen, emulator.Options{DisableRateLimits: true})
-			associationsV3(c)
-		})
+		drive(t, "association-labels/v4-client-spelling", func(c *specClient) { associationLabels(c, "v4", "/crm/v4/associations") })
+		drive(t, "associations/v3", associationsV3)
 	})
 
 	tally.report(t)
@@ -154,49 +103,22 @@ func objectTypesFor(v string) []objectType {
 	return out
 }
 
-func objectsPrefix(v string) string {
-	if v == "v3" {
-		return "/crm/v3/objects"
+// crmPrefix is the path prefix of an API area: the version after /crm/
+// for the legacy version (v3 or v4), after the area's name for dated ones.
+func crmPrefix(v, legacy, area string) string {
+	if v == legacy {
+		return "/crm/" + v + "/" + area
 	}
-	return "/crm/objects/" + v
+	return "/crm/" + area + "/" + v
 }
 
-func propertiesPrefix(v string) string {
-	if v == "v3" {
-		return "/crm/v3/properties"
-	}
-	return "/crm/properties/" + v
-}
-
-func pipelinesPrefix(v string) string {
-	if v == "v3" {
-		return "/crm/v3/pipelines"
-	}
-	return "/crm/pipelines/" + v
-}
-
-func accountPrefix(v string) string { return "/account-info/" + v }
-
-func assocObjectsPrefix(v string) string {
-	if v == "v4" {
-		return "/crm/v4/objects"
-	}
-	return "/crm/objects/" + v
-}
-
-func assocBatchPrefix(v string) string {
-	if v == "v4" {
-		return "/crm/v4/associations"
-	}
-	return "/crm/associations/" + v
-}
-
-func labelsPrefix(v string) string {
-	if v == "v4" {
-		return "/crm/associations/v4"
-	}
-	return "/crm/associations/" + v
-}
+func objectsPrefix(v string) string      { return crmPrefix(v, "v3", "objects") }
+func propertiesPrefix(v string) string   { return crmPrefix(v, "v3", "properties") }
+func pipelinesPrefix(v string) string    { return crmPrefix(v, "v3", "pipelines") }
+func accountPrefix(v string) string      { return "/account-info/" + v }
+func assocObjectsPrefix(v string) string { return crmPrefix(v, "v4", "objects") }
+func assocBatchPrefix(v string) string   { return crmPrefix(v, "v4", "associations") }
+func labelsPrefix(v string) string       { return "/crm/associations/" + v }
 
 // newToken returns a random bearer token for one emulator.
 func newToken(t testing.TB) string {

@@ -163,6 +163,16 @@ func pipelineInput[T pipelineIO | stageIO](c *call) (string, T, *apiError) {
 	return typ, in, nil
 }
 
+// completePipelineInput is pipelineInput for a create or a replace, which
+// must send a whole pipeline.
+func completePipelineInput(c *call) (string, pipelineIO, *apiError) {
+	typ, in, err := pipelineInput[pipelineIO](c)
+	if err == nil {
+		err = in.checkComplete()
+	}
+	return typ, in, err
+}
+
 func pipelineNotFound(id string) *apiError {
 	e := newError(http.StatusNotFound, "OBJECT_NOT_FOUND", fmt.Sprintf("Unable to find pipeline %s", id))
 	e.Context = map[string][]string{"pipelineId": {id}}
@@ -269,11 +279,8 @@ func handlePipelineList(c *call) (int, any) {
 }
 
 func handlePipelineCreate(c *call) (int, any) {
-	typ, in, err := pipelineInput[pipelineIO](c)
+	typ, in, err := completePipelineInput(c)
 	if err != nil {
-		return 0, err
-	}
-	if err := in.checkComplete(); err != nil {
 		return 0, err
 	}
 	s := c.s
@@ -304,11 +311,7 @@ func handlePipelineCreate(c *call) (int, any) {
 }
 
 func handlePipelineGet(c *call) (int, any) {
-	typ, err := c.pipelineType()
-	if err != nil {
-		return 0, err
-	}
-	p, err := c.findPipeline(typ)
+	_, p, err := c.pipelineParam()
 	if err != nil {
 		return 0, err
 	}
@@ -316,11 +319,8 @@ func handlePipelineGet(c *call) (int, any) {
 }
 
 func handlePipelineReplace(c *call) (int, any) {
-	typ, in, err := pipelineInput[pipelineIO](c)
+	typ, in, err := completePipelineInput(c)
 	if err != nil {
-		return 0, err
-	}
-	if err := in.checkComplete(); err != nil {
 		return 0, err
 	}
 	s := c.s
@@ -366,26 +366,18 @@ func handlePipelineUpdate(c *call) (int, any) {
 	} else if p.Archived {
 		return 0, pipelineNotFound(id)
 	}
-	if in.Label != nil {
-		p.Label = *in.Label
-	}
-	if in.DisplayOrder != nil {
-		p.DisplayOrder = *in.DisplayOrder
-	}
+	patch(&p.Label, in.Label)
+	patch(&p.DisplayOrder, in.DisplayOrder)
 	p.UpdatedAt = timestamp(s.now())
 	return http.StatusOK, p.view()
 }
 
 func handlePipelineDelete(c *call) (int, any) {
-	typ, err := c.pipelineType()
+	typ, p, err := c.pipelineParam()
 	if err != nil {
 		return 0, err
 	}
 	s := c.s
-	p, err := c.findPipeline(typ)
-	if err != nil {
-		return 0, err
-	}
 	live := 0
 	for _, o := range s.st.pipelines[typ] {
 		if !o.Archived {
@@ -400,11 +392,7 @@ func handlePipelineDelete(c *call) (int, any) {
 }
 
 func handleStageList(c *call) (int, any) {
-	typ, err := c.pipelineType()
-	if err != nil {
-		return 0, err
-	}
-	p, err := c.findPipeline(typ)
+	_, p, err := c.pipelineParam()
 	if err != nil {
 		return 0, err
 	}
@@ -439,6 +427,27 @@ func (c *call) findPipeline(typ string) (*pipeline, *apiError) {
 	return p, nil
 }
 
+// pipelineParam resolves the objectType and pipelineId path parameters.
+func (c *call) pipelineParam() (string, *pipeline, *apiError) {
+	typ, err := c.pipelineType()
+	if err != nil {
+		return "", nil, err
+	}
+	p, err := c.findPipeline(typ)
+	return typ, p, err
+}
+
+// stageParam resolves the objectType, pipelineId and stageId path
+// parameters.
+func (c *call) stageParam() (string, *pipeline, *stage, *apiError) {
+	typ, err := c.pipelineType()
+	if err != nil {
+		return "", nil, nil, err
+	}
+	p, stg, err := c.findStage(typ)
+	return typ, p, stg, err
+}
+
 // findStage resolves the pipelineId and stageId parameters.
 func (c *call) findStage(typ string) (*pipeline, *stage, *apiError) {
 	p, err := c.findPipeline(typ)
@@ -453,11 +462,7 @@ func (c *call) findStage(typ string) (*pipeline, *stage, *apiError) {
 }
 
 func handleStageGet(c *call) (int, any) {
-	typ, err := c.pipelineType()
-	if err != nil {
-		return 0, err
-	}
-	_, stg, err := c.findStage(typ)
+	_, _, stg, err := c.stageParam()
 	if err != nil {
 		return 0, err
 	}
@@ -494,24 +499,18 @@ func stageWrite(c *call, replace bool) (int, any) {
 		}
 		stg.Label = *in.Label
 	}
-	if in.DisplayOrder != nil {
-		stg.DisplayOrder = *in.DisplayOrder
-	}
+	patch(&stg.DisplayOrder, in.DisplayOrder)
 	stg.Metadata = meta
 	stg.UpdatedAt = timestamp(s.now())
 	return http.StatusOK, stg
 }
 
 func handleStageDelete(c *call) (int, any) {
-	typ, err := c.pipelineType()
+	_, p, stg, err := c.stageParam()
 	if err != nil {
 		return 0, err
 	}
 	s := c.s
-	p, stg, err := c.findStage(typ)
-	if err != nil {
-		return 0, err
-	}
 	if len(p.liveStages()) == 1 {
 		return 0, validationError("The last stage of a pipeline cannot be deleted")
 	}

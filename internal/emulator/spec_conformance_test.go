@@ -174,11 +174,6 @@ type specMatch struct {
 	params map[string]string
 }
 
-// key names the operation: version, spec file, method and path template.
-func (m specMatch) key() string {
-	return m.file.version + " " + m.route.Method + " " + m.route.Path
-}
-
 // find returns every spec operation, across the version's spec files, that the request
 // targets. Several files describe the same generic operation (for example every 2026-09
 // object file declares /crm/objects/2026-09/{objectType}); the request is checked against

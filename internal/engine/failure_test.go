@@ -79,8 +79,7 @@ func TestSyncRetryableErrorsKeepAttempts(t *testing.T) {
 	if sum.Failed != 5 || sum.Created != 1 {
 		t.Fatalf("drain during outage: %+v", sum)
 	}
-	var n int
-	n = e.count(`SELECT count(*) FROM outbox WHERE state = 'failed' AND attempts = 0 AND last_error LIKE '%will retry%' AND next_attempt_at > now()`)
+	n := e.count(`SELECT count(*) FROM outbox WHERE state = 'failed' AND attempts = 0 AND last_error LIKE '%will retry%' AND next_attempt_at > now()`)
 	if n != 5 {
 		t.Fatalf("%d rows failed transiently with a backoff, want 5", n)
 	}

@@ -41,6 +41,8 @@ import (
 	"time"
 
 	"github.com/sirupsen/logrus"
+
+	"github.com/syncd/syncd/internal/fanout"
 )
 
 // Budget says which rate budget a call draws from.
@@ -195,6 +197,10 @@ type Governor struct {
 	dailyBlocked  time.Time
 	dailyByServer bool // dailyBlocked came from a DAILY 429
 	shared        sharedState
+	// reportedLeft is the last X-HubSpot-RateLimit-Remaining; -1 before any.
+	reportedLeft int
+	// observers see the budgets' state (Observe).
+	observers fanout.List[State]
 }
 
 // LimitError reports that the daily allowance, or the share of it syncd may
@@ -272,11 +278,12 @@ func New(opts Options) (*Governor, error) {
 		opts.Logger = l
 	}
 	return &Governor{
-		opts:       opts,
-		burstMax:   t.burst,
-		window:     defaultWindow,
-		dailyLimit: t.daily,
-		dailyLeft:  -1,
+		opts:         opts,
+		burstMax:     t.burst,
+		window:       defaultWindow,
+		dailyLimit:   t.daily,
+		dailyLeft:    -1,
+		reportedLeft: -1,
 	}, nil
 }
 
@@ -357,6 +364,10 @@ func (g *Governor) Do(ctx context.Context, b Budget, fn func(ctx context.Context
 	for attempt := 1; ; {
 		gr, err := g.acquire(ctx, b)
 		if err != nil {
+			var le *LimitError
+			if errors.As(err, &le) {
+				g.notify()
+			}
 			return nil, err
 		}
 		resp, err := fn(ctx)
@@ -378,6 +389,7 @@ func (g *Governor) Do(ctx context.Context, b Budget, fn func(ctx context.Context
 		g.observe(resp, b, gr)
 		if resp.StatusCode == http.StatusTooManyRequests {
 			retry := g.limited(resp, b, gr, limited)
+			g.notify()
 			if !retry {
 				return resp, nil
 			}
@@ -385,6 +397,7 @@ func (g *Governor) Do(ctx context.Context, b Budget, fn func(ctx context.Context
 			drain(resp)
 			continue
 		}
+		g.notify()
 		wait, retry := g.decide(resp, attempt)
 		if !retry {
 			return resp, nil
@@ -728,6 +741,9 @@ func (g *Governor) observe(resp *http.Response, b Budget, gr grant) {
 		}
 		if okRem && resp.StatusCode != http.StatusTooManyRequests {
 			g.sawRemaining(gr, g.burstMax, rem)
+		}
+		if okRem {
+			g.reportedLeft = rem
 		}
 		if resp.StatusCode < 300 {
 			g.limitedRun = 0

@@ -16,6 +16,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/syncd/syncd/internal/fanout"
 	"github.com/syncd/syncd/internal/governor"
 )
 
@@ -82,6 +83,8 @@ type Client struct {
 
 	mu    sync.Mutex
 	stats Stats
+	// observers see every request (Observe).
+	observers fanout.List[Call]
 }
 
 // Stats counts the HTTP requests a Client sent.
@@ -274,7 +277,10 @@ func (c *Client) do(ctx context.Context, e endpoint, path string, query url.Valu
 		if payload != nil {
 			req.Header.Set("Content-Type", "application/json")
 		}
-		return c.http.Do(req)
+		sent := time.Now()
+		resp, err := c.http.Do(req)
+		c.observe(e, attempts, sent, resp, err)
+		return resp, err
 	})
 	fields := logrus.Fields{"call": c.key(e), "attempts": attempts, "elapsed": time.Since(start).Round(time.Millisecond)}
 	if err != nil {

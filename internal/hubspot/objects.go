@@ -359,12 +359,12 @@ func (c *Client) Search(ctx context.Context, objectType string, req SearchReques
 	for i, g := range req.FilterGroups {
 		fs := make([]wireFilter, len(g.Filters))
 		for j, f := range g.Filters {
-			fs[j] = wireFilter{PropertyName: f.PropertyName, Operator: f.Operator, Value: f.Value, HighValue: f.HighValue, Values: f.Values}
+			fs[j] = wireFilter(f)
 		}
 		body.FilterGroups[i] = wireFilterGroup{Filters: fs}
 	}
 	for i, s := range req.Sorts {
-		body.Sorts[i] = wireSort{PropertyName: s.PropertyName, Direction: s.Direction}
+		body.Sorts[i] = wireSort(s)
 	}
 	var out struct {
 		Total   json.Number  `json:"total"`

@@ -1081,14 +1081,7 @@ func (s *Store) FinishRun(ctx context.Context, id int64, counts any, runErr erro
 
 // StateCounts returns how many outbox rows are in each state.
 func (s *Store) StateCounts(ctx context.Context) (map[string]int, error) {
-	r, err := s.pool.Query(ctx, `SELECT state, count(*) FROM outbox GROUP BY state`)
-	if err != nil {
-		return nil, fmt.Errorf("store: count outbox rows: %w", err)
-	}
-	out := map[string]int{}
-	var st string
-	var n int
-	_, err = pgx.ForEachRow(r, []any{&st, &n}, func() error { out[st] = n; return nil })
+	out, err := s.countBy(ctx, `SELECT state, count(*) FROM outbox GROUP BY state`)
 	if err != nil {
 		return nil, fmt.Errorf("store: count outbox rows: %w", err)
 	}
