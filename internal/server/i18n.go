@@ -2,7 +2,9 @@ package server
 
 import (
 	"fmt"
+	"math"
 	"net/http"
+	"strconv"
 	"time"
 
 	"golang.org/x/text/language"
@@ -97,7 +99,8 @@ func (t translator) Ago(now, at time.Time) string {
 func (t translator) Since(d time.Duration) string {
 	switch {
 	case d < time.Minute:
-		return t.Tf("dur.s", int(d.Seconds()))
+		// Tenths of a second: most cycles take less than one.
+		return t.Tf("dur.s", strconv.FormatFloat(math.Round(d.Seconds()*10)/10, 'f', -1, 64))
 	case d < time.Hour:
 		return t.Tf("dur.m", int(d.Minutes()))
 	case d < 48*time.Hour:
@@ -209,7 +212,7 @@ func pageMessages() Messages {
 			"ago.m":            "%d min ago",
 			"ago.h":            "%d h ago",
 			"ago.d":            "%d days ago",
-			"dur.s":            "%d s",
+			"dur.s":            "%s s",
 			"dur.m":            "%d min",
 			"dur.h":            "%d h",
 			"dur.d":            "%d days",
@@ -301,7 +304,7 @@ func pageMessages() Messages {
 			"ago.m":            "%d นาทีที่แล้ว",
 			"ago.h":            "%d ชั่วโมงที่แล้ว",
 			"ago.d":            "%d วันที่แล้ว",
-			"dur.s":            "%d วินาที",
+			"dur.s":            "%s วินาที",
 			"dur.m":            "%d นาที",
 			"dur.h":            "%d ชั่วโมง",
 			"dur.d":            "%d วัน",
