@@ -83,9 +83,10 @@ type Sync struct {
 	InvalidField string `toml:"invalid_field"`
 
 	// PipelineRefresh is how long the deal and ticket pipelines read from
-	// HubSpot are used before they are read again, default 10m; a status
-	// whose stage is missing reads them again at once. 0 reads them every
-	// cycle.
+	// HubSpot are used before they are read again, default 10m; the read
+	// is kept in the database for every process of the schema, and a
+	// configured stage missing from it reads them again at once. 0 reads
+	// them every cycle.
 	PipelineRefresh Duration `toml:"pipeline_refresh"`
 }
 
