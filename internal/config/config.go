@@ -47,7 +47,7 @@ type HubSpot struct {
 	// Timeout for one HTTP request.
 	Timeout Duration `toml:"timeout"`
 	// Concurrency is how many HubSpot requests one process has in flight
-	// at most (1 to 16), default 4: enough that the rate limits, not each
+	// at most (1 to 16), default 8: enough that the rate limits, not each
 	// call's latency, set the pace.
 	Concurrency int `toml:"concurrency"`
 
