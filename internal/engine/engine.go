@@ -122,8 +122,9 @@ type Engine struct {
 	pmu      sync.Mutex // guards portalID
 	portalID int64
 
-	// dealStages and ticketStages keep the pipelines read from HubSpot
-	// across cycles, for sync.pipeline_refresh.
+	// dealStages and ticketStages map statuses to stages, with the
+	// pipelines read from HubSpot kept in the database for
+	// sync.pipeline_refresh.
 	dealStages, ticketStages *StageMapper
 }
 
@@ -184,8 +185,8 @@ func New(deps Deps, cfg config.Config) (*Engine, error) {
 		host, _ := os.Hostname()
 		e.owner = fmt.Sprintf("%s:%d", host, os.Getpid())
 	}
-	e.dealStages = NewDealStages(cfg, s.PipelineRefresh.Duration, e.now)
-	e.ticketStages = NewTicketStages(cfg, s.PipelineRefresh.Duration, e.now)
+	e.dealStages = NewDealStages(cfg, s.PipelineRefresh.Duration, e.now, e.st)
+	e.ticketStages = NewTicketStages(cfg, s.PipelineRefresh.Duration, e.now, e.st)
 	e.kinds = append(e.kinds, kinds...)
 	sort.SliceStable(e.kinds, func(i, j int) bool { return e.kinds[i].order < e.kinds[j].order })
 	// Every entity outbox.Decode accepts must have a kind, so that a
@@ -289,8 +290,8 @@ func (e *Engine) runCycle(ctx context.Context) (Summary, error) {
 		e.release(rows)
 		return Summary{Rows: len(rows)}, err
 	}
-	e.dealStages.Reset()
-	e.ticketStages.Reset()
+	e.dealStages.Reset(portal)
+	e.ticketStages.Reset(portal)
 	c := newCycle(e, portal, rows)
 	sum, err := c.run(ctx)
 	sum.Rows = len(rows)
