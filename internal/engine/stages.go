@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -147,6 +148,57 @@ func (e *pipelineStoreError) Error() string { return e.err.Error() }
 
 func (e *pipelineStoreError) Unwrap() error { return e.err }
 
+// keptPipeline and keptStage are the JSON of a kept read of pipelines
+// (store.PipelinesRead): HubSpot's field names, so that the pipelines
+// table reads as HubSpot's answer does.
+type keptPipeline struct {
+	ID           string      `json:"id"`
+	Label        string      `json:"label"`
+	DisplayOrder int         `json:"displayOrder"`
+	Stages       []keptStage `json:"stages"`
+}
+
+type keptStage struct {
+	ID           string            `json:"id"`
+	Label        string            `json:"label"`
+	DisplayOrder int               `json:"displayOrder"`
+	Metadata     map[string]string `json:"metadata"`
+}
+
+// encodePipelines returns ps as the JSON the pipelines table keeps.
+func encodePipelines(ps []hubspot.Pipeline) []byte {
+	out := make([]keptPipeline, len(ps))
+	for i, p := range ps {
+		kp := keptPipeline{ID: p.ID, Label: p.Label, DisplayOrder: p.DisplayOrder, Stages: make([]keptStage, len(p.Stages))}
+		for j, st := range p.Stages {
+			kp.Stages[j] = keptStage(st)
+		}
+		out[i] = kp
+	}
+	raw, err := json.Marshal(out)
+	if err != nil { // strings, ints and string maps always marshal
+		panic(fmt.Sprintf("engine: encode pipelines: %v", err))
+	}
+	return raw
+}
+
+// decodePipelines reads what encodePipelines wrote.
+func decodePipelines(raw []byte) ([]hubspot.Pipeline, error) {
+	var ps []keptPipeline
+	if err := json.Unmarshal(raw, &ps); err != nil {
+		return nil, err
+	}
+	out := make([]hubspot.Pipeline, len(ps))
+	for i, p := range ps {
+		hp := hubspot.Pipeline{ID: p.ID, Label: p.Label, DisplayOrder: p.DisplayOrder}
+		for _, st := range p.Stages {
+			hp.Stages = append(hp.Stages, hubspot.PipelineStage(st))
+		}
+		out[i] = hp
+	}
+	return out, nil
+}
+
 func (m *StageMapper) load(ctx context.Context, api pipelineLister) (*resolvedPipeline, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -168,7 +220,11 @@ func (m *StageMapper) fetch(ctx context.Context, api pipelineLister) (*resolvedP
 			return nil, &pipelineStoreError{err}
 		}
 		if ok && now.Sub(kept.ReadAt) < m.refresh {
-			r, err := m.resolve(kept.Pipelines)
+			pipelines, err := decodePipelines(kept.JSON)
+			if err != nil {
+				return nil, &pipelineStoreError{fmt.Errorf("read kept %s pipelines: %w", m.objectType, err)}
+			}
+			r, err := m.resolve(pipelines)
 			var se *StageSetupError
 			if !errors.As(err, &se) {
 				m.readAt = kept.ReadAt
@@ -182,7 +238,7 @@ func (m *StageMapper) fetch(ctx context.Context, api pipelineLister) (*resolvedP
 	if err != nil {
 		return nil, err
 	}
-	kept, err := m.st.SavePipelines(ctx, m.portal, m.objectType, pipelines, now)
+	kept, err := m.st.SavePipelines(ctx, m.portal, m.objectType, encodePipelines(pipelines), now)
 	if err != nil {
 		return nil, &pipelineStoreError{err}
 	}
