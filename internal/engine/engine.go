@@ -52,6 +52,15 @@ type Summary struct {
 	keys, waitingDue int
 }
 
+// More reports whether the outbox may hold rows to claim right after this
+// cycle: it claimed some, and they did not all wait for rows another
+// process holds (those come due when that process records them). A cycle
+// that claimed nothing, or whose every row waits with none due, says no;
+// Drain stops there and `syncd run` waits for its next tick.
+func (s Summary) More() bool {
+	return s.Rows > 0 && (s.keys == 0 || s.Waiting < s.keys || s.waitingDue > 0)
+}
+
 func (s *Summary) add(o Summary) {
 	s.Rows += o.Rows
 	s.Created += o.Created
@@ -264,7 +273,7 @@ func (e *Engine) Drain(ctx context.Context) (Summary, error) {
 	for {
 		sum, err := e.RunCycle(ctx)
 		total.add(sum)
-		if err != nil || sum.Rows == 0 || sum.keys > 0 && sum.Waiting == sum.keys && sum.waitingDue == 0 {
+		if err != nil || !sum.More() {
 			return total, err
 		}
 	}
