@@ -34,7 +34,7 @@ test: vet
 	@# go test hides a passing test's log; show the conformance figures (under a second).
 	@bash -o pipefail -c '$(GO) test -count=1 -run "^TestConformance$$" -v ./internal/emulator | grep -E "validated|routes driven|^(ok|FAIL|--- FAIL)"'
 
-## bench: run the benchmarks only and print their figures (about two minutes;
+## bench: run the benchmarks only and print their figures (about three minutes;
 ## BenchmarkFirstSync5000 runs on the real clock against real rate limits)
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./...

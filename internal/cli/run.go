@@ -28,7 +28,9 @@ func newCmdRun(f *Factory) *cobra.Command {
 		Short: "Sync the outbox to HubSpot on a schedule",
 		Long: `Sync the outbox to HubSpot: a cycle at once, then one on every tick of
 sync.schedule (default "@every 10s"), until SIGINT or SIGTERM. A tick that
-finds the previous cycle still running is skipped. Between ticks, rows the
+finds the previous cycle still running is skipped; a cycle that claimed rows
+is followed at once by the next, so a backlog does not wait for ticks.
+Between ticks, rows the
 ERP inserts start a cycle at once (LISTEN syncd_outbox). On a stop signal no
 new cycle starts and the running one may finish for --grace; after that it
 is cancelled and its claims are released.

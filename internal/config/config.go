@@ -69,7 +69,7 @@ type HubSpot struct {
 	// Timeout for one HTTP request.
 	Timeout Duration `toml:"timeout"`
 	// Concurrency is how many HubSpot requests one process has in flight
-	// at most (1 to 16), default 4: enough that the rate limits, not each
+	// at most (1 to 16), default 8: enough that the rate limits, not each
 	// call's latency, set the pace.
 	Concurrency int `toml:"concurrency"`
 
@@ -105,9 +105,10 @@ type Sync struct {
 	InvalidField string `toml:"invalid_field"`
 
 	// PipelineRefresh is how long the deal and ticket pipelines read from
-	// HubSpot are used before they are read again, default 10m; a status
-	// whose stage is missing reads them again at once. 0 reads them every
-	// cycle.
+	// HubSpot are used before they are read again, default 10m; the read
+	// is kept in the database for every process of the schema, and a
+	// configured stage missing from it reads them again at once. 0 reads
+	// them every cycle.
 	PipelineRefresh Duration `toml:"pipeline_refresh"`
 }
 

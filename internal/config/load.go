@@ -34,7 +34,7 @@ func Default() Config {
 			Tier:         "free",
 			DailyReserve: 0.2,
 			Timeout:      Duration{30 * time.Second},
-			Concurrency:  4,
+			Concurrency:  8,
 		},
 		Sync: Sync{
 			Schedule:        "@every 10s",

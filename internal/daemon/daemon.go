@@ -108,6 +108,7 @@ func Run(ctx context.Context, o Options) error {
 		info.Jobs = append(info.Jobs, j.Name)
 	}
 	s := newScheduler(d.log, o.Grace, tasks...)
+	d.more = func() { s.wake(syncTask, TriggerBacklog) }
 	each(d.hooks, started, info)
 
 	listening := make(chan struct{})
@@ -177,6 +178,8 @@ type daemon struct {
 	o     Options
 	hooks hookSet
 	log   logrus.FieldLogger
+	// more starts the next sync cycle at once; set by Run.
+	more func()
 }
 
 // cycle runs one sync cycle and returns what reports its end.
@@ -194,7 +197,14 @@ func (d *daemon) cycle(ctx context.Context, trigger Trigger) func() {
 	default:
 		entry.Debug("sync cycle: nothing to do")
 	}
-	return func() { each(d.hooks, cycleFinished, c) }
+	return func() {
+		each(d.hooks, cycleFinished, c)
+		// A backlog is worked off cycle after cycle, not one cycle per
+		// tick: the next starts at once while claimable rows are left.
+		if c.Err == nil && c.Summary.More() {
+			d.more()
+		}
+	}
 }
 
 // job returns the task function that runs j.

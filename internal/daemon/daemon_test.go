@@ -3,7 +3,9 @@ package daemon_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -12,9 +14,11 @@ import (
 	"github.com/syncd/syncd/internal/cli"
 	"github.com/syncd/syncd/internal/config"
 	"github.com/syncd/syncd/internal/daemon"
+	"github.com/syncd/syncd/internal/engine"
 	"github.com/syncd/syncd/internal/governor"
 	"github.com/syncd/syncd/internal/hubspot"
 	"github.com/syncd/syncd/internal/pgtest"
+	"github.com/syncd/syncd/internal/store"
 )
 
 // never is a schedule that does not fire: only the cycle at start and
@@ -59,37 +63,15 @@ func send[T any](ch chan<- T) func(T) {
 // TestRunHooks runs the daemon over the CLI's wiring (PostgreSQL, the
 // built-in emulator set up as `syncd run` without a token sets it up) and checks what two
 // subscribers hear: the start, a cycle at start with its summary, the
-// HubSpot calls it made and the budget after them, a cycle an outbox
+// HubSpot calls it made and the budget after them, the cycle that follows
+// a cycle that claimed rows at once, a cycle an outbox
 // notification starts, a job's run and its error, and the stop; after Run
 // returns, the hooks hear nothing more.
 func TestRunHooks(t *testing.T) {
 	t.Parallel()
-	db := pgtest.Migrated(t)
-	cfg := config.Default()
-	cfg.Database.URL, cfg.Database.Schema = db.BaseURL, db.Schema
-	parent := &cli.Factory{
-		IO:        cli.IOStreams{In: strings.NewReader(""), Out: io.Discard, Err: io.Discard},
-		LookupEnv: func(string) (string, bool) { return "", false },
-		Now:       time.Now,
-	}
-	f := parent.ForEmulator(&cfg)
-	t.Cleanup(parent.Close)
 	ctx := context.Background()
-	eng, err := f.Engine(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The engine is built over the store and the client, which the
-	// factory keeps: these return them without error.
-	st, _ := f.Store(ctx)
-	hs, _ := f.HubSpot(ctx)
-	gov, _ := f.Governor(ctx)
-	insert := func(erpID, name string) {
-		t.Helper()
-		if _, err := db.Pool.Exec(ctx, `INSERT INTO outbox (entity, erp_id, payload) VALUES ('company', $1, jsonb_build_object('name', $2::text))`, erpID, name); err != nil {
-			t.Fatal(err)
-		}
-	}
+	env := newEnv(t, config.Default().Sync.BatchSize)
+	eng, st, hs, gov, insert := env.eng, env.st, env.hs, env.gov, env.insert
 	insert("CO-1", "บริษัท หนึ่ง จำกัด")
 
 	var (
@@ -167,6 +149,15 @@ func TestRunHooks(t *testing.T) {
 		t.Errorf("BudgetChanged(%+v); want a window limit, calls in the window and a daily allowance", s)
 	}
 
+	// A cycle that claimed rows is followed at once by another, which
+	// here finds nothing left.
+	if c := recv(t, cycleStart, "cycle start"); c.Trigger != daemon.TriggerBacklog {
+		t.Errorf("second CycleStarted(%+v); want trigger backlog", c)
+	}
+	if c := recv(t, cycleEnd, "cycle end"); c.Err != nil || c.Summary.Rows != 0 {
+		t.Errorf("second CycleFinished(%+v); want no rows", c)
+	}
+
 	if r := recv(t, jobEnd, "job run"); r.Job != "inbox" || r.Trigger != daemon.TriggerSchedule || !errors.Is(r.Err, errInbox) {
 		t.Errorf("JobFinished(%+v); want job inbox on its schedule, with its error", r)
 	}
@@ -176,10 +167,10 @@ func TestRunHooks(t *testing.T) {
 	}
 	insert("CO-2", "บริษัท สอง จำกัด")
 	if c := recv(t, cycleStart, "cycle start"); c.Trigger != daemon.TriggerNotify {
-		t.Errorf("second CycleStarted(%+v); want trigger notify", c)
+		t.Errorf("third CycleStarted(%+v); want trigger notify", c)
 	}
 	if c := recv(t, cycleEnd, "cycle end"); c.Err != nil || c.Summary.Created != 1 {
-		t.Errorf("second CycleFinished(%+v); want 1 row created", c)
+		t.Errorf("third CycleFinished(%+v); want 1 row created", c)
 	}
 
 	stop()
@@ -193,6 +184,93 @@ func TestRunHooks(t *testing.T) {
 	}
 	if n := afterStop.Load(); n != 0 {
 		t.Errorf("CallMade heard %d calls after Run returned", n)
+	}
+}
+
+// env is the daemon's collaborators over the CLI's wiring: PostgreSQL and
+// the built-in emulator, set up as `syncd run` without a token sets them up.
+type env struct {
+	eng    *engine.Engine
+	st     *store.Store
+	hs     *hubspot.Client
+	gov    *governor.Governor
+	insert func(erpID, name string) // an outbox row for a company
+}
+
+func newEnv(t *testing.T, batchSize int) env {
+	t.Helper()
+	db := pgtest.Migrated(t)
+	cfg := config.Default()
+	cfg.Database.URL, cfg.Database.Schema = db.BaseURL, db.Schema
+	cfg.Sync.BatchSize = batchSize
+	parent := &cli.Factory{
+		IO:        cli.IOStreams{In: strings.NewReader(""), Out: io.Discard, Err: io.Discard},
+		LookupEnv: func(string) (string, bool) { return "", false },
+		Now:       time.Now,
+	}
+	f := parent.ForEmulator(&cfg)
+	t.Cleanup(parent.Close)
+	ctx := context.Background()
+	eng, err := f.Engine(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The engine is built over the store and the client, which the
+	// factory keeps: these return them without error.
+	st, _ := f.Store(ctx)
+	hs, _ := f.HubSpot(ctx)
+	gov, _ := f.Governor(ctx)
+	return env{eng: eng, st: st, hs: hs, gov: gov, insert: func(erpID, name string) {
+		t.Helper()
+		if _, err := db.Pool.Exec(ctx, `INSERT INTO outbox (entity, erp_id, payload) VALUES ('company', $1, jsonb_build_object('name', $2::text))`, erpID, name); err != nil {
+			t.Fatal(err)
+		}
+	}}
+}
+
+// TestRunWorksOffABacklog checks that a backlog larger than a cycle's batch
+// is synced cycle after cycle without waiting for the schedule, which here
+// never fires, and that the daemon then goes quiet.
+func TestRunWorksOffABacklog(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, 2)
+	for i := range 5 {
+		e.insert(fmt.Sprintf("CO-%d", i), fmt.Sprintf("บริษัท %d จำกัด", i))
+	}
+	ends := make(chan daemon.Cycle, 16)
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	returned := make(chan error, 1)
+	go func() {
+		returned <- daemon.Run(ctx, daemon.Options{Engine: e.eng, Store: e.st, Schedule: never{}, Grace: time.Minute,
+			Hooks: []daemon.Hooks{{CycleFinished: send(ends)}}})
+	}()
+	created := 0
+	var triggers []daemon.Trigger
+	for created < 5 {
+		c := recv(t, ends, "cycle end")
+		if c.Err != nil {
+			t.Fatalf("cycle %+v", c)
+		}
+		created += c.Summary.Created
+		triggers = append(triggers, c.Trigger)
+	}
+	// 2 + 2 + 1 rows, then a cycle that finds none and starts no other.
+	if c := recv(t, ends, "cycle end"); c.Summary.Rows != 0 {
+		t.Errorf("cycle after the backlog: %+v; want no rows", c.Summary)
+	}
+	want := []daemon.Trigger{daemon.TriggerStart, daemon.TriggerBacklog, daemon.TriggerBacklog}
+	if !slices.Equal(triggers, want) {
+		t.Errorf("cycles started by %v; want %v", triggers, want)
+	}
+	stop()
+	if err := recv(t, returned, "return from Run"); err != nil {
+		t.Fatalf("Run = %v", err)
+	}
+	select {
+	case c := <-ends:
+		t.Errorf("a cycle ran after the empty one: %+v", c)
+	default:
 	}
 }
 

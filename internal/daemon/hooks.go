@@ -18,6 +18,9 @@ const (
 	TriggerSchedule Trigger = "schedule"
 	// TriggerNotify is an outbox notification: the ERP inserted rows.
 	TriggerNotify Trigger = "notify"
+	// TriggerBacklog is a cycle started right after the previous one,
+	// which left claimable rows (a first load, a burst of changes).
+	TriggerBacklog Trigger = "backlog"
 )
 
 // Info describes a daemon that has started.

@@ -3,7 +3,9 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
+	"os"
 	"runtime/metrics"
 	"slices"
 	"sort"
@@ -12,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/syncd/syncd/internal/config"
 	"github.com/syncd/syncd/internal/emulator"
 	"github.com/syncd/syncd/internal/engine"
 	"github.com/syncd/syncd/internal/governor"
@@ -30,17 +33,18 @@ const (
 	benchLatency = 150 * time.Millisecond
 )
 
-// BenchmarkFirstSync5000 syncs 5,000 new orders (deals with their line
-// items and associations; the companies, customers and products they name
-// are synced beforehand, untimed) into an emulator with the professional
-// tier's real limits on and 150 ms of latency per call, on the real clock:
-// the governor waits as it would against HubSpot. It
-// reports the wall time against the least time HubSpot's limits allow,
-// bound = max(calls / 19, searches / 5) seconds, where calls are those
-// the burst limit counts (every call but search); calls per order by
-// endpoint; 429 answers; the most calls the emulator saw in any rolling
-// 10 s and any 1 s; the longest pause between two calls; and the peak
-// heap (syncd and the in-process emulator together).
+// BenchmarkFirstSync5000 loads a first sync the way a user does: one
+// shuffled backlog of 5,000 new orders with the 2,000 customers, 200
+// companies and 300 products they name (7,500 outbox rows, about 20,000
+// HubSpot records with the line items), at the default batch_size, into
+// an emulator with the professional tier's real limits on and 150 ms of
+// latency per call, on the real clock: the governor waits as it would
+// against HubSpot. It reports the wall time against the least time
+// HubSpot's limits allow, bound = max(calls / 19, searches / 5) seconds,
+// where calls are those the burst limit counts (every call but search);
+// calls per order by endpoint; 429 answers; the most calls the emulator
+// saw in any rolling 10 s and any 1 s; the longest pause between two
+// calls; and the peak heap (syncd and the in-process emulator together).
 //
 //   - one-process: one syncd; then the same orders sent again unchanged,
 //     by the same process (resend-calls) and by a new one
@@ -49,20 +53,23 @@ const (
 //     budget through rate_ledger.
 //   - three-processes-429: the same with 10 % of calls answered 429 at
 //     random; wall-vs-clean is its wall time over three-processes'.
+//   - orders-only: one process syncs the 5,000 orders alone, their
+//     companies, customers and products synced beforehand, untimed.
 //
-// Run it alone with `make bench-limits`.
+// Run it alone with `make bench-limits`. SYNCD_BENCH_TRACE=prefix writes
+// each run's timeline of calls and cycles to prefix-<benchmark name>.
 func BenchmarkFirstSync5000(b *testing.B) {
 	d := synthetic(200, 2000, 300, 5000, 0)
 	var clean time.Duration // three-processes' wall time, for the 429 run
 	b.Run("one-process", func(b *testing.B) {
 		for range b.N {
-			r := runFirstSync(b, d, 1, 0, true)
+			r := runFirstSync(b, d, firstSyncRun{processes: 1, resend: true})
 			r.report(b, d)
 		}
 	})
 	b.Run("three-processes", func(b *testing.B) {
 		for range b.N {
-			r := runFirstSync(b, d, 3, 0, false)
+			r := runFirstSync(b, d, firstSyncRun{processes: 3})
 			r.report(b, d)
 			clean = r.wall
 		}
@@ -70,11 +77,17 @@ func BenchmarkFirstSync5000(b *testing.B) {
 	b.Run("three-processes-429", func(b *testing.B) {
 		for range b.N {
 			if clean == 0 {
-				clean = runFirstSync(b, d, 3, 0, false).wall
+				clean = runFirstSync(b, d, firstSyncRun{processes: 3}).wall
 			}
-			r := runFirstSync(b, d, 3, 0.10, false)
+			r := runFirstSync(b, d, firstSyncRun{processes: 3, rate429: 0.10})
 			r.report(b, d)
 			b.ReportMetric(r.wall.Seconds()/clean.Seconds(), "wall-vs-clean")
+		}
+	})
+	b.Run("orders-only", func(b *testing.B) {
+		for range b.N {
+			r := runFirstSync(b, d, firstSyncRun{processes: 1, ordersOnly: true})
+			r.report(b, d)
 		}
 	})
 }
@@ -142,45 +155,67 @@ type firstSync struct {
 	resend, resendN int64 // calls of an unchanged re-send: same process, new process
 }
 
-// runFirstSync drains d's rows with n processes against a professional
-// emulator with real limits and benchLatency, on the real clock; rate429
-// of the calls are answered 429 at random. With resend it then sends
-// every order again, unchanged, through the same engine and a new one.
-func runFirstSync(b *testing.B, d *dataset, n int, rate429 float64, resend bool) firstSync {
+// firstSyncRun says how runFirstSync loads its data set.
+type firstSyncRun struct {
+	processes int
+	// rate429 of the calls are answered 429 at random.
+	rate429 float64
+	// resend sends every order again, unchanged, through the same engine
+	// and then a new one.
+	resend bool
+	// ordersOnly syncs the orders' companies, customers and products
+	// beforehand, untimed, and times the orders alone.
+	ordersOnly bool
+}
+
+// runFirstSync drains d's rows, shuffled, as o says, against a
+// professional emulator with real limits and benchLatency, on the real
+// clock.
+func runFirstSync(b *testing.B, d *dataset, o firstSyncRun) firstSync {
 	b.Helper()
 	b.StopTimer()
-	// Setup, and the companies, customers and products the orders name,
-	// go first without limits or latency: the run starts with the whole
-	// budget, as a fresh day would, and is about the orders.
-	e := newEnv(b, envOptions{tier: "professional", realTime: true})
+	n := o.processes
+	// Setup goes first without limits or latency: the run starts with the
+	// whole budget, as a fresh day would. Every setting is the default but
+	// the pipelines' stage mapping.
+	e := newEnv(b, envOptions{tier: "professional", realTime: true, cfg: func(c *config.Config) {
+		c.Sync = config.Default().Sync
+	}})
+	rows := d.rows()
+	rng := rand.New(rand.NewPCG(5000, 2026))
+	rng.Shuffle(len(rows), func(i, j int) { rows[i], rows[j] = rows[j], rows[i] })
 	var refs, orders []synctest.Row
-	for _, row := range d.rows() {
+	for _, row := range rows {
 		if row.Entity == "order" {
 			orders = append(orders, row)
 		} else {
 			refs = append(refs, row)
 		}
 	}
-	e.insert(refs)
-	pre, err := engine.New(engine.Deps{Store: e.st, HubSpot: proClient(b, e.srv.URL, nil), Logger: synctest.QuietLogger(), Owner: "syncd-refs"}, e.cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if sum, err := pre.Drain(context.Background()); err != nil || e.open() != 0 {
-		b.Fatalf("syncing the orders' references: %+v, %v; open %v", sum, err, e.openRows())
+	timed := rows
+	if o.ordersOnly {
+		timed = orders
+		e.insert(refs)
+		pre, err := engine.New(engine.Deps{Store: e.st, HubSpot: proClient(b, e.srv.URL, nil), Logger: synctest.QuietLogger(), Owner: "syncd-refs"}, e.cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if sum, err := pre.Drain(context.Background()); err != nil || e.open() != 0 {
+			b.Fatalf("syncing the orders' references: %+v, %v; open %v", sum, err, e.openRows())
+		}
 	}
 	lg := &callLog{next: e.emu}
 	e.proxy.next = lg
 	cfg := e.emu.Config()
 	cfg.DisableRateLimits = false
 	cfg.Latency = emulator.Duration{Duration: benchLatency}
-	if rate429 > 0 {
-		cfg.Faults = emulator.FaultConfig{Seed: 8, Rules: []emulator.FaultRule{{Rate: rate429, Statuses: []int{http.StatusTooManyRequests}}}}
+	if o.rate429 > 0 {
+		cfg.Faults = emulator.FaultConfig{Seed: 8, Rules: []emulator.FaultRule{{Rate: o.rate429, Statuses: []int{http.StatusTooManyRequests}}}}
 	}
 	if err := e.emu.SetConfig(cfg); err != nil {
 		b.Fatal(err)
 	}
-	e.insert(orders)
+	e.insert(timed)
 	var engines []*engine.Engine
 	var clients []*hubspot.Client
 	for i := range n {
@@ -221,11 +256,14 @@ func runFirstSync(b *testing.B, d *dataset, n int, rate429 float64, resend bool)
 		b.Fatalf("%d rows open after the drain: %v", open, e.openRows())
 	}
 	r.log = lg.calls()
+	if prefix := os.Getenv("SYNCD_BENCH_TRACE"); prefix != "" {
+		writeTrace(b, e, prefix, start, r.log)
+	}
 	for _, hs := range clients {
 		r.clientCalls += hs.Stats().Total
 	}
 	e.checkIDMap(checkHubSpot(b, d, e.emu.Dump()))
-	if resend {
+	if o.resend {
 		e.insert(orders)
 		sum, err := engines[0].Drain(context.Background())
 		if err != nil || sum.Failed != 0 {
@@ -361,4 +399,42 @@ func longestGap(log []served) time.Duration {
 		gap = max(gap, log[i].at.Sub(log[i-1].at))
 	}
 	return gap
+}
+
+// writeTrace writes the run's timeline to prefix-<benchmark name>, for a
+// look at where the time goes: a line "call <seconds from start> <status>
+// <endpoint>" per HubSpot request the emulator saw, and "run <start>
+// <finish> <owner> <rows>" per cycle.
+func writeTrace(b *testing.B, e *env, prefix string, start time.Time, log []served) {
+	b.Helper()
+	var sb strings.Builder
+	for _, c := range log {
+		fmt.Fprintf(&sb, "call %.3f %d %s\n", c.at.Sub(start).Seconds(), c.status, strings.ReplaceAll(c.key, " ", "_"))
+	}
+	rows, err := e.db.Pool.Query(context.Background(), `SELECT owner, started_at, finished_at, coalesce((counts->>'rows')::int, 0) FROM runs ORDER BY started_at, id`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var owner string
+		var started time.Time
+		var finished *time.Time
+		var n int
+		if err := rows.Scan(&owner, &started, &finished, &n); err != nil {
+			b.Fatal(err)
+		}
+		end := "-"
+		if finished != nil {
+			end = fmt.Sprintf("%.3f", finished.Sub(start).Seconds())
+		}
+		fmt.Fprintf(&sb, "run %.3f %s %s %d\n", started.Sub(start).Seconds(), end, owner, n)
+	}
+	if err := rows.Err(); err != nil {
+		b.Fatal(err)
+	}
+	name := prefix + "-" + strings.ReplaceAll(b.Name(), "/", "_")
+	if err := os.WriteFile(name, []byte(sb.String()), 0o644); err != nil {
+		b.Fatal(err)
+	}
 }

@@ -53,9 +53,12 @@ func (c *cycle) resolveStages(ctx context.Context, m *StageMapper, mapType strin
 		pipe, stage, err := m.Resolve(ctx, c.e.hs, it.row.ERPID, st)
 		var fe *outbox.FieldError
 		var se *StageSetupError
+		var pe *pipelineStoreError
 		switch {
 		case err == nil:
 			out[it] = pipelineStage{pipe, stage}
+		case errors.As(err, &pe):
+			return nil, pe.err
 		case errors.As(err, &fe):
 			it.fail("%s", strings.TrimPrefix(fe.Error(), fe.Entity+" "+fe.ERPID+": "))
 		case errors.As(err, &se):
@@ -132,7 +135,7 @@ func syncDeals(ctx context.Context, c *cycle, items []*item) error {
 	if err := c.syncObjects(ctx, spec, items); err != nil {
 		return err
 	}
-	c.checkStages(c.e.dealStages)
+	c.checkStages(ctx, c.e.dealStages)
 	if err := c.syncLineItems(ctx, items, products); err != nil {
 		return err
 	}

@@ -52,6 +52,15 @@ type Summary struct {
 	keys, waitingDue int
 }
 
+// More reports whether the outbox may hold rows to claim right after this
+// cycle: it claimed some, and they did not all wait for rows another
+// process holds (those come due when that process records them). A cycle
+// that claimed nothing, or whose every row waits with none due, says no;
+// Drain stops there and `syncd run` waits for its next tick.
+func (s Summary) More() bool {
+	return s.Rows > 0 && (s.keys == 0 || s.Waiting < s.keys || s.waitingDue > 0)
+}
+
 func (s *Summary) add(o Summary) {
 	s.Rows += o.Rows
 	s.Created += o.Created
@@ -122,8 +131,9 @@ type Engine struct {
 	pmu      sync.Mutex // guards portalID
 	portalID int64
 
-	// dealStages and ticketStages keep the pipelines read from HubSpot
-	// across cycles, for sync.pipeline_refresh.
+	// dealStages and ticketStages map statuses to stages, with the
+	// pipelines read from HubSpot kept in the database for
+	// sync.pipeline_refresh.
 	dealStages, ticketStages *StageMapper
 }
 
@@ -184,8 +194,8 @@ func New(deps Deps, cfg config.Config) (*Engine, error) {
 		host, _ := os.Hostname()
 		e.owner = fmt.Sprintf("%s:%d", host, os.Getpid())
 	}
-	e.dealStages = NewDealStages(cfg, s.PipelineRefresh.Duration, e.now)
-	e.ticketStages = NewTicketStages(cfg, s.PipelineRefresh.Duration, e.now)
+	e.dealStages = NewDealStages(cfg, s.PipelineRefresh.Duration, e.now, e.st)
+	e.ticketStages = NewTicketStages(cfg, s.PipelineRefresh.Duration, e.now, e.st)
 	e.kinds = append(e.kinds, kinds...)
 	sort.SliceStable(e.kinds, func(i, j int) bool { return e.kinds[i].order < e.kinds[j].order })
 	// Every entity outbox.Decode accepts must have a kind, so that a
@@ -263,7 +273,7 @@ func (e *Engine) Drain(ctx context.Context) (Summary, error) {
 	for {
 		sum, err := e.RunCycle(ctx)
 		total.add(sum)
-		if err != nil || sum.Rows == 0 || sum.keys > 0 && sum.Waiting == sum.keys && sum.waitingDue == 0 {
+		if err != nil || !sum.More() {
 			return total, err
 		}
 	}
@@ -289,8 +299,8 @@ func (e *Engine) runCycle(ctx context.Context) (Summary, error) {
 		e.release(rows)
 		return Summary{Rows: len(rows)}, err
 	}
-	e.dealStages.Reset()
-	e.ticketStages.Reset()
+	e.dealStages.Reset(portal)
+	e.ticketStages.Reset(portal)
 	c := newCycle(e, portal, rows)
 	sum, err := c.run(ctx)
 	sum.Rows = len(rows)

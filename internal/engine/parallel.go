@@ -46,11 +46,13 @@ func (c *cycle) noteRefused(details []hubspot.ErrorDetail) {
 
 // checkStages drops m's pipelines when HubSpot refused the pipeline or the
 // stage of a record this cycle: they changed in HubSpot since m read them.
-func (c *cycle) checkStages(m *StageMapper) {
+func (c *cycle) checkStages(ctx context.Context, m *StageMapper) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if m.Refuses(c.refused) {
 		c.log.WithField("object_type", m.objectType).Info("HubSpot refused a pipeline or stage read earlier; reading the pipelines again next cycle")
-		m.Invalidate()
+		if err := m.Invalidate(ctx); err != nil {
+			c.log.WithError(err).Warn("could not drop the pipelines kept in the database; other processes read them again after sync.pipeline_refresh")
+		}
 	}
 }

@@ -2,6 +2,8 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -12,6 +14,7 @@ import (
 	"github.com/syncd/syncd/internal/hubspot"
 	"github.com/syncd/syncd/internal/outbox"
 	"github.com/syncd/syncd/internal/setup"
+	"github.com/syncd/syncd/internal/store"
 )
 
 // pipelineLister is the part of the HubSpot client stage mapping needs.
@@ -56,15 +59,21 @@ type resolvedPipeline struct {
 }
 
 // StageMapper maps ERP statuses to the stages of one configured pipeline
-// (deals or tickets). It reads the pipelines API once and keeps the result
-// for the refresh age given to it (sync.pipeline_refresh), so that a long
-// drain reads pipelines once rather than in every cycle. A failed read, or
-// a configured pipeline or stage missing in HubSpot, is kept for the
-// mapper's current use only (Reset drops it): the engine resets its
-// mappers at the start of every cycle, so that an admin's fix is seen at
-// the next cycle without waiting for the age; Invalidate drops a good
-// result too, when HubSpot refused a stage it gave (a stage deleted or
-// changed since the read).
+// (deals or tickets). The pipelines it reads from HubSpot are kept in the
+// database (table pipelines, per portal and object type), where every
+// process of the schema finds them: a read younger than the refresh age
+// (sync.pipeline_refresh) is used instead of calling HubSpot, so that a
+// long drain, several processes, and a newly started `syncd run --once`
+// read the pipelines once between them rather than in every cycle. A kept
+// read that lacks a configured pipeline or stage is not trusted: the
+// admin may have added it in HubSpot since, so HubSpot is read again at
+// once. Invalidate drops a good read when HubSpot refused a stage taken
+// from it (a stage deleted or changed since).
+//
+// The mapper works cycle by cycle: Reset starts a cycle, the first
+// Resolve of the cycle loads the pipelines (from the database or HubSpot)
+// and the rest of the cycle uses that load, failures included, so that a
+// cycle reads HubSpot's pipelines at most once.
 type StageMapper struct {
 	objectType string // hubspot.Deals or hubspot.Tickets
 	entity     string // order or ticket
@@ -76,44 +85,53 @@ type StageMapper struct {
 	// refresh is how long a read is used; 0 means for one cycle.
 	refresh time.Duration
 	now     func() time.Time
+	st      *store.Store
 
 	mu       sync.Mutex
+	portal   int64 // the cycle's HubSpot account
+	loaded   bool  // the cycle has loaded the pipelines
 	resolved *resolvedPipeline
-	loadedAt time.Time
-	stale    bool  // the next load reads again
-	err      error // the cached failure of the last load
+	err      error     // the failure of the cycle's load
+	readAt   time.Time // when the pipelines resolved came from were read
+	stale    bool      // HubSpot refused a stage: the next load reads HubSpot
 }
 
-// NewDealStages returns the stage mapper for orders → deals, which keeps a
-// read for refresh (measured on now).
-func NewDealStages(cfg config.Config, refresh time.Duration, now func() time.Time) *StageMapper {
+// NewDealStages returns the stage mapper for orders → deals, which keeps
+// its reads in st for refresh (measured on now).
+func NewDealStages(cfg config.Config, refresh time.Duration, now func() time.Time, st *store.Store) *StageMapper {
 	return &StageMapper{objectType: hubspot.Deals, entity: "order", section: "deals", mapping: cfg.Deals, fallback: "default",
-		props: [2]string{"pipeline", "dealstage"}, refresh: refresh, now: now}
+		props: [2]string{"pipeline", "dealstage"}, refresh: refresh, now: now, st: st}
 }
 
-// NewTicketStages returns the stage mapper for tickets, which keeps a read
-// for refresh (measured on now).
-func NewTicketStages(cfg config.Config, refresh time.Duration, now func() time.Time) *StageMapper {
+// NewTicketStages returns the stage mapper for tickets, which keeps its
+// reads in st for refresh (measured on now).
+func NewTicketStages(cfg config.Config, refresh time.Duration, now func() time.Time, st *store.Store) *StageMapper {
 	return &StageMapper{objectType: hubspot.Tickets, entity: "ticket", section: "tickets", mapping: cfg.Tickets, fallback: "0",
-		props: [2]string{"hs_pipeline", "hs_pipeline_stage"}, refresh: refresh, now: now}
+		props: [2]string{"hs_pipeline", "hs_pipeline_stage"}, refresh: refresh, now: now, st: st}
 }
 
-// Reset starts a new cycle: a cached failure is dropped, and so is a read
-// older than the refresh age or one that is stale.
-func (m *StageMapper) Reset() {
+// Reset starts a cycle for the HubSpot account portal: the next Resolve
+// loads the pipelines again, from the database while a kept read is
+// younger than the refresh age, else from HubSpot.
+func (m *StageMapper) Reset(portal int64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.err = nil
-	if m.resolved != nil && (m.stale || m.now().Sub(m.loadedAt) >= m.refresh) {
-		m.resolved = nil
-	}
+	m.portal, m.loaded, m.resolved, m.err = portal, false, nil, nil
 }
 
-// Invalidate makes the next cycle read the pipelines again.
-func (m *StageMapper) Invalidate() {
+// Invalidate makes the next load read the pipelines from HubSpot, and
+// deletes the kept read this cycle used so that every other process does
+// too. The error is the database's; the next load of this mapper reads
+// HubSpot whatever it is.
+func (m *StageMapper) Invalidate(ctx context.Context) error {
 	m.mu.Lock()
+	defer m.mu.Unlock()
 	m.stale = true
-	m.mu.Unlock()
+	if m.readAt.IsZero() {
+		return nil
+	}
+	_, err := m.st.DropPipelines(ctx, m.portal, m.objectType, m.readAt)
+	return err
 }
 
 // Refuses reports whether names hold the pipeline or stage property of the
@@ -122,25 +140,114 @@ func (m *StageMapper) Refuses(names map[string]bool) bool {
 	return names[m.props[0]] || names[m.props[1]]
 }
 
+// pipelineStoreError is a failure of the database that keeps the
+// pipelines; like every database failure it stops the cycle.
+type pipelineStoreError struct{ err error }
+
+func (e *pipelineStoreError) Error() string { return e.err.Error() }
+
+func (e *pipelineStoreError) Unwrap() error { return e.err }
+
+// keptPipeline and keptStage are the JSON of a kept read of pipelines
+// (store.PipelinesRead): HubSpot's field names, so that the pipelines
+// table reads as HubSpot's answer does.
+type keptPipeline struct {
+	ID           string      `json:"id"`
+	Label        string      `json:"label"`
+	DisplayOrder int         `json:"displayOrder"`
+	Stages       []keptStage `json:"stages"`
+}
+
+type keptStage struct {
+	ID           string            `json:"id"`
+	Label        string            `json:"label"`
+	DisplayOrder int               `json:"displayOrder"`
+	Metadata     map[string]string `json:"metadata"`
+}
+
+// encodePipelines returns ps as the JSON the pipelines table keeps.
+func encodePipelines(ps []hubspot.Pipeline) []byte {
+	out := make([]keptPipeline, len(ps))
+	for i, p := range ps {
+		kp := keptPipeline{ID: p.ID, Label: p.Label, DisplayOrder: p.DisplayOrder, Stages: make([]keptStage, len(p.Stages))}
+		for j, st := range p.Stages {
+			kp.Stages[j] = keptStage(st)
+		}
+		out[i] = kp
+	}
+	raw, err := json.Marshal(out)
+	if err != nil { // strings, ints and string maps always marshal
+		panic(fmt.Sprintf("engine: encode pipelines: %v", err))
+	}
+	return raw
+}
+
+// decodePipelines reads what encodePipelines wrote.
+func decodePipelines(raw []byte) ([]hubspot.Pipeline, error) {
+	var ps []keptPipeline
+	if err := json.Unmarshal(raw, &ps); err != nil {
+		return nil, err
+	}
+	out := make([]hubspot.Pipeline, len(ps))
+	for i, p := range ps {
+		hp := hubspot.Pipeline{ID: p.ID, Label: p.Label, DisplayOrder: p.DisplayOrder}
+		for _, st := range p.Stages {
+			hp.Stages = append(hp.Stages, hubspot.PipelineStage(st))
+		}
+		out[i] = hp
+	}
+	return out, nil
+}
+
 func (m *StageMapper) load(ctx context.Context, api pipelineLister) (*resolvedPipeline, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.resolved != nil || m.err != nil {
-		return m.resolved, m.err
+	if !m.loaded {
+		m.resolved, m.err = m.fetch(ctx, api)
+		m.loaded = true
 	}
-	r, err := m.resolve(ctx, api)
-	m.resolved, m.err = r, err
-	if err == nil {
-		m.loadedAt, m.stale = m.now(), false
-	}
-	return r, err
+	return m.resolved, m.err
 }
 
-func (m *StageMapper) resolve(ctx context.Context, api pipelineLister) (*resolvedPipeline, error) {
+// fetch resolves the configured mapping against a kept read younger than
+// the refresh age, or against HubSpot's pipelines, which it then keeps.
+// m.mu must be held.
+func (m *StageMapper) fetch(ctx context.Context, api pipelineLister) (*resolvedPipeline, error) {
+	now := m.now()
+	if !m.stale && m.refresh > 0 {
+		kept, ok, err := m.st.Pipelines(ctx, m.portal, m.objectType)
+		if err != nil {
+			return nil, &pipelineStoreError{err}
+		}
+		if ok && now.Sub(kept.ReadAt) < m.refresh {
+			pipelines, err := decodePipelines(kept.JSON)
+			if err != nil {
+				return nil, &pipelineStoreError{fmt.Errorf("read kept %s pipelines: %w", m.objectType, err)}
+			}
+			r, err := m.resolve(pipelines)
+			var se *StageSetupError
+			if !errors.As(err, &se) {
+				m.readAt = kept.ReadAt
+				return r, err
+			}
+			// Missing from the kept read, perhaps added in HubSpot
+			// since: read HubSpot now rather than after the age.
+		}
+	}
 	pipelines, err := api.ListPipelines(ctx, m.objectType)
 	if err != nil {
 		return nil, err
 	}
+	kept, err := m.st.SavePipelines(ctx, m.portal, m.objectType, encodePipelines(pipelines), now)
+	if err != nil {
+		return nil, &pipelineStoreError{err}
+	}
+	m.readAt, m.stale = kept.ReadAt, false
+	return m.resolve(pipelines)
+}
+
+// resolve resolves the configured mapping against pipelines.
+func (m *StageMapper) resolve(pipelines []hubspot.Pipeline) (*resolvedPipeline, error) {
 	ref := strings.TrimSpace(m.mapping.Pipeline)
 	if ref == "" {
 		ref = m.fallback
@@ -173,7 +280,8 @@ func (m *StageMapper) resolve(ctx context.Context, api pipelineLister) (*resolve
 // Resolve returns the pipeline ID and stage ID for the ERP status of the
 // record erpID. Statuses match exactly, else ignoring case and surrounding
 // space. An unmapped status is an *outbox.FieldError; a pipeline or stage missing in HubSpot is a
-// *StageSetupError; a failure to read pipelines is the client's error.
+// *StageSetupError; a failure to read pipelines is the client's error, and
+// the database's a *pipelineStoreError.
 func (m *StageMapper) Resolve(ctx context.Context, api pipelineLister, erpID, status string) (pipelineID, stageID string, err error) {
 	r, err := m.load(ctx, api)
 	if err != nil {

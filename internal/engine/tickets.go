@@ -50,7 +50,7 @@ func syncTickets(ctx context.Context, c *cycle, items []*item) error {
 	if err := c.syncObjects(ctx, spec, items); err != nil {
 		return err
 	}
-	c.checkStages(c.e.ticketStages)
+	c.checkStages(ctx, c.e.ticketStages)
 
 	var toContact, toCompany, toDeal []assocRequest
 	for _, it := range items {

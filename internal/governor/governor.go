@@ -515,16 +515,14 @@ func (g *Governor) jitter(d time.Duration) time.Duration {
 // acquire waits until b has room, then records the call and returns its
 // grant.
 func (g *Governor) acquire(ctx context.Context, b Budget) (grant, error) {
-	held := false // the window, not the pace, made this call wait
 	for {
 		if err := ctx.Err(); err != nil {
 			return grant{}, err
 		}
-		wait, byWindow, gr, err := g.reserveSlot(b, held)
+		wait, gr, err := g.reserveSlot(b)
 		if err != nil {
 			return grant{}, err
 		}
-		held = held || byWindow
 		if wait <= 0 {
 			// The local budget has room; the shared one, if any, must too.
 			var inWindow int
@@ -579,17 +577,22 @@ func (g *Governor) dailyBlock(now time.Time) (time.Time, bool) {
 }
 
 // reserveSlot records a call when b has room and returns 0 and the record,
-// or returns how long to wait before asking again and whether the window
-// (rather than the pace) is full. held says the call has already waited
-// for a full window: it then starts the pace afresh, so that the calls
-// that leave the window together are not followed by as many at once.
-func (g *Governor) reserveSlot(b Budget, held bool) (time.Duration, bool, grant, error) {
+// or returns how long to wait before asking again.
+//
+// The window and the pace are two separate bounds. A window full of this
+// process's own calls lets the next call go when its oldest call leaves;
+// the pace's credit is not reset by that wait, so that the credit earned
+// by time without calls (the short pauses of a sync between its steps and
+// cycles) is spent when the window has room, up to the burst share at
+// once, rather than lost: the window, not the pace, then sets the rate,
+// and it is the rate HubSpot counts.
+func (g *Governor) reserveSlot(b Budget) (time.Duration, grant, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	now := g.opts.Now()
 
 	if until, reserve := g.dailyBlock(now); !until.IsZero() {
-		return 0, false, grant{}, &LimitError{Policy: PolicyDaily, Until: until, Reserve: reserve}
+		return 0, grant{}, &LimitError{Policy: PolicyDaily, Until: until, Reserve: reserve}
 	}
 
 	if b&Search != 0 {
@@ -602,36 +605,30 @@ func (g *Governor) reserveSlot(b Budget, held bool) (time.Duration, bool, grant,
 			wait = g.searchCalls[len(g.searchCalls)-g.searchLimit()].Add(searchWindow).Sub(now)
 		}
 		if wait > 0 {
-			return max(wait, minWait), false, grant{}, nil
+			return max(wait, minWait), grant{}, nil
 		}
 		g.searchCalls = append(g.searchCalls, now)
-		return 0, false, g.grant(now, len(g.searchCalls), time.Time{}), nil
+		return 0, g.grant(now, len(g.searchCalls), time.Time{}), nil
 	}
 
 	g.burstCalls = prune(g.burstCalls, now.Add(-g.window))
 	if now.Before(g.burstPaused) {
-		return max(g.burstPaused.Sub(now), minWait), false, grant{}, nil
+		return max(g.burstPaused.Sub(now), minWait), grant{}, nil
 	}
 	foreign := g.foreignNow(now)
 	if len(g.burstCalls) >= g.burstLimit()-foreign {
-		// Only a window full of this process's own calls makes the pace
-		// start afresh: those calls leave together.
-		return max(g.windowWait(now), minWait), foreign == 0, grant{}, nil
+		return max(g.windowWait(now), minWait), grant{}, nil
 	}
 	interval, tolerance := g.pace()
 	if wait := g.tat.Add(-tolerance).Sub(now); wait > 0 {
-		return max(wait, minWait), false, grant{}, nil
+		return max(wait, minWait), grant{}, nil
 	}
 	prevTAT := g.tat
-	start := later(g.tat, now)
-	if held {
-		start = later(start, now.Add(tolerance))
-	}
-	g.tat = start.Add(interval)
+	g.tat = later(g.tat, now).Add(interval)
 	g.burstCalls = append(g.burstCalls, now)
 	gr := g.grant(now, len(g.burstCalls), prevTAT)
 	gr.setTAT = g.tat
-	return 0, false, gr, nil
+	return 0, gr, nil
 }
 
 // grant records the daily count of a call granted at now, with inWindow

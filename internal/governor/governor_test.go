@@ -529,8 +529,10 @@ func TestOwnCallsAreNotForeign(t *testing.T) {
 
 // TestPaceSpreadsCalls checks that a quarter of the window's budget may go
 // at once and the rest goes one call every window / budget, and that the
-// calls after a full window go on at that pace instead of repeating the
-// first burst.
+// calls after a full window go as its oldest calls leave it: the window,
+// whose rate HubSpot counts, is not made to wait longer by the pace (the
+// wait for the window does not reset the pace's credit), and no more than
+// a quarter of the budget goes at once.
 func TestPaceSpreadsCalls(t *testing.T) {
 	t.Parallel()
 	srv := httptest.NewServer(&script{})
@@ -539,7 +541,7 @@ func TestPaceSpreadsCalls(t *testing.T) {
 	g := newGov(t, c, governor.Options{Tier: "professional"})
 	interval := 10 * time.Second / 171
 	var want []time.Duration
-	for i := range 173 {
+	for i := range 215 {
 		if _, err := do(t, g, governor.Burst, srv); err != nil {
 			t.Fatal(err)
 		}
@@ -549,7 +551,8 @@ func TestPaceSpreadsCalls(t *testing.T) {
 			want = append(want, interval)
 		case i == 171: // the window holds 171: wait for the first 42 to leave
 			want = append(want, 10*time.Second-129*interval)
-		default: // then the pace again, not a burst of 42
+		case i < 213: // the 42 that left are replaced at once
+		default: // then the window and the pace free one place each interval
 			want = append(want, interval)
 		}
 	}

@@ -24,7 +24,7 @@ func Email(raw string) (string, error) {
 		return "", ErrEmpty
 	}
 	if strings.ContainsAny(s, ",;") || strings.Count(s, "@") > 1 {
-		return "", fmt.Errorf("%w: it holds more than one address; send one", ErrInvalid)
+		return "", fmt.Errorf("%w: it holds more than one address", ErrInvalid)
 	}
 	if strings.ContainsFunc(s, unicode.IsSpace) {
 		return "", fmt.Errorf("%w: it contains spaces", ErrInvalid)

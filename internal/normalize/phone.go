@@ -156,12 +156,12 @@ func parseOnePhone(s, region string) (Phone, error) {
 		if strings.HasPrefix(s, "+") {
 			return Phone{}, fmt.Errorf("%w: no such number in the numbering plan of its country code", ErrInvalid)
 		}
-		return Phone{}, fmt.Errorf("%w: no such number in the %s numbering plan; write numbers from other countries with + and the country code", ErrInvalid, region)
+		return Phone{}, fmt.Errorf("%w: no such number in the %s numbering plan", ErrInvalid, region)
 	}
 	t := phonenumbers.GetNumberType(num)
 	p.Mobile = t == phonenumbers.MOBILE || t == phonenumbers.FIXED_LINE_OR_MOBILE
 	if mobileHead && !p.Mobile {
-		return Phone{}, fmt.Errorf("%w: parentheses hold a Thai mobile prefix, but the number is not a Thai mobile; write numbers from other countries with + and the country code", ErrInvalid)
+		return Phone{}, fmt.Errorf("%w: parentheses hold a Thai mobile prefix, but the number is not a Thai mobile", ErrInvalid)
 	}
 	if num.Extension != nil && p.Extension == "" {
 		p.Extension = num.GetExtension()
@@ -215,7 +215,7 @@ func checkThaiShape(s string) (mobileHead bool, err error) {
 	if m := reParenHead.FindStringSubmatch(strings.TrimSpace(s)); m != nil {
 		mobileHead = reThaiMobileHead.MatchString(m[1])
 		if !mobileHead && !reThaiArea.MatchString(m[1]) {
-			return false, fmt.Errorf("%w: (%s) is neither a Thai area code nor a Thai mobile prefix; write numbers from other countries with + and the country code", ErrInvalid, m[1])
+			return false, fmt.Errorf("%w: (%s) is neither a Thai area code nor a Thai mobile prefix", ErrInvalid, m[1])
 		}
 	}
 	var shape []string
@@ -241,7 +241,7 @@ func checkThaiShape(s string) (mobileHead bool, err error) {
 		ok = false
 	}
 	if !ok {
-		return false, fmt.Errorf("%w: it is grouped %s, unlike a Thai number; write numbers from other countries with + and the country code", ErrInvalid, strings.ReplaceAll(key, ",", "-"))
+		return false, fmt.Errorf("%w: it is grouped %s, unlike a Thai number", ErrInvalid, strings.ReplaceAll(key, ",", "-"))
 	}
 	return mobileHead, nil
 }

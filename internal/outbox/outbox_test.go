@@ -231,7 +231,7 @@ func TestDecodeErrors(t *testing.T) {
 				` | field "phone": "1175" is a short code, not a phone number; a hotline cannot be written in E.164; put it in a custom property under "properties"` +
 				` | field "firstname": is not a field of customer payloads; known fields: company_id, email, first_name, last_name, name, phone, properties; put other HubSpot properties under "properties"`},
 		{"foreign phone", "company", "CO-1", "upsert", `{"phone":"030-0074321"}`,
-			`company CO-1: field "phone": "030-0074321" is not valid: no such number in the TH numbering plan; write numbers from other countries with + and the country code; send the number with its country code (+49 30 0074321) or leave phone empty`},
+			`company CO-1: field "phone": "030-0074321" is not valid: no such number in the TH numbering plan; check the number, write a number from another country with + and its country code (+49 30 0074321), or leave phone empty`},
 		{"tax id checksum", "company", "CO-1", "upsert", `{"tax_id":"0107544000109"}`,
 			`company CO-1: field "tax_id": "0107544000109" is not valid: the check digit (the last one) is wrong; check for a typing error; send the 13-digit tax ID as text, such as "0105536112014"`},
 		{"passthrough conflicts", "customer", "C-1", "upsert", `{"properties":{"email":"a@b.co","syncd_erp_id":"x","Bad Name":1,"nested":{"a":1}}}`,

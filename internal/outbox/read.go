@@ -179,7 +179,7 @@ func (r *reader) phone(sc scope, key string) (string, []string, bool) {
 	}
 	p, err := normalize.ParsePhone(raw, r.opts.DefaultRegion)
 	if err != nil {
-		hint := "send the number with its country code (+49 30 0074321) or leave " + key + " empty"
+		hint := "check the number, write a number from another country with + and its country code (+49 30 0074321), or leave " + key + " empty"
 		switch {
 		case errors.Is(err, normalize.ErrMasked):
 			hint = "send the full number or leave " + key + " empty"

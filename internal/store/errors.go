@@ -8,13 +8,16 @@ import (
 
 // ErrNotMigrated reports that the schema lacks a table syncd needs: the
 // migrations have not run on it ('syncd migrate up'). Errors that mean it
-// match with errors.Is and keep their own text and cause.
+// match with errors.Is and keep their own text and cause, followed by what to
+// run.
 var ErrNotMigrated = errors.New("store: schema is not migrated; run 'syncd migrate up'")
 
 // notMigratedError is an error caused by a missing table.
 type notMigratedError struct{ err error }
 
-func (e *notMigratedError) Error() string        { return e.err.Error() }
+func (e *notMigratedError) Error() string {
+	return e.err.Error() + " (the schema is not migrated: run 'syncd migrate up')"
+}
 func (e *notMigratedError) Unwrap() error        { return e.err }
 func (e *notMigratedError) Is(target error) bool { return target == ErrNotMigrated }
 
