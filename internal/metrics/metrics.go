@@ -84,7 +84,7 @@ func New(o Options) *Metrics {
 		log: log,
 		cycles: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "syncd_cycles_total",
-			Help: "Sync cycles run, by what started them (start, schedule, notify) and result (ok, or failed as a whole).",
+			Help: "Sync cycles run, by what started them (start, schedule, notify, backlog) and result (ok, or failed as a whole).",
 		}, []string{"trigger", "result"}),
 		cycleDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "syncd_cycle_duration_seconds",
@@ -141,7 +141,7 @@ func New(o Options) *Metrics {
 	// Cycle results and outcomes start at 0, so that rate() and alerts on
 	// them work before the first failure.
 	for _, r := range []string{"ok", "failed"} {
-		for _, t := range []daemon.Trigger{daemon.TriggerStart, daemon.TriggerSchedule, daemon.TriggerNotify} {
+		for _, t := range []daemon.Trigger{daemon.TriggerStart, daemon.TriggerSchedule, daemon.TriggerNotify, daemon.TriggerBacklog} {
 			m.cycles.WithLabelValues(string(t), r)
 		}
 	}

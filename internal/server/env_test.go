@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -66,8 +67,9 @@ type env struct {
 	ep   *cli.HTTPEndpoint
 	url  string // the endpoint's base URL, on loopback
 	logs *syncLog
-	// cycles hears every finished cycle.
+	// cycles hears every finished cycle; heard counts them.
 	cycles chan daemon.Cycle
+	heard  atomic.Int64
 	token  string
 	// stopDaemon stops the daemon (the endpoint keeps serving), so that
 	// no cycle takes requeued rows; it may be called more than once.
@@ -84,7 +86,7 @@ func newEnv(t *testing.T, token string) *env {
 	cfg.Sync.MaxAttempts = 2
 	cfg.Log.Format, cfg.Log.Level = "json", "debug"
 	cfg.HTTP.Token = config.Secret(token)
-	e := &env{db: db, logs: &syncLog{}, cycles: make(chan daemon.Cycle, 16), token: token}
+	e := &env{db: db, logs: &syncLog{}, cycles: make(chan daemon.Cycle, 256), token: token}
 	parent := &cli.Factory{
 		IO:        cli.IOStreams{In: strings.NewReader(""), Out: io.Discard, Err: e.logs},
 		LookupEnv: func(string) (string, bool) { return "", false },
@@ -119,7 +121,7 @@ func newEnv(t *testing.T, token string) *env {
 
 	listening := make(chan bool, 8)
 	hooks := append(e.ep.Hooks, daemon.Hooks{
-		CycleFinished: func(c daemon.Cycle) { e.cycles <- c },
+		CycleFinished: func(c daemon.Cycle) { e.heard.Add(1); e.cycles <- c },
 		Notifications: func(on bool) {
 			select {
 			case listening <- on:
@@ -156,16 +158,34 @@ func newEnv(t *testing.T, token string) *env {
 		parent.Close()
 	})
 
-	if c := recv(t, e.cycles, "first cycle"); c.Err != nil || c.Summary.Rows != 5 {
+	if c := recv(t, e.cycles, "the first cycle"); c.Err != nil || c.Summary.Rows != 5 {
 		t.Fatalf("first cycle: %+v\n%s", c, e.logs)
+	}
+	// A cycle that claimed rows is followed at once by another (a backlog
+	// is worked off cycle after cycle); this one finds nothing, and the
+	// daemon is at rest.
+	if c := recv(t, e.cycles, "the backlog's next cycle"); c.Err != nil || c.Summary.Rows != 0 || c.Trigger != daemon.TriggerBacklog {
+		t.Fatalf("the cycle after the first: %+v\n%s", c, e.logs)
 	}
 	for !recv(t, listening, "LISTEN") {
 	}
 	exec(`INSERT INTO outbox (entity, erp_id, payload) VALUES ('order', 'SO-1', '{"customer_id": "C-BAD", "name": "SO-1 กาแฟ", "status": "new", "items": [{"line_id": "1", "sku": "COF-1", "name": "กาแฟ", "quantity": 1, "unit_price": 100}]}')`)
-	if c := recv(t, e.cycles, "second cycle"); c.Err != nil || c.Summary.Waiting != 1 {
-		t.Fatalf("second cycle: %+v\n%s", c, e.logs)
+	// SO-1 waits for C-BAD: its cycle starts no other.
+	if c := recv(t, e.cycles, "the cycle of SO-1"); c.Err != nil || c.Summary.Waiting != 1 || c.Trigger != daemon.TriggerNotify {
+		t.Fatalf("the cycle of SO-1: %+v\n%s", c, e.logs)
 	}
 	return e
+}
+
+// nextCycle returns the next finished cycle that claimed rows, skipping
+// the empty ones.
+func (e *env) nextCycle(t *testing.T, what string) daemon.Cycle {
+	t.Helper()
+	for {
+		if c := recv(t, e.cycles, what); c.Summary.Rows > 0 || c.Err != nil {
+			return c
+		}
+	}
 }
 
 // id returns the newest outbox row id of erpID.
