@@ -46,7 +46,7 @@ func (f *Factory) StartHTTP(ctx context.Context, addr string, sched cron.Schedul
 		return nil, err
 	}
 	if err := config.ValidListenAddr("--http", addr); err != nil {
-		return nil, usageErrorf("%v", err)
+		return nil, err
 	}
 	st, err := f.Store(ctx)
 	if err != nil {

@@ -71,6 +71,12 @@ func runRun(ctx context.Context, f *Factory, o runOptions) error {
 	if err != nil {
 		return err
 	}
+	addr := cmp.Or(o.http, cfg.HTTP.Addr)
+	if o.http != "" {
+		if err := config.ValidListenAddr("--http", o.http); err != nil {
+			return usageErrorf("%v", err)
+		}
+	}
 	sched, err := config.CronParser.Parse(cfg.Sync.Schedule)
 	if err != nil {
 		return fmt.Errorf("sync.schedule: %w", err)
@@ -101,7 +107,7 @@ func runRun(ctx context.Context, f *Factory, o runOptions) error {
 		return err
 	}
 	var hooks []daemon.Hooks
-	if addr := cmp.Or(o.http, cfg.HTTP.Addr); addr != "" {
+	if addr != "" {
 		ep, err := f.StartHTTP(ctx, addr, sched)
 		if err != nil {
 			return err
