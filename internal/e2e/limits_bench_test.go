@@ -17,7 +17,8 @@ import (
 	"github.com/syncd/syncd/internal/governor"
 	"github.com/syncd/syncd/internal/hubspot"
 	"github.com/syncd/syncd/internal/store"
-	"github.com/syncd/syncd/internal/synctest"
+	"github.com/syncd/syncd/internal/testkit/hubspottest"
+	"github.com/syncd/syncd/internal/testkit/outboxtest"
 )
 
 // HubSpot's professional-tier limits, which the bound is computed from:
@@ -153,7 +154,7 @@ func runFirstSync(b *testing.B, d *dataset, n int, rate429 float64, resend bool)
 	// go first without limits or latency: the run starts with the whole
 	// budget, as a fresh day would, and is about the orders.
 	e := newEnv(b, envOptions{tier: "professional", realTime: true})
-	var refs, orders []synctest.Row
+	var refs, orders []outboxtest.Row
 	for _, row := range d.rows() {
 		if row.Entity == "order" {
 			orders = append(orders, row)
@@ -162,7 +163,7 @@ func runFirstSync(b *testing.B, d *dataset, n int, rate429 float64, resend bool)
 		}
 	}
 	e.insert(refs)
-	pre, err := engine.New(engine.Deps{Store: e.st, HubSpot: proClient(b, e.srv.URL, nil), Logger: synctest.QuietLogger(), Owner: "syncd-refs"}, e.cfg)
+	pre, err := engine.New(engine.Deps{Store: e.st, HubSpot: proClient(b, e.srv.URL, nil), Logger: hubspottest.QuietLogger(), Owner: "syncd-refs"}, e.cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -194,7 +195,7 @@ func runFirstSync(b *testing.B, d *dataset, n int, rate429 float64, resend bool)
 		}
 		hs := proClient(b, e.srv.URL, ledger)
 		clients = append(clients, hs)
-		eng, err := engine.New(engine.Deps{Store: st, HubSpot: hs, Logger: synctest.QuietLogger(), Owner: fmt.Sprintf("syncd-%d", i)}, e.cfg)
+		eng, err := engine.New(engine.Deps{Store: st, HubSpot: hs, Logger: hubspottest.QuietLogger(), Owner: fmt.Sprintf("syncd-%d", i)}, e.cfg)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -233,7 +234,7 @@ func runFirstSync(b *testing.B, d *dataset, n int, rate429 float64, resend bool)
 		}
 		r.resend = sum.Calls
 		e.insert(orders)
-		fresh, err := engine.New(engine.Deps{Store: e.st, HubSpot: proClient(b, e.srv.URL, nil), Logger: synctest.QuietLogger(), Owner: "syncd-new"}, e.cfg)
+		fresh, err := engine.New(engine.Deps{Store: e.st, HubSpot: proClient(b, e.srv.URL, nil), Logger: hubspottest.QuietLogger(), Owner: "syncd-new"}, e.cfg)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -255,7 +256,7 @@ func proClient(b *testing.B, url string, ledger governor.Ledger) *hubspot.Client
 	if err != nil {
 		b.Fatal(err)
 	}
-	hs, err := hubspot.New(hubspot.Options{BaseURL: url, Token: synctest.Token, Governor: gov})
+	hs, err := hubspot.New(hubspot.Options{BaseURL: url, Token: hubspottest.Token, Governor: gov})
 	if err != nil {
 		b.Fatal(err)
 	}

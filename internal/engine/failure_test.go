@@ -19,7 +19,7 @@ import (
 	"github.com/syncd/syncd/internal/engine"
 	"github.com/syncd/syncd/internal/hubspot"
 	"github.com/syncd/syncd/internal/store"
-	"github.com/syncd/syncd/internal/synctest"
+	"github.com/syncd/syncd/internal/testkit/hubspottest"
 )
 
 func writeHubSpotError(w http.ResponseWriter, status int, category, msg string) {
@@ -292,7 +292,7 @@ func TestSyncDailyLimitSkipsCyclesUntilReset(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOptions{})
 	var logs bytes.Buffer
-	log := synctest.QuietLogger()
+	log := hubspottest.QuietLogger()
 	log.SetOutput(&logs)
 	log.SetFormatter(&logrus.JSONFormatter{})
 	eng, err := engine.New(engine.Deps{Store: e.st, HubSpot: e.hs, Logger: log, Now: e.clk.Now, Owner: "engine-daily"}, e.cfg)
@@ -429,7 +429,7 @@ func TestSyncLostUpsertAnswerCountsCreated(t *testing.T) {
 			return false
 		}
 		req := httptest.NewRequest(r.Method, r.Path, bytes.NewReader(r.Body))
-		req.Header.Set("Authorization", "Bearer "+synctest.Token)
+		req.Header.Set("Authorization", "Bearer "+hubspottest.Token)
 		req.Header.Set("Content-Type", "application/json")
 		applied := httptest.NewRecorder()
 		e.emu.ServeHTTP(applied, req)
@@ -466,7 +466,7 @@ func TestOrderProductConflictWithoutExistingID(t *testing.T) {
 		}
 		body := fmt.Sprintf(`{"inputs":[{"properties":{"name":"Jasmine rice 5 kg","price":"100","hs_sku":"RICE-5","%s":"RICE-5"}}]}`, erpProp)
 		req := httptest.NewRequest(http.MethodPost, r.Path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+synctest.Token)
+		req.Header.Set("Authorization", "Bearer "+hubspottest.Token)
 		req.Header.Set("Content-Type", "application/json")
 		catalog := httptest.NewRecorder()
 		e.emu.ServeHTTP(catalog, req)

@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/syncd/syncd/internal/hubspot"
-	"github.com/syncd/syncd/internal/synctest"
+	"github.com/syncd/syncd/internal/testkit/hubspottest"
 )
 
 // lineOrder is an order payload whose items have no product: line i has
@@ -134,9 +134,9 @@ func TestLineItemDeletedInHubSpot(t *testing.T) {
 	}
 	sum := new(big.Rat)
 	for _, o := range items {
-		sum.Add(sum, synctest.Rat(t, o.Properties["amount"]))
+		sum.Add(sum, hubspottest.Rat(t, o.Properties["amount"]))
 	}
-	amount := synctest.Rat(t, erpIndex(t, e, hubspot.Deals, "amount")["SO-1"].Properties["amount"])
+	amount := hubspottest.Rat(t, erpIndex(t, e, hubspot.Deals, "amount")["SO-1"].Properties["amount"])
 	if amount.Cmp(sum) != 0 || amount.Cmp(big.NewRat(70, 1)) != 0 {
 		t.Errorf("deal amount = %s, line items sum to %s; want both 70", amount.FloatString(2), sum.FloatString(2))
 	}

@@ -10,13 +10,15 @@ import (
 	"time"
 
 	"github.com/syncd/syncd/internal/hubspot"
-	"github.com/syncd/syncd/internal/synctest"
+	"github.com/syncd/syncd/internal/testkit/hubspottest"
+	"github.com/syncd/syncd/internal/testkit/outboxtest"
+	"github.com/syncd/syncd/internal/testkit/shareddata"
 )
 
 // northwind is the Northwind data set turned into outbox payloads, with
 // what HubSpot should hold afterwards.
 type northwind struct {
-	rows []synctest.Row
+	rows []outboxtest.Row
 	// orders maps order ERP IDs to their expected amount and status.
 	orders map[string]nwOrder
 	// lines maps line item keys to their expected amount and SKU.
@@ -56,17 +58,17 @@ func roundCents(r *big.Rat) string { return r.FloatString(2) }
 
 func loadNorthwind(t testing.TB, tickets int) *northwind {
 	t.Helper()
-	customers := synctest.ReadCSV(t, "northwind/customers.csv")
-	products := synctest.ReadCSV(t, "northwind/products.csv")
-	orders := synctest.ReadCSV(t, "northwind/orders.csv")
-	details := synctest.ReadCSV(t, "northwind/order-details.csv")
-	support := synctest.ReadCSV(t, "support-tickets/customer_support_tickets.csv")
+	customers := shareddata.ReadCSV(t, "northwind/customers.csv")
+	products := shareddata.ReadCSV(t, "northwind/products.csv")
+	orders := shareddata.ReadCSV(t, "northwind/orders.csv")
+	details := shareddata.ReadCSV(t, "northwind/order-details.csv")
+	support := shareddata.ReadCSV(t, "support-tickets/customer_support_tickets.csv")
 
 	nw := &northwind{orders: map[string]nwOrder{}, lines: map[string]nwLine{}, tickets: map[string]nwTicket{}}
 	for _, c := range customers {
 		id := c["customerID"]
-		nw.rows = append(nw.rows, synctest.Row{Entity: "company", ERPID: id, Payload: map[string]any{"name": c["companyName"]}})
-		nw.rows = append(nw.rows, synctest.Row{Entity: "customer", ERPID: "C-" + id, Payload: map[string]any{
+		nw.rows = append(nw.rows, outboxtest.Row{Entity: "company", ERPID: id, Payload: map[string]any{"name": c["companyName"]}})
+		nw.rows = append(nw.rows, outboxtest.Row{Entity: "customer", ERPID: "C-" + id, Payload: map[string]any{
 			"name": c["contactName"], "email": strings.ToLower(id) + "@northwind.example.com", "company_id": id,
 		}})
 		nw.custKeys = append(nw.custKeys, id)
@@ -82,7 +84,7 @@ func loadNorthwind(t testing.TB, tickets int) *northwind {
 			continue
 		}
 		nw.catalog++
-		nw.rows = append(nw.rows, synctest.Row{Entity: "product", ERPID: sku, Payload: map[string]any{
+		nw.rows = append(nw.rows, outboxtest.Row{Entity: "product", ERPID: sku, Payload: map[string]any{
 			"sku": sku, "name": p["productName"], "price": json.Number(p["unitPrice"]), "description": p["quantityPerUnit"],
 		}})
 	}
@@ -118,7 +120,7 @@ func loadNorthwind(t testing.TB, tickets int) *northwind {
 		if err != nil {
 			t.Fatalf("order %s: %v", oid, err)
 		}
-		nw.rows = append(nw.rows, synctest.Row{Entity: "order", ERPID: oid, Payload: map[string]any{
+		nw.rows = append(nw.rows, outboxtest.Row{Entity: "order", ERPID: oid, Payload: map[string]any{
 			"customer_id": "C-" + o["customerID"], "company_id": o["customerID"], "name": "Order " + oid + " " + o["shipName"],
 			"status": status, "currency": "USD", "created_at": orderDate.Format(time.RFC3339),
 			"close_date": o["requiredDate"][:10], "items": items[oid],
@@ -141,7 +143,7 @@ func loadNorthwind(t testing.TB, tickets int) *northwind {
 			p["order_id"] = want.order
 		}
 		nw.tickets[id] = want
-		nw.rows = append(nw.rows, synctest.Row{Entity: "ticket", ERPID: id, Payload: p})
+		nw.rows = append(nw.rows, outboxtest.Row{Entity: "ticket", ERPID: id, Payload: p})
 	}
 	return nw
 }
@@ -153,7 +155,7 @@ func TestNorthwindOrdersEndToEnd(t *testing.T) {
 		t.Fatalf("Northwind data: %d orders, %d lines, %d products, %d customers", len(nw.orders), len(nw.lines), len(nw.skus), len(nw.custKeys))
 	}
 	e := newOrderEnv(t)
-	synctest.InsertRows(e.t, e.db, nw.rows)
+	outboxtest.InsertRows(e.t, e.db, nw.rows)
 	start := time.Now()
 	sum := e.drain(e.eng)
 	wall := time.Since(start)
@@ -188,7 +190,7 @@ func TestNorthwindOrdersEndToEnd(t *testing.T) {
 	lineSum := map[string]*big.Rat{}
 	for key, want := range nw.lines {
 		li := lines[key]
-		if got := synctest.Rat(t, li.Properties["amount"]); got.Cmp(synctest.Rat(t, want.amount.FloatString(2))) != 0 {
+		if got := hubspottest.Rat(t, li.Properties["amount"]); got.Cmp(hubspottest.Rat(t, want.amount.FloatString(2))) != 0 {
 			t.Errorf("line item %s amount = %s, want %s", key, li.Properties["amount"], want.amount.FloatString(2))
 		}
 		if li.Properties["hs_product_id"] != products[want.sku].ID {
@@ -197,7 +199,7 @@ func TestNorthwindOrdersEndToEnd(t *testing.T) {
 		if lineSum[want.order] == nil {
 			lineSum[want.order] = new(big.Rat)
 		}
-		lineSum[want.order].Add(lineSum[want.order], synctest.Rat(t, li.Properties["amount"]))
+		lineSum[want.order].Add(lineSum[want.order], hubspottest.Rat(t, li.Properties["amount"]))
 	}
 
 	// Deals: stage by label or ID, amount = sum of the line items.
@@ -209,7 +211,7 @@ func TestNorthwindOrdersEndToEnd(t *testing.T) {
 		if d.Properties["dealstage"] != wantStage || d.Properties["pipeline"] != "default" {
 			t.Errorf("deal %s stage = %s, want %s", oid, d.Properties["dealstage"], wantStage)
 		}
-		amount := synctest.Rat(t, d.Properties["amount"])
+		amount := hubspottest.Rat(t, d.Properties["amount"])
 		if amount.Cmp(want.amount) != 0 || lineSum[oid] == nil || amount.Cmp(lineSum[oid]) != 0 {
 			t.Errorf("deal %s amount = %s, want %s = sum of its line items (%v)", oid, d.Properties["amount"], want.amount.FloatString(2), lineSum[oid])
 		}
@@ -283,7 +285,7 @@ func TestNorthwindOrdersEndToEnd(t *testing.T) {
 	if sum := e.drain(e.eng); sum.Calls != 0 {
 		t.Errorf("idle run made %d calls", sum.Calls)
 	}
-	synctest.InsertRows(e.t, e.db, nw.rows)
+	outboxtest.InsertRows(e.t, e.db, nw.rows)
 	sum = e.drain(e.eng)
 	if sum.WriteCalls != 0 || sum.Failed != 0 {
 		t.Errorf("re-sending every row: %+v, want no write call", sum)
@@ -310,7 +312,7 @@ func BenchmarkOrders(b *testing.B) {
 	for b.Loop() {
 		b.StopTimer()
 		e := newOrderEnv(b)
-		synctest.InsertRows(e.t, e.db, nw.rows)
+		outboxtest.InsertRows(e.t, e.db, nw.rows)
 		b.StartTimer()
 		start := time.Now()
 		sum, err := e.eng.Drain(context.Background())

@@ -17,7 +17,7 @@ import (
 	"github.com/syncd/syncd/internal/engine"
 	"github.com/syncd/syncd/internal/hubspot"
 	"github.com/syncd/syncd/internal/store"
-	"github.com/syncd/syncd/internal/synctest"
+	"github.com/syncd/syncd/internal/testkit/fakeclock"
 )
 
 // taxID returns a valid 13-digit Thai tax ID built from n.
@@ -218,7 +218,7 @@ func TestSyncCustomersAndCompanies(t *testing.T) {
 // even when search lags writes by 30 s.
 func TestSyncMatchesExistingRecords(t *testing.T) {
 	t.Parallel()
-	emuClk := synctest.NewClock()
+	emuClk := fakeclock.New(time.Now().Add(time.Hour))
 	e := newEnv(t, envOptions{searchLag: 30 * time.Second, emuClock: emuClk.Now})
 	ctx := context.Background()
 	pre, err := e.hs.BatchCreate(ctx, hubspot.Contacts, []hubspot.CreateInput{

@@ -18,34 +18,11 @@ import (
 
 	"github.com/syncd/syncd/internal/governor"
 	"github.com/syncd/syncd/internal/hubspot"
+	"github.com/syncd/syncd/internal/testkit/fakeclock"
 )
 
 // testToken looks like a private-app token; tests check it never leaks.
 const testToken = "pat-na1-5e3c1f0a-0000-4000-8000-c0ffee5ec2e7"
-
-// clock is an injected clock whose Sleep returns at once.
-type clock struct {
-	mu    sync.Mutex
-	now   time.Time
-	waits []time.Duration
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.waits = append(c.waits, d)
-	c.now = c.now.Add(d)
-	return nil
-}
 
 // recorded is one request the test server saw.
 type recorded struct {
@@ -97,13 +74,13 @@ func reply(status int, body string) func(http.ResponseWriter, *http.Request, map
 
 // newClient returns a client of baseURL with an instant clock and a log
 // buffer at debug level.
-func newClient(t *testing.T, baseURL string) (*hubspot.Client, *bytes.Buffer, *clock) {
+func newClient(t *testing.T, baseURL string) (*hubspot.Client, *bytes.Buffer, *fakeclock.Clock) {
 	t.Helper()
 	logBuf := &bytes.Buffer{}
 	log := logrus.New()
 	log.SetOutput(&syncWriter{w: logBuf})
 	log.SetLevel(logrus.DebugLevel)
-	c := &clock{now: time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)}
+	c := fakeclock.New(time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC))
 	gov, err := governor.New(governor.Options{
 		Tier: "professional", Now: c.Now, Sleep: c.Sleep, Rand: func() float64 { return 0 }, Logger: log, MaxAttempts: 3,
 	})
@@ -330,8 +307,8 @@ func TestRetriesAndStats(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Stats = %+v\nwant    %+v", got, want)
 	}
-	if len(clk.waits) != 2 {
-		t.Errorf("waits = %v, want two backoffs", clk.waits)
+	if len(clk.Waits()) != 2 {
+		t.Errorf("waits = %v, want two backoffs", clk.Waits())
 	}
 	if q := srv.requests()[0].Query; q != "archived=true" {
 		t.Errorf("batch read query = %q", q)
