@@ -252,7 +252,7 @@ func (f *Factory) openStore(ctx context.Context) (*store.Store, error) {
 		return nil, err
 	}
 	f.onClose(pool.Close)
-	return store.New(pool, store.Options{Now: f.Now}), nil
+	return store.New(pool, store.Options{}), nil
 }
 
 // Engine builds the sync engine over the store and HubSpot client.

@@ -196,7 +196,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	log.WithField("rows", len(rows)).Info("outbox filled with sample Thai companies, customers, products, orders and tickets")
 
 	// 5. One drain of the engine.
-	st := store.New(pool, store.Options{Now: opts.Now})
+	st := store.New(pool, store.Options{})
 	eng, err := engine.New(engine.Deps{Store: st, HubSpot: hs, Logger: log, Now: opts.Now, Owner: "syncd-demo"}, cfg)
 	if err != nil {
 		return nil, err

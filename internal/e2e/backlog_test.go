@@ -108,7 +108,7 @@ func TestShuffledBacklogTwoProcesses(t *testing.T) {
 	var wg sync.WaitGroup
 	start := time.Now()
 	for i, o := range owners {
-		eng := e.engine(store.New(e.pool(nil), store.Options{Now: e.clk.Now}), o)
+		eng := e.engine(store.New(e.pool(nil), store.Options{Offset: e.clk.Advanced}), o)
 		wg.Go(func() {
 			<-startc
 			sums[i], errs[i] = eng.Drain(context.Background())

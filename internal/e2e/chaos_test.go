@@ -174,7 +174,7 @@ func testCrash(t *testing.T, crashAt int64, graceful bool) {
 		}
 		return nil
 	})
-	stopper := e.engine(store.New(stopPool, store.Options{Now: e.clk.Now}), "syncd-stopped")
+	stopper := e.engine(store.New(stopPool, store.Options{Offset: e.clk.Advanced}), "syncd-stopped")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	base := e.proxy.writes.Load()
@@ -239,7 +239,7 @@ func TestConcurrentEnginesNoDuplicates(t *testing.T) {
 	owners := []string{"syncd-a", "syncd-b", "syncd-c"}
 	var engines []*engine.Engine
 	for _, o := range owners {
-		engines = append(engines, e.engine(store.New(e.pool(nil), store.Options{Now: e.clk.Now}), o))
+		engines = append(engines, e.engine(store.New(e.pool(nil), store.Options{Offset: e.clk.Advanced}), o))
 	}
 	var mu sync.Mutex
 	var total engine.Summary

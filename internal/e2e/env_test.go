@@ -157,7 +157,7 @@ type env struct {
 
 func newEnv(t testing.TB, o envOptions) *env {
 	t.Helper()
-	e := &env{t: t, clk: fakeclock.New(time.Now().Add(time.Hour)), cfg: config.Default()}
+	e := &env{t: t, clk: fakeclock.New(time.Now()), cfg: config.Default()}
 	e.cfg.Deals = config.PipelineMapping{Pipeline: "default", Stages: dealStages}
 	e.cfg.Tickets = config.PipelineMapping{Pipeline: "0", Stages: ticketStages}
 	e.cfg.Sync.BatchSize = 1000
@@ -165,12 +165,12 @@ func newEnv(t testing.TB, o envOptions) *env {
 	if o.cfg != nil {
 		o.cfg(&e.cfg)
 	}
-	tier, now := "enterprise", e.clk.Now
+	tier, now, ahead := "enterprise", e.clk.Now, e.clk.Advanced
 	if o.tier != "" {
 		tier = o.tier
 	}
 	if o.realTime {
-		now = time.Now
+		now, ahead = time.Now, nil
 	}
 	e.emu = emulator.New(emulator.Options{Tier: tier, SearchLag: o.searchLag, Now: now,
 		DisableRateLimits: !o.rateLimits, Tokens: []string{hubspottest.Token}})
@@ -189,7 +189,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 	}
 	if !o.noDB {
 		e.db = pgtest.Migrated(t)
-		e.st = store.New(e.db.Pool, store.Options{Now: now})
+		e.st = store.New(e.db.Pool, store.Options{Offset: ahead})
 	}
 	return e
 }

@@ -25,7 +25,10 @@ type Deps struct {
 	HubSpot *hubspot.Client
 	// Logger defaults to a logger that discards.
 	Logger logrus.FieldLogger
-	// Now defaults to time.Now; it should be the store's clock too.
+	// Now is the engine's clock: cycle durations, when to extend the
+	// leases, the age of the pipelines read, the archive times of the ID
+	// map. It defaults to time.Now. The store keeps its own, the
+	// database's, for everything it compares.
 	Now func() time.Time
 	// Owner names this process in leases and runs; default host:pid.
 	Owner string

@@ -95,7 +95,7 @@ type env struct {
 
 func newEnv(t testing.TB, o envOptions) *env {
 	t.Helper()
-	e := &env{t: t, db: pgtest.Migrated(t), clk: fakeclock.New(time.Now().Add(time.Hour)), cfg: config.Default()}
+	e := &env{t: t, db: pgtest.Migrated(t), clk: fakeclock.New(time.Now()), cfg: config.Default()}
 	e.cfg.Sync.BatchSize = 2000
 	if o.cfg != nil {
 		o.cfg(&e.cfg)
@@ -104,7 +104,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 	e.rec = &recorder{next: e.emu}
 	e.srv = httptest.NewServer(e.rec)
 	t.Cleanup(e.srv.Close)
-	e.st = store.New(e.db.Pool, store.Options{Now: e.clk.Now})
+	e.st = store.New(e.db.Pool, store.Options{Offset: e.clk.Advanced})
 	e.hs = e.client()
 	e.eng = e.engine(e.hs, "engine-a")
 	if !o.noProperties {

@@ -218,7 +218,7 @@ func TestSyncCustomersAndCompanies(t *testing.T) {
 // even when search lags writes by 30 s.
 func TestSyncMatchesExistingRecords(t *testing.T) {
 	t.Parallel()
-	emuClk := fakeclock.New(time.Now().Add(time.Hour))
+	emuClk := fakeclock.New(time.Now())
 	e := newEnv(t, envOptions{searchLag: 30 * time.Second, emuClock: emuClk.Now})
 	ctx := context.Background()
 	pre, err := e.hs.BatchCreate(ctx, hubspot.Contacts, []hubspot.CreateInput{
@@ -352,7 +352,7 @@ func TestSyncTwoEnginesNoDuplicates(t *testing.T) {
 	}
 	t.Cleanup(pool.Close)
 	other := *e
-	other.st = store.New(pool, store.Options{Now: e.clk.Now})
+	other.st = store.New(pool, store.Options{Offset: e.clk.Advanced})
 	engB := other.engine(e.client(), "engine-b")
 
 	var wg sync.WaitGroup

@@ -111,12 +111,16 @@ func (s *Store) Status(ctx context.Context, q StatusQuery) (*Status, error) {
 			return nil, fmt.Errorf("store: status: unknown state %q", st)
 		}
 	}
-	now := s.now().UTC()
-	out := &Status{Now: now, Counts: map[string]int{}}
+	out := &Status{Counts: map[string]int{}}
 	for _, st := range States {
 		out.Counts[st] = 0
 	}
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		now, err := s.clock(ctx, tx)
+		if err != nil {
+			return err
+		}
+		out.Now = now
 		r, err := tx.Query(ctx, `
 SELECT state, count(*),
        count(*) FILTER (WHERE state IN ('pending', 'failed') AND lease_expires_at > $1),
@@ -288,8 +292,11 @@ func (s *Store) Requeue(ctx context.Context, sel RequeueSelector) (Requeued, err
 	if ids == nil {
 		ids = []int64{}
 	}
-	now := s.now().UTC()
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		now, err := s.clock(ctx, tx)
+		if err != nil {
+			return err
+		}
 		r, err := tx.Query(ctx, sqlRequeue, now, states, ids, sel.Entity, sel.ERPID, sel.DryRun)
 		if err != nil {
 			return err

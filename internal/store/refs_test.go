@@ -101,11 +101,10 @@ func TestClaimLeavesHeldAndBackedOffReferences(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := clk.Now()
-	if o := open[store.Ref{Entity: "customer", ERPID: "C-1"}]; o.ID != c1 || !o.Leased(now) || o.LeaseOwner != "b" {
+	if o := open[store.Ref{Entity: "customer", ERPID: "C-1"}]; o.ID != c1 || !o.Leased || o.LeaseOwner != "b" {
 		t.Errorf("C-1: %+v, want row %d leased by b", o, c1)
 	}
-	if o := open[store.Ref{Entity: "customer", ERPID: "C-2"}]; o.ID != c2 || o.Leased(now) || o.State != "failed" || !o.NextAttemptAt.After(now) {
+	if o := open[store.Ref{Entity: "customer", ERPID: "C-2"}]; o.ID != c2 || o.Leased || o.State != "failed" || !o.Later {
 		t.Errorf("C-2: %+v, want row %d failed in backoff", o, c2)
 	}
 	if o := open[store.Ref{Entity: "product", ERPID: "SKU-1", BySKU: true}]; o.ID != p || o.ERPID != "P-1" {

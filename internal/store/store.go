@@ -4,10 +4,12 @@
 // pool whose search_path is syncd's schema, so statements name tables
 // unqualified.
 //
-// Times written by the store come from the injected clock (Options.Now), so
-// lease expiry and backoff are testable without waiting; only column
-// defaults the ERP relies on (outbox.created_at, next_attempt_at) use the
-// database's now().
+// Every time the store writes or compares (due rows, leases, backoff,
+// processed_at, the ID map's and the runs' times) is the database's clock,
+// the one the ERP's rows take their created_at and next_attempt_at from:
+// host clocks that disagree can then neither delay fresh rows nor misjudge
+// another process's lease. Tests move it forward with Options.Offset, so
+// that backoffs and leases pass without waiting.
 package store
 
 import (
@@ -38,8 +40,10 @@ const (
 
 // Options configures a Store.
 type Options struct {
-	// Now is the clock; time.Now when nil.
-	Now func() time.Time
+	// Offset, when set, moves the store's clock (the database's) forward by
+	// what it returns: tests pass their fake clock's Advanced, so that time
+	// they make pass passes for the store too. Nil in production.
+	Offset func() time.Duration
 	// Jitter returns a number in [0, 1) that spreads retry times; a
 	// math/rand/v2 source when nil.
 	Jitter func() float64
@@ -48,16 +52,16 @@ type Options struct {
 // Store is syncd's PostgreSQL access. It is safe for concurrent use.
 type Store struct {
 	pool   *pgxpool.Pool
-	now    func() time.Time
+	offset func() time.Duration
 	jitter func() float64
 }
 
 // New returns a Store over pool. The pool's search_path must be syncd's
 // schema (see Open).
 func New(pool *pgxpool.Pool, opts Options) *Store {
-	s := &Store{pool: pool, now: opts.Now, jitter: opts.Jitter}
-	if s.now == nil {
-		s.now = time.Now
+	s := &Store{pool: pool, offset: opts.Offset, jitter: opts.Jitter}
+	if s.offset == nil {
+		s.offset = func() time.Duration { return 0 }
 	}
 	if s.jitter == nil {
 		s.jitter = rand.Float64
@@ -140,7 +144,6 @@ func (s *Store) ClaimWithRefs(ctx context.Context, owner string, limit int, leas
 	if limit <= 0 {
 		return nil, nil
 	}
-	now := s.now().UTC()
 	var rows []Row
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('syncd.claim.' || current_schema()))`); err != nil {
@@ -149,7 +152,12 @@ func (s *Store) ClaimWithRefs(ctx context.Context, owner string, limit int, leas
 		if err := noJIT(ctx, tx); err != nil {
 			return err
 		}
-		var err error
+		// Read after the lock: a claim that waited for another compares
+		// leases with the time it runs at.
+		now, err := s.clock(ctx, tx)
+		if err != nil {
+			return err
+		}
 		rows, err = collectClaimed(tx.Query(ctx, sqlClaim, now, limit, owner, now.Add(lease)))
 		if err != nil || refs == nil {
 			return err
@@ -253,7 +261,7 @@ WITH released AS (
     WHERE id = ANY($1) AND lease_owner = $2
     RETURNING id
 )
-`+sqlWakeReleased("$3"), ids, owner, s.now().UTC())
+`+sqlWakeReleased(sqlNow(3)), ids, owner, s.offset())
 	if err != nil {
 		return fmt.Errorf("store: release outbox rows: %w", err)
 	}
@@ -281,8 +289,8 @@ func (s *Store) ExtendLease(ctx context.Context, owner string, ids []int64, leas
 		return 0, nil
 	}
 	tag, err := s.pool.Exec(ctx, `
-UPDATE outbox SET lease_expires_at = $3
-WHERE id = ANY($1) AND lease_owner = $2 AND state IN ('pending', 'failed')`, ids, owner, s.now().UTC().Add(lease))
+UPDATE outbox SET lease_expires_at = `+sqlNow(3)+` + $4::interval
+WHERE id = ANY($1) AND lease_owner = $2 AND state IN ('pending', 'failed')`, ids, owner, s.offset(), lease)
 	if err != nil {
 		return 0, fmt.Errorf("store: extend outbox leases: %w", err)
 	}
@@ -297,7 +305,7 @@ WITH released AS (
     WHERE lease_owner = $1 AND state IN ('pending', 'failed')
     RETURNING id
 )
-`+sqlWakeReleased("$2"), owner, s.now().UTC())
+`+sqlWakeReleased(sqlNow(2)), owner, s.offset())
 	if err != nil {
 		return fmt.Errorf("store: release outbox rows: %w", err)
 	}
@@ -470,9 +478,12 @@ func (s *Store) Record(ctx context.Context, owner string, retry Retry, out Outco
 
 func (s *Store) record(ctx context.Context, owner string, retry Retry, out Outcome) (Recorded, error) {
 	var rec Recorded
-	now := s.now().UTC()
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		lost, err := lockRows(ctx, tx, owner, out)
+		if err != nil {
+			return err
+		}
+		now, err := s.clock(ctx, tx)
 		if err != nil {
 			return err
 		}
@@ -923,10 +934,7 @@ func scanAssociation(r pgx.CollectableRow) (Association, error) {
 // records whose HubSpot ID must be known before the cycle ends (a record
 // created for a reference).
 func (s *Store) SaveMappings(ctx context.Context, ms []Mapping) error {
-	now := s.now().UTC()
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		return upsertMappings(ctx, tx, now, ms, conflictReplace)
-	})
+	return s.saveMappings(ctx, ms, conflictReplace)
 }
 
 // AddMappings inserts ID map rows for keys the map does not hold, or holds
@@ -935,9 +943,19 @@ func (s *Store) SaveMappings(ctx context.Context, ms []Mapping) error {
 // may be synced at the same time by another process: what that row
 // records is newer than what the side learnt.
 func (s *Store) AddMappings(ctx context.Context, ms []Mapping) error {
-	now := s.now().UTC()
+	return s.saveMappings(ctx, ms, conflictArchived)
+}
+
+func (s *Store) saveMappings(ctx context.Context, ms []Mapping, onConflict int) error {
+	if len(ms) == 0 {
+		return nil
+	}
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		return upsertMappings(ctx, tx, now, ms, conflictArchived)
+		now, err := s.clock(ctx, tx)
+		if err != nil {
+			return err
+		}
+		return upsertMappings(ctx, tx, now, ms, onConflict)
 	})
 }
 
@@ -1053,7 +1071,7 @@ JOIN unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::in
 // StartRun logs the start of a cycle and returns its run ID.
 func (s *Store) StartRun(ctx context.Context, owner string) (int64, error) {
 	var id int64
-	err := s.pool.QueryRow(ctx, `INSERT INTO runs (owner, started_at) VALUES ($1, $2) RETURNING id`, owner, s.now().UTC()).Scan(&id)
+	err := s.pool.QueryRow(ctx, `INSERT INTO runs (owner, started_at) VALUES ($1, `+sqlNow(2)+`) RETURNING id`, owner, s.offset()).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("store: start run: %w", err)
 	}
@@ -1072,7 +1090,7 @@ func (s *Store) FinishRun(ctx context.Context, id int64, counts any, runErr erro
 		m := runErr.Error()
 		msg = &m
 	}
-	_, err = s.pool.Exec(ctx, `UPDATE runs SET finished_at = $2, counts = $3::jsonb, error = $4 WHERE id = $1`, id, s.now().UTC(), string(b), msg)
+	_, err = s.pool.Exec(ctx, `UPDATE runs SET finished_at = `+sqlNow(2)+`, counts = $3::jsonb, error = $4 WHERE id = $1`, id, s.offset(), string(b), msg)
 	if err != nil {
 		return fmt.Errorf("store: finish run: %w", err)
 	}

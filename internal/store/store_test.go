@@ -20,8 +20,8 @@ import (
 func newStore(t *testing.T) (*pgtest.DB, *fakeclock.Clock, *store.Store) {
 	t.Helper()
 	db := pgtest.Migrated(t)
-	clk := fakeclock.New(time.Now().Add(time.Hour))
-	return db, clk, store.New(db.Pool, store.Options{Now: clk.Now})
+	clk := fakeclock.New(time.Now())
+	return db, clk, store.New(db.Pool, store.Options{Offset: clk.Advanced})
 }
 
 func rowState(t *testing.T, db *pgtest.DB, id int64) (state string, attempts int, next time.Time, lastErr *string) {
@@ -46,7 +46,7 @@ SELECT 'customer', 'C-' || (g % 200), '{}'::jsonb FROM generate_series(1, $1) g`
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := fakeclock.New(time.Now().Add(time.Hour))
+	clk := fakeclock.New(time.Now())
 	var mu sync.Mutex
 	seenRow := map[int64]string{}
 	seenKey := map[store.Key]string{}
@@ -58,7 +58,7 @@ SELECT 'customer', 'C-' || (g % 200), '{}'::jsonb FROM generate_series(1, $1) g`
 			t.Fatal(err)
 		}
 		t.Cleanup(pool.Close)
-		st := store.New(pool, store.Options{Now: clk.Now})
+		st := store.New(pool, store.Options{Offset: clk.Advanced})
 		owner := fmt.Sprintf("w%d", w)
 		wg.Go(func() {
 			for {
@@ -132,8 +132,8 @@ func TestRecordCoalescesBacksOffAndDies(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db := pgtest.Migrated(t)
-	clk := fakeclock.New(time.Now().Add(time.Hour))
-	st := store.New(db.Pool, store.Options{Now: clk.Now, Jitter: func() float64 { return 0 }})
+	clk := fakeclock.New(time.Now())
+	st := store.New(db.Pool, store.Options{Offset: clk.Advanced, Jitter: func() float64 { return 0 }})
 	old := outboxtest.Insert(t, db, "company", "CO-1", `{"name":"a"}`)
 	newest := outboxtest.Insert(t, db, "company", "CO-1", `{"name":"b"}`)
 	other := outboxtest.Insert(t, db, "company", "CO-2", `{}`)
