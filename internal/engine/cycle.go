@@ -11,9 +11,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
-	"github.com/syncd/syncd/internal/governor"
 	"github.com/syncd/syncd/internal/hubspot"
-
 	"github.com/syncd/syncd/internal/outbox"
 	"github.com/syncd/syncd/internal/store"
 )
@@ -323,9 +321,7 @@ func setupErr(objectType string, err error) error {
 	if errors.As(err, &se) {
 		return err
 	}
-	var le *governor.LimitError
-	var he *hubspot.Error
-	if errors.As(err, &le) || errors.As(err, &he) && he.Policy == governor.PolicyDaily {
+	if hubspot.IsDailyLimit(err) {
 		// Not a setup problem: the rows wait, released, for the next day.
 		return &DailyLimitError{Err: err}
 	}

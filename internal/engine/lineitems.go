@@ -151,7 +151,7 @@ func (c *cycle) syncLineItems(ctx context.Context, orders []*item, products map[
 				in[i] = hubspot.CreateInput{
 					Properties: w.props,
 					Associations: []hubspot.InlineAssociation{{ToID: w.dealID, Types: []hubspot.AssociationType{
-						{Category: "HUBSPOT_DEFINED", TypeID: assocLineItemToDeal}}}},
+						{Category: hubspot.HubSpotDefined, TypeID: assocLineItemToDeal}}}},
 					TraceID: w.traceID(),
 				}
 			}

@@ -475,7 +475,7 @@ func (c *cycle) callFailed(objectType string, items []*item, err error) error {
 	}
 	switch hubspot.Classify(err) {
 	case hubspot.ClassSetup:
-		if names := missingProps(err); len(names) > 0 && !c.ownProps(names) {
+		if names := hubspot.MissingProperties(err); len(names) > 0 && !c.ownProps(names) {
 			for _, it := range items {
 				it.fail("%v; remove the property from the payload or create it in HubSpot", err)
 			}
@@ -504,34 +504,6 @@ func (c *cycle) ownProps(names []string) bool {
 		}
 	}
 	return false
-}
-
-// missingProps returns the property names a PROPERTY_DOESNT_EXIST error
-// names.
-func missingProps(err error) []string {
-	var he *hubspot.Error
-	if !errors.As(err, &he) {
-		return nil
-	}
-	return detailProps(he.Details, he.Message)
-}
-
-func detailProps(ds []hubspot.ErrorDetail, msg string) []string {
-	var out []string
-	for _, d := range ds {
-		if d.Code == "PROPERTY_DOESNT_EXIST" {
-			out = append(out, d.Context["propertyName"]...)
-		}
-	}
-	if len(out) == 0 && strings.Contains(msg, "PROPERTY_DOESNT_EXIST") {
-		// HubSpot sometimes gives only the message: Property "x" does not exist.
-		for _, part := range strings.Split(msg, `Property "`)[1:] {
-			if i := strings.IndexByte(part, '"'); i > 0 {
-				out = append(out, part[:i])
-			}
-		}
-	}
-	return out
 }
 
 // batchInput is one input of a batch write as batched sees it: an item's
@@ -675,7 +647,7 @@ func batchRefused[T batchInput](c *cycle, objectType string, chunk []T, err erro
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	cls := hubspot.Classify(err)
-	names := missingProps(err)
+	names := hubspot.MissingProperties(err)
 	if cls == hubspot.ClassSetup && (len(names) == 0 || c.ownProps(names)) {
 		return nil, setupErr(objectType, err)
 	}
@@ -710,7 +682,7 @@ func batchRefused[T batchInput](c *cycle, objectType string, chunk []T, err erro
 	}
 	if len(chunk) == 1 {
 		if isHS {
-			if he.Category == "OBJECT_NOT_FOUND" && chunk[0].mapped() {
+			if he.IsNotFound() && chunk[0].mapped() {
 				chunk[0].markGone()
 				return nil, nil
 			}
@@ -733,7 +705,7 @@ func inputFailed[T batchInput](c *cycle, objectType string, in T, ie hubspot.Ite
 	case hubspot.ClassRetry:
 		in.retryLater("HubSpot is unavailable, will retry: %v", ie)
 	case hubspot.ClassSetup:
-		names := detailProps(ie.Details, ie.Message)
+		names := ie.MissingProperties()
 		if len(names) > 0 && !c.ownProps(names) {
 			in.fail("HubSpot has no property %s: remove it from the payload's properties, or create it in HubSpot (%v)", strings.Join(names, ", "), ie)
 			return
@@ -742,7 +714,7 @@ func inputFailed[T batchInput](c *cycle, objectType string, in T, ie hubspot.Ite
 		// row, and keep retrying without using up its attempts.
 		in.retryLater("HubSpot's setup refuses the %s record: %v; run `syncd setup`", objectType, ie)
 	default:
-		if ie.Category == "OBJECT_NOT_FOUND" && in.mapped() {
+		if ie.IsNotFound() && in.mapped() {
 			// Deleted or merged away in HubSpot since syncd mapped it.
 			in.markGone()
 			return

@@ -405,7 +405,7 @@ func TestStageMissingInHubSpot(t *testing.T) {
 		t.Fatalf("order row after setup = %+v", got)
 	}
 	pipes, _ := e.hs.ListPipelines(context.Background(), hubspot.Deals)
-	stage := setup.FindStage(setup.FindPipeline(pipes, "default"), "backordered")
+	stage := hubspot.FindStage(hubspot.FindPipeline(pipes, "default"), "backordered")
 	deals := erpIndex(t, e, hubspot.Deals, "dealstage")
 	if stage == nil || deals["SO-1"].Properties["dealstage"] != stage.ID {
 		t.Errorf("deal stage = %s, want the created stage %+v", deals["SO-1"].Properties["dealstage"], stage)

@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"errors"
-	"net/http"
 	"slices"
 	"strings"
 
@@ -276,7 +275,7 @@ func (c *cycle) resolveProducts(ctx context.Context, refs map[string]*productRef
 		res, err := c.e.hs.BatchCreate(ctx, hubspot.Products, in)
 		if err != nil {
 			var he *hubspot.Error
-			if errors.As(err, &he) && (he.StatusCode == http.StatusConflict || he.Category == "CONFLICT") {
+			if errors.As(err, &he) && he.IsConflict() {
 				// Without partial success one existing product fails the
 				// whole request, and nothing of it is written.
 				if id, ok := he.ExistingID(); ok && len(chunk) == 1 {
@@ -320,7 +319,7 @@ func (c *cycle) resolveProducts(ctx context.Context, refs map[string]*productRef
 					learnt = append(learnt, store.Mapping{PortalID: c.portal, ObjectType: "product", ERPID: r.sku, HubSpotID: id, Properties: map[string]string{}})
 					continue
 				}
-				if ie.Category == "CONFLICT" {
+				if ie.IsConflict() {
 					taken = append(taken, r.sku)
 					continue
 				}

@@ -129,7 +129,7 @@ func (c *cycle) associate(ctx context.Context, fromType, toType, fromMap, toMap 
 		for i, r := range chunk {
 			types := make([]hubspot.AssociationType, len(r.typeIDs))
 			for j, t := range r.typeIDs {
-				types[j] = hubspot.AssociationType{Category: "HUBSPOT_DEFINED", TypeID: t}
+				types[j] = hubspot.AssociationType{Category: hubspot.HubSpotDefined, TypeID: t}
 			}
 			in[i] = hubspot.AssociationInput{FromID: r.fromID, ToID: r.toID, Types: types}
 		}

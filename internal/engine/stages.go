@@ -11,7 +11,6 @@ import (
 	"github.com/syncd/syncd/internal/config"
 	"github.com/syncd/syncd/internal/hubspot"
 	"github.com/syncd/syncd/internal/outbox"
-	"github.com/syncd/syncd/internal/setup"
 )
 
 // pipelineLister is the part of the HubSpot client stage mapping needs.
@@ -145,7 +144,7 @@ func (m *StageMapper) resolve(ctx context.Context, api pipelineLister) (*resolve
 	if ref == "" {
 		ref = m.fallback
 	}
-	p := setup.FindPipeline(pipelines, ref)
+	p := hubspot.FindPipeline(pipelines, ref)
 	if p == nil {
 		return nil, &StageSetupError{Section: m.section, Detail: fmt.Sprintf("pipeline %q does not exist in HubSpot (have %s)", ref, pipelineNames(pipelines))}
 	}
@@ -157,7 +156,7 @@ func (m *StageMapper) resolve(ctx context.Context, api pipelineLister) (*resolve
 	slices.Sort(statuses)
 	for _, status := range statuses {
 		stageRef := m.mapping.Stages[status]
-		st := setup.FindStage(p, stageRef)
+		st := hubspot.FindStage(p, stageRef)
 		if st == nil {
 			return nil, &StageSetupError{Section: m.section, Detail: fmt.Sprintf("stage %q (for ERP status %q) does not exist in pipeline %q (%s)", stageRef, status, p.ID, p.Label)}
 		}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -217,6 +218,8 @@ func TestWholeRequestErrors(t *testing.T) {
 			hubspot.ClassData, "CONFLICT", "37765128953"},
 		{"missing property", 400, `{"status":"error","message":"Property values were not valid: [{\"isValid\":false,\"message\":\"Property \\\"testproperty\\\" does not exist\",\"error\":\"PROPERTY_DOESNT_EXIST\",\"name\":\"testproperty\"}]","correlationId":"8a3f6c3a-8296-4002-b0a6-2a06fecf7c0c","errors":[{"message":"Property \"testproperty\" does not exist","code":"PROPERTY_DOESNT_EXIST","context":{"propertyName":["testproperty"]}}],"category":"VALIDATION_ERROR"}`,
 			hubspot.ClassSetup, "VALIDATION_ERROR", ""},
+		{"missing property, message only", 400, `{"status":"error","message":"PROPERTY_DOESNT_EXIST: Property \"erp_ref\" does not exist","correlationId":"c","category":"VALIDATION_ERROR"}`,
+			hubspot.ClassSetup, "VALIDATION_ERROR", ""},
 		{"bad value", 400, `{"status":"error","message":"Property values were not valid","correlationId":"c","errors":[{"message":"x is not valid","code":"INVALID_OPTION","context":{"propertyName":["lifecyclestage"]}}],"category":"VALIDATION_ERROR"}`,
 			hubspot.ClassData, "VALIDATION_ERROR", ""},
 		{"duplicate inputs", 400, `{"status":"error","message":"Duplicate IDs found in batch input: [12877907025]. IDs must be unique","correlationId":"d24ec5cd-8998-4674-a928-59603ae6b0eb","context":{"ids":["12877907025"]},"category":"VALIDATION_ERROR"}`,
@@ -234,6 +237,17 @@ func TestWholeRequestErrors(t *testing.T) {
 			hubspot.ClassSetup, "", ""},
 		{"data hosting migration", 477, `{"status":"error","message":"Migration in progress","correlationId":"c","category":"MIGRATION_IN_PROGRESS"}`,
 			hubspot.ClassRetry, "MIGRATION_IN_PROGRESS", ""},
+	}
+	// What the error's methods say; zero for the rows not named.
+	says := map[string]struct {
+		missing                   []string
+		notFound, conflict, daily bool
+	}{
+		"email conflict":                 {conflict: true},
+		"missing property":               {missing: []string{"testproperty"}},
+		"missing property, message only": {missing: []string{"erp_ref"}},
+		"record not found":               {notFound: true},
+		"daily limit":                    {daily: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -254,6 +268,14 @@ func TestWholeRequestErrors(t *testing.T) {
 			id, ok := he.ExistingID()
 			if id != tt.existing || ok != (tt.existing != "") {
 				t.Errorf("ExistingID() = %q, %v; want %q", id, ok, tt.existing)
+			}
+			want := says[tt.name]
+			if got := he.MissingProperties(); !slices.Equal(got, want.missing) || !slices.Equal(hubspot.MissingProperties(err), want.missing) {
+				t.Errorf("MissingProperties() = %q, want %q", got, want.missing)
+			}
+			if he.IsNotFound() != want.notFound || he.IsConflict() != want.conflict || he.IsDailyLimit() != want.daily || hubspot.IsDailyLimit(err) != want.daily {
+				t.Errorf("IsNotFound, IsConflict, IsDailyLimit = %v, %v, %v; want %v, %v, %v",
+					he.IsNotFound(), he.IsConflict(), he.IsDailyLimit(), want.notFound, want.conflict, want.daily)
 			}
 			if len(srv.requests()) != 1 {
 				t.Errorf("%d requests, want 1 (not retried)", len(srv.requests()))
@@ -360,6 +382,27 @@ func TestErrorBodyIsCapped(t *testing.T) {
 	}
 	if len(err.Error()) > 1000 {
 		t.Errorf("error text is %d bytes; the body must be read with a cap", len(err.Error()))
+	}
+}
+
+// TestItemErrorMethods checks what one failed batch input's error says.
+func TestItemErrorMethods(t *testing.T) {
+	t.Parallel()
+	missing := hubspot.ItemError{Category: hubspot.CategoryValidation, Message: "Property values were not valid",
+		Details: []hubspot.ErrorDetail{{Code: "PROPERTY_DOESNT_EXIST", Context: map[string][]string{"propertyName": {"a", "b"}}}}}
+	if got := missing.MissingProperties(); !slices.Equal(got, []string{"a", "b"}) || missing.Class() != hubspot.ClassSetup {
+		t.Errorf("missing properties: %q, class %v; want [a b], setup", got, missing.Class())
+	}
+	gone := hubspot.ItemError{Category: hubspot.CategoryNotFound, Message: "Object not found"}
+	if !gone.IsNotFound() || gone.IsConflict() || gone.MissingProperties() != nil {
+		t.Errorf("%v: not found %v, conflict %v", gone, gone.IsNotFound(), gone.IsConflict())
+	}
+	taken := hubspot.ItemError{Category: hubspot.CategoryConflict, Message: "Contact already exists. Existing ID: 42"}
+	if id, ok := taken.ExistingID(); !taken.IsConflict() || taken.IsNotFound() || !ok || id != "42" {
+		t.Errorf("%v: conflict %v, existing %q %v", taken, taken.IsConflict(), id, ok)
+	}
+	if hubspot.MissingProperties(io.EOF) != nil || hubspot.IsDailyLimit(io.EOF) {
+		t.Error("an error that is not HubSpot's names properties or a daily limit")
 	}
 }
 
