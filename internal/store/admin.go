@@ -202,7 +202,7 @@ FROM runs ORDER BY started_at DESC, id DESC LIMIT $1`, q.Runs)
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store: status: %w", err)
+		return nil, fmt.Errorf("store: status: %w", notMigrated(err))
 	}
 	return out, nil
 }
@@ -322,7 +322,7 @@ func (s *Store) Requeue(ctx context.Context, sel RequeueSelector) (Requeued, err
 		return err
 	})
 	if err != nil {
-		return Requeued{}, fmt.Errorf("store: requeue: %w", err)
+		return Requeued{}, fmt.Errorf("store: requeue: %w", notMigrated(err))
 	}
 	return res, nil
 }

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/syncd/syncd/internal/governor"
@@ -120,9 +119,8 @@ func (l *RateLedger) Reserve(ctx context.Context, budget governor.Budget, now ti
 		return err
 	})
 	if err != nil {
-		var pgErr *pgconn.PgError
-		if errors.As(err, &pgErr) && pgErr.Code == "42P01" { // undefined_table
-			return governor.Reservation{}, errors.New("store: shared rate budget: table rate_ledger is missing: run 'syncd migrate up'")
+		if err := notMigratedMsg(err, "store: shared rate budget: table rate_ledger is missing: run 'syncd migrate up'"); errors.Is(err, ErrNotMigrated) {
+			return governor.Reservation{}, err
 		}
 		return governor.Reservation{}, fmt.Errorf("store: shared rate budget: %w", err)
 	}

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -323,5 +324,8 @@ func TestRateLedgerUnmigrated(t *testing.T) {
 	}
 	if want := "run 'syncd migrate up'"; !strings.Contains(err.Error(), want) {
 		t.Errorf("error %q does not say %q", err, want)
+	}
+	if !errors.Is(err, store.ErrNotMigrated) {
+		t.Errorf("error %q is not store.ErrNotMigrated", err)
 	}
 }

@@ -1101,14 +1101,14 @@ func (s *Store) FinishRun(ctx context.Context, id int64, counts any, runErr erro
 func (s *Store) StateCounts(ctx context.Context) (map[string]int, error) {
 	r, err := s.pool.Query(ctx, `SELECT state, count(*) FROM outbox GROUP BY state`)
 	if err != nil {
-		return nil, fmt.Errorf("store: count outbox rows: %w", err)
+		return nil, fmt.Errorf("store: count outbox rows: %w", notMigrated(err))
 	}
 	out := map[string]int{}
 	var st string
 	var n int
 	_, err = pgx.ForEachRow(r, []any{&st, &n}, func() error { out[st] = n; return nil })
 	if err != nil {
-		return nil, fmt.Errorf("store: count outbox rows: %w", err)
+		return nil, fmt.Errorf("store: count outbox rows: %w", notMigrated(err))
 	}
 	return out, nil
 }
