@@ -357,3 +357,19 @@ SELECT * FROM matched ORDER BY id`
 const sqlOutboxRowColsO = `o.id, o.entity, o.erp_id, o.op, o.state, o.attempts, o.created_at, o.next_attempt_at,
            o.processed_at, coalesce(o.last_error, '') AS last_error, coalesce(o.lease_owner, '') AS lease_owner,
            o.lease_expires_at`
+
+// StateCounts returns how many outbox rows are in each state.
+func (s *Store) StateCounts(ctx context.Context) (map[string]int, error) {
+	r, err := s.pool.Query(ctx, `SELECT state, count(*) FROM outbox GROUP BY state`)
+	if err != nil {
+		return nil, fmt.Errorf("store: count outbox rows: %w", notMigrated(err))
+	}
+	out := map[string]int{}
+	var st string
+	var n int
+	_, err = pgx.ForEachRow(r, []any{&st, &n}, func() error { out[st] = n; return nil })
+	if err != nil {
+		return nil, fmt.Errorf("store: count outbox rows: %w", notMigrated(err))
+	}
+	return out, nil
+}
