@@ -46,6 +46,31 @@ func (r *recorder) setHook(h func(w http.ResponseWriter, r request) bool) {
 	r.mu.Unlock()
 }
 
+// answer makes reply, instead of the emulator, answer the requests match
+// accepts.
+func (r *recorder) answer(match func(request) bool, reply func(http.ResponseWriter)) {
+	r.setHook(func(w http.ResponseWriter, req request) bool {
+		if !match(req) {
+			return false
+		}
+		reply(w)
+		return true
+	})
+}
+
+// pathEnds matches the requests whose path ends in suffix and whose body
+// holds each of parts.
+func pathEnds(suffix string, parts ...string) func(request) bool {
+	return func(r request) bool {
+		for _, p := range parts {
+			if !bytes.Contains(r.Body, []byte(p)) {
+				return false
+			}
+		}
+		return strings.HasSuffix(r.Path, suffix)
+	}
+}
+
 func (r *recorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	body, _ := io.ReadAll(req.Body)
 	req.Body = io.NopCloser(bytes.NewReader(body))
@@ -247,3 +272,14 @@ type listed struct {
 
 // String names the request without its body.
 func (r request) String() string { return r.Method + " " + r.Path }
+
+// direct sends a request straight to the emulator, past the recorder and
+// its hook, as another client of the same HubSpot account would.
+func (e *env) direct(method, path string, body []byte) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(method, path, bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+hubspottest.Token)
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	e.emu.ServeHTTP(rec, req)
+	return rec
+}

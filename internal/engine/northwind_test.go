@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"math/big"
 	"slices"
 	"strings"
@@ -231,55 +232,63 @@ func TestNorthwindOrdersEndToEnd(t *testing.T) {
 		}
 	}
 	dealToContact, dealToCompany, dealToLines := map[string][]string{}, map[string][]string{}, map[string][]string{}
-	contactToDeals, companyToDeals, lineToDeal := map[string][]string{}, map[string][]string{}, map[string][]string{}
+	var lineIDs, ticketIDs []string
 	for oid, want := range nw.orders {
-		d, ct, co := deals[oid].ID, contacts[want.customer].ID, companies[want.comp].ID
-		dealToContact[d] = []string{ct}
-		dealToCompany[d] = []string{co}
-		contactToDeals[ct] = append(contactToDeals[ct], d)
-		companyToDeals[co] = append(companyToDeals[co], d)
+		d := deals[oid].ID
+		dealToContact[d], dealToCompany[d] = []string{contacts[want.customer].ID}, []string{companies[want.comp].ID}
 	}
-	var lineIDs []string
 	for key, l := range nw.lines {
-		d, li := deals[l.order].ID, lines[key].ID
-		dealToLines[d] = append(dealToLines[d], li)
-		lineToDeal[li] = []string{d}
-		lineIDs = append(lineIDs, li)
+		d := deals[l.order].ID
+		dealToLines[d] = append(dealToLines[d], lines[key].ID)
+		lineIDs = append(lineIDs, lines[key].ID)
 	}
-	expectPairs(hubspot.Deals, hubspot.Contacts, dealIDs, 3, dealToContact)
-	expectPairs(hubspot.Deals, hubspot.Companies, dealIDs, 5, dealToCompany)
-	expectPairs(hubspot.Deals, hubspot.Companies, dealIDs, 341, dealToCompany)
-	expectPairs(hubspot.Deals, hubspot.LineItems, dealIDs, 19, dealToLines)
-	expectPairs(hubspot.LineItems, hubspot.Deals, lineIDs, 20, lineToDeal)
-	expectPairs(hubspot.Contacts, hubspot.Deals, keysOf(contactToDeals), 4, contactToDeals)
-	expectPairs(hubspot.Companies, hubspot.Deals, keysOf(companyToDeals), 342, companyToDeals)
-
-	var ticketIDs []string
 	tToContact, tToCompany, tToDeal := map[string][]string{}, map[string][]string{}, map[string][]string{}
-	contactToT, companyToT, dealToT := map[string][]string{}, map[string][]string{}, map[string][]string{}
 	for id, want := range nw.tickets {
 		tk := tickets[id]
 		if tk.Properties["hs_pipeline"] != "0" || tk.Properties["hs_pipeline_stage"] != want.stage {
 			t.Errorf("ticket %s stage = %s/%s, want 0/%s", id, tk.Properties["hs_pipeline"], tk.Properties["hs_pipeline_stage"], want.stage)
 		}
 		ticketIDs = append(ticketIDs, tk.ID)
-		ct, co := contacts[want.customer].ID, companies[want.company].ID
-		tToContact[tk.ID], tToCompany[tk.ID] = []string{ct}, []string{co}
-		contactToT[ct] = append(contactToT[ct], tk.ID)
-		companyToT[co] = append(companyToT[co], tk.ID)
+		tToContact[tk.ID], tToCompany[tk.ID] = []string{contacts[want.customer].ID}, []string{companies[want.company].ID}
 		if want.order != "" {
-			d := deals[want.order].ID
-			tToDeal[tk.ID] = []string{d}
-			dealToT[d] = append(dealToT[d], tk.ID)
+			tToDeal[tk.ID] = []string{deals[want.order].ID}
 		}
 	}
-	expectPairs(hubspot.Tickets, hubspot.Contacts, ticketIDs, 16, tToContact)
-	expectPairs(hubspot.Tickets, hubspot.Companies, ticketIDs, 26, tToCompany)
-	expectPairs(hubspot.Tickets, hubspot.Companies, ticketIDs, 339, tToCompany)
-	expectPairs(hubspot.Tickets, hubspot.Deals, ticketIDs, 28, tToDeal)
-	expectPairs(hubspot.Contacts, hubspot.Tickets, keysOf(contactToT), 15, contactToT)
-	expectPairs(hubspot.Companies, hubspot.Tickets, keysOf(companyToT), 340, companyToT)
-	expectPairs(hubspot.Deals, hubspot.Tickets, dealIDs, 27, dealToT)
+	// Each link is checked from its records (type fwd) and, unless back
+	// is 0, from the records it points at (type back); backIDs, when set,
+	// are the records checked from that side, else those pointed at.
+	for _, l := range []struct {
+		from, to  string
+		fromIDs   []string
+		fwd, back int
+		want      map[string][]string
+		backIDs   []string
+	}{
+		{hubspot.Deals, hubspot.Contacts, dealIDs, 3, 4, dealToContact, nil},
+		{hubspot.Deals, hubspot.Companies, dealIDs, 5, 0, dealToCompany, nil},
+		{hubspot.Deals, hubspot.Companies, dealIDs, 341, 342, dealToCompany, nil},
+		{hubspot.Deals, hubspot.LineItems, dealIDs, 19, 20, dealToLines, lineIDs},
+		{hubspot.Tickets, hubspot.Contacts, ticketIDs, 16, 15, tToContact, nil},
+		{hubspot.Tickets, hubspot.Companies, ticketIDs, 26, 0, tToCompany, nil},
+		{hubspot.Tickets, hubspot.Companies, ticketIDs, 339, 340, tToCompany, nil},
+		{hubspot.Tickets, hubspot.Deals, ticketIDs, 28, 27, tToDeal, dealIDs},
+	} {
+		expectPairs(l.from, l.to, l.fromIDs, l.fwd, l.want)
+		if l.back == 0 {
+			continue
+		}
+		back := map[string][]string{}
+		for from, tos := range l.want {
+			for _, to := range tos {
+				back[to] = append(back[to], from)
+			}
+		}
+		ids := l.backIDs
+		if ids == nil {
+			ids = slices.Sorted(maps.Keys(back))
+		}
+		expectPairs(l.to, l.from, ids, l.back, back)
+	}
 
 	// Nothing new: no call at all. The same rows again: no write.
 	if sum := e.drain(e.eng); sum.Calls != 0 {
@@ -291,15 +300,6 @@ func TestNorthwindOrdersEndToEnd(t *testing.T) {
 		t.Errorf("re-sending every row: %+v, want no write call", sum)
 	}
 	t.Logf("re-sending %d unchanged rows: %d calls, %d writes", sum.Rows, sum.Calls, sum.WriteCalls)
-}
-
-func keysOf(m map[string][]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }
 
 // BenchmarkOrders syncs Northwind orders (with their customers, companies

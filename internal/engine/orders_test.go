@@ -457,13 +457,9 @@ func TestLineItemUpdateWithoutResult(t *testing.T) {
 	if sum := e.drain(e.eng); sum.Created != 1 || sum.Failed != 0 {
 		t.Fatalf("first drain: %+v; rows: %v", sum, e.failures())
 	}
-	e.rec.setHook(func(w http.ResponseWriter, r request) bool {
-		if strings.HasSuffix(r.Path, "/line_items/batch/update") {
-			w.Header().Set("Content-Type", "application/json")
-			fmt.Fprint(w, `{"status":"COMPLETE","results":[]}`)
-			return true
-		}
-		return false
+	e.rec.answer(pathEnds("/line_items/batch/update"), func(w http.ResponseWriter) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"status":"COMPLETE","results":[]}`)
 	})
 	id := e.insertJSON("order", "SO-1", order(2))
 	e.drain(e.eng)

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -270,7 +269,7 @@ func TestWholeRequestErrors(t *testing.T) {
 				t.Errorf("ExistingID() = %q, %v; want %q", id, ok, tt.existing)
 			}
 			want := says[tt.name]
-			if got := he.MissingProperties(); !slices.Equal(got, want.missing) || !slices.Equal(hubspot.MissingProperties(err), want.missing) {
+			if got := he.MissingProperties(); !reflect.DeepEqual(got, want.missing) || !reflect.DeepEqual(hubspot.MissingProperties(err), want.missing) {
 				t.Errorf("MissingProperties() = %q, want %q", got, want.missing)
 			}
 			if he.IsNotFound() != want.notFound || he.IsConflict() != want.conflict || he.IsDailyLimit() != want.daily || hubspot.IsDailyLimit(err) != want.daily {
@@ -390,7 +389,7 @@ func TestItemErrorMethods(t *testing.T) {
 	t.Parallel()
 	missing := hubspot.ItemError{Category: hubspot.CategoryValidation, Message: "Property values were not valid",
 		Details: []hubspot.ErrorDetail{{Code: "PROPERTY_DOESNT_EXIST", Context: map[string][]string{"propertyName": {"a", "b"}}}}}
-	if got := missing.MissingProperties(); !slices.Equal(got, []string{"a", "b"}) || missing.Class() != hubspot.ClassSetup {
+	if got := missing.MissingProperties(); !reflect.DeepEqual(got, []string{"a", "b"}) || missing.Class() != hubspot.ClassSetup {
 		t.Errorf("missing properties: %q, class %v; want [a b], setup", got, missing.Class())
 	}
 	gone := hubspot.ItemError{Category: hubspot.CategoryNotFound, Message: "Object not found"}
