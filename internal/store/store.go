@@ -4,12 +4,14 @@
 // pool whose search_path is syncd's schema, so statements name tables
 // unqualified.
 //
-// Every time the store writes or compares (due rows, leases, backoff,
-// processed_at, the ID map's and the runs' times) is the database's clock,
-// the one the ERP's rows take their created_at and next_attempt_at from:
-// host clocks that disagree can then neither delay fresh rows nor misjudge
-// another process's lease. Tests move it forward with Options.Offset, so
-// that backoffs and leases pass without waiting.
+// Every time the store takes itself or compares (due rows, leases,
+// backoff, processed_at, the ID map's synced times, the runs' times) is the
+// database's clock, the one the ERP's rows take their created_at and
+// next_attempt_at from: host clocks that disagree can then neither delay
+// fresh rows nor misjudge another process's lease. (An ID map row's
+// archived_at is the caller's, as Mapping.ArchivedAt gives it.) Tests move
+// the store's clock forward with Options.Offset, so that backoffs and
+// leases pass without waiting.
 package store
 
 import (
