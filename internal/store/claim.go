@@ -75,6 +75,9 @@ func (s *Store) ClaimWithRefs(ctx context.Context, owner string, limit int, leas
 		if err != nil {
 			return err
 		}
+		if _, err := tx.Exec(ctx, sqlWakeWaiting, now); err != nil {
+			return err
+		}
 		rows, err = collectClaimed(tx.Query(ctx, sqlClaim, now, limit, owner, now.Add(lease)))
 		if err != nil || refs == nil {
 			return err
@@ -114,6 +117,27 @@ func collectClaimed(r pgx.Rows, err error) ([]Row, error) {
 		return o, err
 	})
 }
+
+// sqlWakeWaiting brings due, at $1, the waiting rows whose row waited for
+// is no longer open (done, dead, superseded) or can be claimed now. The
+// transaction that records or releases that row wakes its waiters itself,
+// but it skips waiters another transaction has locked at that moment, so a
+// wake can be missed; every claim therefore looks again first, and a row
+// never waits longer than it must. Waiters locked elsewhere are skipped
+// here too: the next claim looks again. It reads only the waiting rows
+// (outbox_waiting_for_idx) and their rows by primary key.
+const sqlWakeWaiting = `
+WITH due AS (
+    SELECT o.id
+    FROM outbox o
+    JOIN outbox w ON w.id = o.waiting_for
+    WHERE o.waiting_for IS NOT NULL AND o.state = 'pending' AND o.next_attempt_at > $1
+      AND (w.state NOT IN ('pending', 'failed')
+           OR (w.next_attempt_at <= $1 AND (w.lease_expires_at IS NULL OR w.lease_expires_at <= $1)))
+    FOR UPDATE OF o SKIP LOCKED
+)
+UPDATE outbox o SET next_attempt_at = $1
+FROM due WHERE o.id = due.id`
 
 // sqlClaim takes the first $2 claimable rows in the order of
 // outbox_claimable_idx, and leases every open row of their keys. Rows
