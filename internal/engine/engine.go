@@ -218,11 +218,16 @@ func (e *Engine) RunCycle(ctx context.Context) (Summary, error) {
 	defer e.mu.Unlock()
 	start := e.now()
 	before := e.hs.Stats()
-	sum, err := e.runCycle(ctx)
-	after := e.hs.Stats()
-	sum.Calls = int64(after.Total - before.Total)
-	sum.WriteCalls = int64(after.Writes - before.Writes)
-	sum.Duration = e.now().Sub(start)
+	// count sets the calls and time spent since the cycle began; the run
+	// row gets them before it is finished, the caller after.
+	count := func(sum *Summary) {
+		after := e.hs.Stats()
+		sum.Calls = int64(after.Total - before.Total)
+		sum.WriteCalls = int64(after.Writes - before.Writes)
+		sum.Duration = e.now().Sub(start)
+	}
+	sum, err := e.runCycle(ctx, count)
+	count(&sum)
 	return sum, err
 }
 
@@ -243,7 +248,7 @@ func (e *Engine) Drain(ctx context.Context) (Summary, error) {
 	}
 }
 
-func (e *Engine) runCycle(ctx context.Context) (Summary, error) {
+func (e *Engine) runCycle(ctx context.Context, count func(*Summary)) (Summary, error) {
 	if e.dailyLimitSpent() {
 		return Summary{}, nil
 	}
@@ -271,6 +276,7 @@ func (e *Engine) runCycle(ctx context.Context) (Summary, error) {
 	if err != nil {
 		e.release(rows)
 	}
+	count(&sum)
 	if ferr := e.st.FinishRun(context.WithoutCancel(ctx), runID, sum, err); ferr != nil && err == nil {
 		err = ferr
 	}

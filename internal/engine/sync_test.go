@@ -403,3 +403,23 @@ func TestSyncTwoEnginesNoDuplicates(t *testing.T) {
 		t.Fatalf("id_map has %d rows", n)
 	}
 }
+
+// The runs table records each cycle's HubSpot calls as its summary counts
+// them, for syncd status and analysts.
+func TestRunRowsCountCalls(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	e.insert("company", "CO-1", `{"name": "บริษัท หนึ่ง จำกัด"}`)
+	sum, err := e.eng.RunCycle(context.Background())
+	if err != nil || sum.Calls == 0 || sum.WriteCalls == 0 {
+		t.Fatalf("cycle: %+v, %v; want calls and writes", sum, err)
+	}
+	var calls, writes int64
+	if err := e.st.Pool().QueryRow(context.Background(),
+		`SELECT (counts->>'calls')::bigint, (counts->>'write_calls')::bigint FROM runs ORDER BY id DESC LIMIT 1`).Scan(&calls, &writes); err != nil {
+		t.Fatal(err)
+	}
+	if calls != sum.Calls || writes != sum.WriteCalls {
+		t.Errorf("runs row counts %d calls and %d writes; the cycle made %d and %d", calls, writes, sum.Calls, sum.WriteCalls)
+	}
+}
