@@ -16,7 +16,8 @@ import (
 	"github.com/syncd/syncd/internal/outbox"
 	"github.com/syncd/syncd/internal/pgtest"
 	"github.com/syncd/syncd/internal/store"
-	"github.com/syncd/syncd/internal/synctest"
+	"github.com/syncd/syncd/internal/testkit/outboxtest"
+	"github.com/syncd/syncd/internal/testkit/shareddata"
 )
 
 // env is a migrated schema and its store.
@@ -223,7 +224,7 @@ func TestEncodingFlagOverridesDetection(t *testing.T) {
 // same text normalize.DecodeText gives for the whole file.
 func TestSharedTIS620(t *testing.T) {
 	t.Parallel()
-	raw, err := os.ReadFile(synctest.SharedTestdata(t, "encoding/tis620.txt"))
+	raw, err := os.ReadFile(shareddata.Path(t, "encoding/tis620.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -351,10 +352,10 @@ func TestBadLines(t *testing.T) {
 	if fmt.Sprint(sum.BadByKind) != fmt.Sprint(wantKinds) {
 		t.Errorf("bad by kind %v, want %v", sum.BadByKind, wantKinds)
 	}
-	if n := synctest.Count(t, e.db, `SELECT count(DISTINCT erp_id) FROM outbox WHERE state = 'pending'`); n != 990 {
+	if n := outboxtest.Count(t, e.db, `SELECT count(DISTINCT erp_id) FROM outbox WHERE state = 'pending'`); n != 990 {
 		t.Errorf("%d keys in the outbox, want 990", n)
 	}
-	if n := synctest.Count(t, e.db, `SELECT count(*) FROM outbox WHERE erp_id IN ('C-0500', 'C-0600', 'C-0100', 'C-0399')
+	if n := outboxtest.Count(t, e.db, `SELECT count(*) FROM outbox WHERE erp_id IN ('C-0500', 'C-0600', 'C-0100', 'C-0399')
 		AND payload->>'email' IN ('not-an-email', 'dup@example.co.th')`); n != 0 {
 		t.Errorf("%d bad lines reached the outbox", n)
 	}

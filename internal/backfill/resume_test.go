@@ -10,7 +10,7 @@ import (
 
 	"github.com/syncd/syncd/internal/backfill"
 	"github.com/syncd/syncd/internal/store"
-	"github.com/syncd/syncd/internal/synctest"
+	"github.com/syncd/syncd/internal/testkit/outboxtest"
 )
 
 // customerFile writes n customers; changed, when set, alters one line's
@@ -46,7 +46,7 @@ func TestInterruptedImportRunAgain(t *testing.T) {
 	if sum.Inserted != 2000 {
 		t.Errorf("interrupted import inserted %d, want the 4 chunks of 500 before the cancel", sum.Inserted)
 	}
-	if n := synctest.Count(t, e.db, `SELECT count(*) FROM outbox`); n != 2000 {
+	if n := outboxtest.Count(t, e.db, `SELECT count(*) FROM outbox`); n != 2000 {
 		t.Fatalf("%d rows after the interruption, want 2000", n)
 	}
 	// Some of the rows were synced meanwhile.
@@ -61,14 +61,14 @@ func TestInterruptedImportRunAgain(t *testing.T) {
 	if sum.Inserted != 3000 || sum.Present != 2000 || sum.Bad != 0 {
 		t.Errorf("second run: inserted %d, present %d, bad %d; want 3000, 2000, 0", sum.Inserted, sum.Present, sum.Bad)
 	}
-	if n := synctest.Count(t, e.db, `SELECT count(*) FROM outbox`); n != 5000 {
+	if n := outboxtest.Count(t, e.db, `SELECT count(*) FROM outbox`); n != 5000 {
 		t.Errorf("%d rows, want 5000", n)
 	}
-	if n := synctest.Count(t, e.db, `SELECT count(*) FROM (SELECT erp_id FROM outbox GROUP BY erp_id HAVING count(*) > 1) d`); n != 0 {
+	if n := outboxtest.Count(t, e.db, `SELECT count(*) FROM (SELECT erp_id FROM outbox GROUP BY erp_id HAVING count(*) > 1) d`); n != 0 {
 		t.Errorf("%d keys have more than one row", n)
 	}
 	// Rows go in in file order.
-	if n := synctest.Count(t, e.db, `SELECT count(*) FROM (SELECT erp_id, lag(erp_id) OVER (ORDER BY id) AS prev FROM outbox) o WHERE prev > erp_id`); n != 0 {
+	if n := outboxtest.Count(t, e.db, `SELECT count(*) FROM (SELECT erp_id, lag(erp_id) OVER (ORDER BY id) AS prev FROM outbox) o WHERE prev > erp_id`); n != 0 {
 		t.Errorf("%d rows out of file order", n)
 	}
 
@@ -81,7 +81,7 @@ func TestInterruptedImportRunAgain(t *testing.T) {
 	if sum.Inserted != 1 || sum.Present != 4999 {
 		t.Errorf("changed file: inserted %d, present %d; want 1, 4999", sum.Inserted, sum.Present)
 	}
-	if n := synctest.Count(t, e.db, `SELECT count(*) FROM outbox WHERE erp_id = 'C-04321'`); n != 2 {
+	if n := outboxtest.Count(t, e.db, `SELECT count(*) FROM outbox WHERE erp_id = 'C-04321'`); n != 2 {
 		t.Errorf("C-04321 has %d rows, want the old and the changed one", n)
 	}
 }
@@ -110,7 +110,7 @@ func TestConcurrentImports(t *testing.T) {
 		t.Errorf("inserted %d+%d, present %d+%d; want 3000 inserted and 3000 present in all",
 			sums[0].Inserted, sums[1].Inserted, sums[0].Present, sums[1].Present)
 	}
-	if n := synctest.Count(t, e.db, `SELECT count(DISTINCT erp_id) FROM outbox`); n != 3000 || synctest.Count(t, e.db, `SELECT count(*) FROM outbox`) != 3000 {
+	if n := outboxtest.Count(t, e.db, `SELECT count(DISTINCT erp_id) FROM outbox`); n != 3000 || outboxtest.Count(t, e.db, `SELECT count(*) FROM outbox`) != 3000 {
 		t.Errorf("%d keys; want 3000 keys with one row each", n)
 	}
 }
@@ -132,7 +132,7 @@ func TestStrictWritesNothing(t *testing.T) {
 	if sum.Written || sum.Inserted != 0 || sum.Bad != 1 || sum.Valid != 3000 || sum.BadLines[0].Line != 3002 {
 		t.Errorf("strict summary %+v", sum)
 	}
-	if n := synctest.Count(t, e.db, `SELECT count(*) FROM outbox`); n != 0 {
+	if n := outboxtest.Count(t, e.db, `SELECT count(*) FROM outbox`); n != 0 {
 		t.Errorf("strict import with a bad line left %d rows", n)
 	}
 	// Without the bad line the same strict import writes everything.
@@ -141,7 +141,7 @@ func TestStrictWritesNothing(t *testing.T) {
 	if err != nil || !sum.Written || sum.Inserted != 3000 {
 		t.Errorf("strict import of a good file: %+v, %v", sum, err)
 	}
-	if n := synctest.Count(t, e.db, `SELECT count(*) FROM outbox`); n != 3000 {
+	if n := outboxtest.Count(t, e.db, `SELECT count(*) FROM outbox`); n != 3000 {
 		t.Errorf("%d rows, want 3000", n)
 	}
 }
@@ -149,8 +149,8 @@ func TestStrictWritesNothing(t *testing.T) {
 func TestDryRunWritesNothing(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	synctest.Insert(t, e.db, "customer", "C-00002", `{"name": "นายสมชาย ใจดี2", "email": "c2@example.co.th"}`)
-	synctest.Insert(t, e.db, "customer", "C-00003", `{"name": "someone else"}`)
+	outboxtest.Insert(t, e.db, "customer", "C-00002", `{"name": "นายสมชาย ใจดี2", "email": "c2@example.co.th"}`)
+	outboxtest.Insert(t, e.db, "customer", "C-00003", `{"name": "someone else"}`)
 	path := customerFile(t, 10, 0)
 	sum, err := e.importCSV(t, context.Background(), path, backfill.CSVOptions{}, customers(backfill.Options{ChunkSize: 3}), store.BackfillDryRun)
 	if err != nil {
@@ -159,7 +159,7 @@ func TestDryRunWritesNothing(t *testing.T) {
 	if sum.Inserted != 9 || sum.Present != 1 || sum.Records != 10 {
 		t.Errorf("dry run: would insert %d, present %d, records %d; want 9, 1, 10", sum.Inserted, sum.Present, sum.Records)
 	}
-	if n := synctest.Count(t, e.db, `SELECT count(*) FROM outbox`); n != 2 {
+	if n := outboxtest.Count(t, e.db, `SELECT count(*) FROM outbox`); n != 2 {
 		t.Errorf("dry run changed the outbox: %d rows", n)
 	}
 }
@@ -195,7 +195,7 @@ func TestMappingErrors(t *testing.T) {
 			}
 		}
 	}
-	if n := synctest.Count(t, e.db, `SELECT count(*) FROM outbox`); n != 0 {
+	if n := outboxtest.Count(t, e.db, `SELECT count(*) FROM outbox`); n != 0 {
 		t.Errorf("a refused mapping wrote %d rows", n)
 	}
 	// The right mapping imports the line.

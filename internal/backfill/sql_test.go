@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -141,14 +142,8 @@ ORDER BY o.no;`
 	}
 }
 
-func keys(m map[string]any) []string {
-	k := make([]string, 0, len(m))
-	for s := range m {
-		k = append(k, s)
-	}
-	slices.Sort(k)
-	return k
-}
+// keys returns m's keys in order.
+func keys(m map[string]any) []string { return slices.Sorted(maps.Keys(m)) }
 
 func TestSQLSourceIsReadOnlyAndChecked(t *testing.T) {
 	t.Parallel()

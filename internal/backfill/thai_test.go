@@ -12,7 +12,7 @@ import (
 	"github.com/syncd/syncd/internal/backfill"
 	"github.com/syncd/syncd/internal/outbox"
 	"github.com/syncd/syncd/internal/store"
-	"github.com/syncd/syncd/internal/synctest"
+	"github.com/syncd/syncd/internal/testkit/shareddata"
 )
 
 // thaiCustomerMapping maps the columns of thaiCustomerCSV, as a Thai
@@ -30,7 +30,7 @@ func thaiCustomerCSV(tb testing.TB, n int) string {
 	enc := charmap.Windows874.NewEncoder()
 	var b strings.Builder
 	b.WriteString("รหัสลูกค้า,ชื่อ,นามสกุล,อีเมล,โทรศัพท์,จังหวัด\r\n")
-	for _, c := range synctest.ThaiCustomers(tb, n, 11) {
+	for _, c := range shareddata.ThaiCustomers(tb, n, 11) {
 		fmt.Fprintf(&b, "%s,%s%s,%s,%s,%s,%s\r\n", c.ERPID, c.Title, c.FirstName, c.LastName, c.Email, c.Phone, c.Province)
 	}
 	raw, err := enc.String(b.String())

@@ -13,7 +13,8 @@ import (
 	"golang.org/x/text/encoding/charmap"
 
 	"github.com/syncd/syncd/internal/cli"
-	"github.com/syncd/syncd/internal/synctest"
+	"github.com/syncd/syncd/internal/testkit/outboxtest"
+	"github.com/syncd/syncd/internal/testkit/shareddata"
 )
 
 func writeTemp(t *testing.T, name, content string) string {
@@ -112,7 +113,7 @@ func TestBackfillCSVJSON(t *testing.T) {
 			t.Errorf("text summary lacks %q:\n%s", want, r.stdout)
 		}
 	}
-	if n := synctest.Count(t, a.DB, `SELECT count(*) FROM outbox`); n != 2 {
+	if n := outboxtest.Count(t, a.DB, `SELECT count(*) FROM outbox`); n != 2 {
 		t.Errorf("%d outbox rows after three runs, want 2", n)
 	}
 }
@@ -129,7 +130,7 @@ func TestBackfillStrictAndDryRun(t *testing.T) {
 	if j := decodeBackfill(t, r.stdout); r.code != cli.ExitRowsFailed || !j.DryRun || j.Written || j.Inserted != 1 || j.Bad != 1 {
 		t.Errorf("dry run: exit %d, %+v", r.code, j)
 	}
-	if n := synctest.Count(t, a.DB, `SELECT count(*) FROM outbox`); n != 0 {
+	if n := outboxtest.Count(t, a.DB, `SELECT count(*) FROM outbox`); n != 0 {
 		t.Errorf("strict and dry runs wrote %d rows", n)
 	}
 }
@@ -202,7 +203,7 @@ func TestBackfillThenRunOnce(t *testing.T) {
 	a := newAdminDB(t, true)
 	var b strings.Builder
 	b.WriteString("รหัสลูกค้า,ชื่อ,นามสกุล,อีเมล,โทรศัพท์\r\n")
-	for _, c := range synctest.ThaiCustomers(t, n, 3) {
+	for _, c := range shareddata.ThaiCustomers(t, n, 3) {
 		fmt.Fprintf(&b, "%s,%s%s,%s,%s,%s\r\n", c.ERPID, c.Title, c.FirstName, c.LastName, c.Email, c.Phone)
 	}
 	raw, err := charmap.Windows874.NewEncoder().String(b.String())
@@ -222,7 +223,7 @@ func TestBackfillThenRunOnce(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &sum); err != nil || r.code != cli.ExitOK || sum.Created != n || sum.Failed+sum.Dead != 0 {
 		t.Fatalf("run --once: exit %d, %+v, %v\n%s", r.code, sum, err, r.stderr)
 	}
-	if got := synctest.Count(t, a.DB, `SELECT count(*) FROM id_map WHERE object_type = 'contact'`); got != n {
+	if got := outboxtest.Count(t, a.DB, `SELECT count(*) FROM id_map WHERE object_type = 'contact'`); got != n {
 		t.Errorf("%d contacts in the ID map, want %d", got, n)
 	}
 	var first, last string

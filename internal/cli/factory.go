@@ -307,7 +307,7 @@ func (f *Factory) openStore(ctx context.Context) (*store.Store, error) {
 		return nil, err
 	}
 	f.onClose(pool.Close)
-	return store.New(pool, store.Options{Now: f.Now}), nil
+	return store.New(pool, store.Options{}), nil
 }
 
 // Governor returns the governor that paces and retries the HubSpot

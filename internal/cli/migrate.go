@@ -2,7 +2,10 @@ package cli
 
 import (
 	"encoding/json"
+	"fmt"
+	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -56,7 +59,7 @@ processes migrating the same schema take turns.
 				if jerr := enc.Encode(toMigrateJSON(res)); jerr != nil && err == nil {
 					err = jerr
 				}
-			} else if werr := res.WriteText(f.IO.Out); werr != nil && err == nil {
+			} else if werr := writeMigrateText(f.IO.Out, res); werr != nil && err == nil {
 				err = werr
 			}
 		}
@@ -136,4 +139,28 @@ func toMigrateJSON(r *store.MigrateResult) migrateJSON {
 		out.Migrations = append(out.Migrations, mj)
 	}
 	return out
+}
+
+// writeMigrateText writes a migrate command's result for a terminal: one
+// line per step, then for status one line per migration, then the version.
+func writeMigrateText(w io.Writer, r *store.MigrateResult) error {
+	var b strings.Builder
+	for _, s := range r.Steps {
+		fmt.Fprintf(&b, "%-4s %s (%s)\n", s.Direction, s.Name, s.Duration.Round(time.Microsecond))
+	}
+	if r.Command == "status" {
+		for _, s := range r.Status {
+			at := "pending"
+			if s.Applied {
+				at = s.AppliedAt.UTC().Format(time.RFC3339)
+			}
+			fmt.Fprintf(&b, "%-25s %s\n", at, s.Name)
+		}
+	}
+	if r.Command == "up" && len(r.Steps) == 0 {
+		b.WriteString("no migrations to apply\n")
+	}
+	fmt.Fprintf(&b, "schema %s at version %d\n", r.Schema, r.Version)
+	_, err := io.WriteString(w, b.String())
+	return err
 }

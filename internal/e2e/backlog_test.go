@@ -12,7 +12,7 @@ import (
 	"github.com/syncd/syncd/internal/config"
 	"github.com/syncd/syncd/internal/engine"
 	"github.com/syncd/syncd/internal/store"
-	"github.com/syncd/syncd/internal/synctest"
+	"github.com/syncd/syncd/internal/testkit/outboxtest"
 )
 
 // backlog is a first load as an ERP export writes it: 20,000 outbox rows
@@ -108,7 +108,7 @@ func TestShuffledBacklogTwoProcesses(t *testing.T) {
 	var wg sync.WaitGroup
 	start := time.Now()
 	for i, o := range owners {
-		eng := e.engine(store.New(e.pool(nil), store.Options{Now: e.clk.Now}), o)
+		eng := e.engine(store.New(e.pool(nil), store.Options{Offset: e.clk.Advanced}), o)
 		wg.Go(func() {
 			<-startc
 			sums[i], errs[i] = eng.Drain(context.Background())
@@ -142,7 +142,7 @@ func TestRowWaitsForARowAnotherProcessHolds(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOptions{})
 	ctx := context.Background()
-	e.insert([]synctest.Row{
+	e.insert([]outboxtest.Row{
 		{Entity: "company", ERPID: "CO-1", Payload: map[string]any{"name": "Siam Rice Co., Ltd.", "domain": "siamrice.example.co.th"}},
 		{Entity: "customer", ERPID: "C-1", Payload: map[string]any{"email": "somchai@siamrice.example.co.th", "company_id": "CO-1"}},
 		{Entity: "product", ERPID: "RICE-5", Payload: map[string]any{"sku": "RICE-5", "name": "Jasmine rice 5 kg", "price": 100}},
@@ -172,7 +172,7 @@ func TestRowWaitsForARowAnotherProcessHolds(t *testing.T) {
 		t.Fatalf("the holder's cycle ended (%v) without writing the contact", err)
 	}
 
-	e.insert([]synctest.Row{{Entity: "order", ERPID: "SO-1", Payload: map[string]any{
+	e.insert([]outboxtest.Row{{Entity: "order", ERPID: "SO-1", Payload: map[string]any{
 		"customer_id": "C-1", "company_id": "CO-1", "status": "open", "name": "SO-1 rice",
 		"items": []map[string]any{{"line_id": "1", "sku": "RICE-5", "name": "Jasmine rice 5 kg", "quantity": 2, "unit_price": 100, "discount": 0}}}}})
 	sum, err := other.RunCycle(ctx)

@@ -16,7 +16,7 @@ import (
 	"github.com/syncd/syncd/internal/emulator"
 	"github.com/syncd/syncd/internal/engine"
 	"github.com/syncd/syncd/internal/store"
-	"github.com/syncd/syncd/internal/synctest"
+	"github.com/syncd/syncd/internal/testkit/outboxtest"
 )
 
 // faultStatuses are every status the emulator can inject.
@@ -174,7 +174,7 @@ func testCrash(t *testing.T, crashAt int64, graceful bool) {
 		}
 		return nil
 	})
-	stopper := e.engine(store.New(stopPool, store.Options{Now: e.clk.Now}), "syncd-stopped")
+	stopper := e.engine(store.New(stopPool, store.Options{Offset: e.clk.Advanced}), "syncd-stopped")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	base := e.proxy.writes.Load()
@@ -239,7 +239,7 @@ func TestConcurrentEnginesNoDuplicates(t *testing.T) {
 	owners := []string{"syncd-a", "syncd-b", "syncd-c"}
 	var engines []*engine.Engine
 	for _, o := range owners {
-		engines = append(engines, e.engine(store.New(e.pool(nil), store.Options{Now: e.clk.Now}), o))
+		engines = append(engines, e.engine(store.New(e.pool(nil), store.Options{Offset: e.clk.Advanced}), o))
 	}
 	var mu sync.Mutex
 	var total engine.Summary
@@ -283,12 +283,12 @@ func TestCatalogProductRacingAnOrder(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOptions{cfg: func(c *config.Config) { c.Sync.BatchSize = 1 }})
 	ctx := context.Background()
-	e.insert([]synctest.Row{
+	e.insert([]outboxtest.Row{
 		{Entity: "company", ERPID: "CO-1", Payload: map[string]any{"name": "Siam Rice Co., Ltd.", "domain": "siamrice.example.co.th"}},
 		{Entity: "customer", ERPID: "C-1", Payload: map[string]any{"email": "somchai@siamrice.example.co.th", "company_id": "CO-1"}},
 	})
 	e.drainUntilDone(e.engine(e.st, "syncd-setup"), 2)
-	e.insert([]synctest.Row{
+	e.insert([]outboxtest.Row{
 		{Entity: "order", ERPID: "SO-1", Payload: map[string]any{"customer_id": "C-1", "company_id": "CO-1", "status": "open", "items": []map[string]any{
 			{"line_id": "1", "sku": "RICE-5", "name": "Rice 5 kg (promotion)", "quantity": 2, "unit_price": 90}}}},
 	})
@@ -316,7 +316,7 @@ func TestCatalogProductRacingAnOrder(t *testing.T) {
 	case err := <-errc:
 		t.Fatalf("the order's cycle ended (%v) without writing the product", err)
 	}
-	e.insert([]synctest.Row{{Entity: "product", ERPID: "RICE-5", Payload: map[string]any{"sku": "RICE-5", "name": "Jasmine rice 5 kg", "price": 100}}})
+	e.insert([]outboxtest.Row{{Entity: "product", ERPID: "RICE-5", Payload: map[string]any{"sku": "RICE-5", "name": "Jasmine rice 5 kg", "price": 100}}})
 	sum, err := catalog.RunCycle(ctx)
 	release()
 	if err != nil || sum.Rows != 1 || sum.Created != 1 {
@@ -356,7 +356,7 @@ func TestStalledProcessDoesNotOverwriteNewerRow(t *testing.T) {
 	lease := time.Minute
 	e := newEnv(t, envOptions{cfg: func(c *config.Config) { c.Sync.Lease = config.Duration{Duration: lease} }})
 	ctx := context.Background()
-	e.insert([]synctest.Row{{Entity: "customer", ERPID: "C-1", Payload: map[string]any{"email": "somchai@example.co.th", "first_name": "Old"}}})
+	e.insert([]outboxtest.Row{{Entity: "customer", ERPID: "C-1", Payload: map[string]any{"email": "somchai@example.co.th", "first_name": "Old"}}})
 	stalled, other := e.engine(e.st, "syncd-stalled"), e.engine(e.st, "syncd-b")
 
 	arrived, resume := make(chan struct{}), make(chan struct{})
@@ -379,7 +379,7 @@ func TestStalledProcessDoesNotOverwriteNewerRow(t *testing.T) {
 		t.Fatalf("the stalled cycle ended (%v) without writing", err)
 	}
 	e.clk.Advance(lease + time.Second)
-	e.insert([]synctest.Row{{Entity: "customer", ERPID: "C-1", Payload: map[string]any{"email": "somchai@example.co.th", "first_name": "New"}}})
+	e.insert([]outboxtest.Row{{Entity: "customer", ERPID: "C-1", Payload: map[string]any{"email": "somchai@example.co.th", "first_name": "New"}}})
 	if sum, err := other.RunCycle(ctx); err != nil || sum.Created+sum.Updated != 1 {
 		t.Fatalf("second process: %+v, %v; want the newer row written", sum, err)
 	}

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/syncd/syncd/internal/emulator"
-	"github.com/syncd/syncd/internal/synctest"
+	"github.com/syncd/syncd/internal/testkit/hubspottest"
 )
 
 const erpProp = "syncd_erp_id"
@@ -64,7 +64,7 @@ func sameNumber(t testing.TB, got, want string) bool {
 	if got == "" {
 		return want == ""
 	}
-	return synctest.Rat(t, got).Cmp(synctest.Rat(t, want)) == 0
+	return hubspottest.Rat(t, got).Cmp(hubspottest.Rat(t, want)) == 0
 }
 
 // checkHubSpot checks that the emulator holds exactly the records d

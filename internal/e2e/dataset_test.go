@@ -9,7 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/syncd/syncd/internal/synctest"
+	"github.com/syncd/syncd/internal/testkit/outboxtest"
+	"github.com/syncd/syncd/internal/testkit/shareddata"
 )
 
 // dataset is one ERP's worth of records, independent of how they reach
@@ -84,17 +85,17 @@ func (o dsOrder) amount() *big.Rat {
 
 // rows returns the data set as outbox rows, in dependency order as an ERP
 // would write them.
-func (d *dataset) rows() []synctest.Row {
-	var out []synctest.Row
+func (d *dataset) rows() []outboxtest.Row {
+	var out []outboxtest.Row
 	for _, c := range d.companies {
-		out = append(out, synctest.Row{Entity: "company", ERPID: c.erpID, Payload: map[string]any{"name": c.name, "domain": c.domain}})
+		out = append(out, outboxtest.Row{Entity: "company", ERPID: c.erpID, Payload: map[string]any{"name": c.name, "domain": c.domain}})
 	}
 	for _, c := range d.customers {
-		out = append(out, synctest.Row{Entity: "customer", ERPID: c.erpID, Payload: map[string]any{
+		out = append(out, outboxtest.Row{Entity: "customer", ERPID: c.erpID, Payload: map[string]any{
 			"email": c.email, "first_name": c.first, "last_name": c.last, "company_id": c.companyID}})
 	}
 	for _, p := range d.products {
-		out = append(out, synctest.Row{Entity: "product", ERPID: p.sku, Payload: map[string]any{"sku": p.sku, "name": p.name, "price": json.Number(p.price)}})
+		out = append(out, outboxtest.Row{Entity: "product", ERPID: p.sku, Payload: map[string]any{"sku": p.sku, "name": p.name, "price": json.Number(p.price)}})
 	}
 	for _, o := range d.orders {
 		items := make([]map[string]any, len(o.items))
@@ -102,7 +103,7 @@ func (d *dataset) rows() []synctest.Row {
 			items[i] = map[string]any{"line_id": it.lineID, "sku": it.sku, "name": it.name,
 				"quantity": json.Number(it.quantity), "unit_price": json.Number(it.unitPrice), "discount": json.Number(it.discount)}
 		}
-		out = append(out, synctest.Row{Entity: "order", ERPID: o.erpID, Payload: map[string]any{
+		out = append(out, outboxtest.Row{Entity: "order", ERPID: o.erpID, Payload: map[string]any{
 			"customer_id": o.customerID, "company_id": o.companyID, "name": o.name, "status": o.status,
 			"currency": o.currency, "close_date": o.closeDate, "items": items}})
 	}
@@ -112,7 +113,7 @@ func (d *dataset) rows() []synctest.Row {
 		if tk.orderID != "" {
 			p["order_id"] = tk.orderID
 		}
-		out = append(out, synctest.Row{Entity: "ticket", ERPID: tk.erpID, Payload: p})
+		out = append(out, outboxtest.Row{Entity: "ticket", ERPID: tk.erpID, Payload: p})
 	}
 	return out
 }
@@ -197,14 +198,14 @@ func syntheticTickets(d *dataset, n int) []dsTicket {
 func northwind(t testing.TB, n, tickets int) (*dataset, bool) {
 	t.Helper()
 	for _, f := range []string{"customers", "products", "orders", "order-details"} {
-		if !synctest.HasSharedTestdata("northwind/" + f + ".csv") {
+		if !shareddata.Has("northwind/" + f + ".csv") {
 			return nil, false
 		}
 	}
-	customers := synctest.ReadCSV(t, "northwind/customers.csv")
-	products := synctest.ReadCSV(t, "northwind/products.csv")
-	orders := synctest.ReadCSV(t, "northwind/orders.csv")
-	details := synctest.ReadCSV(t, "northwind/order-details.csv")
+	customers := shareddata.ReadCSV(t, "northwind/customers.csv")
+	products := shareddata.ReadCSV(t, "northwind/products.csv")
+	orders := shareddata.ReadCSV(t, "northwind/orders.csv")
+	details := shareddata.ReadCSV(t, "northwind/order-details.csv")
 	d := &dataset{name: "northwind"}
 	orders = orders[:min(n, len(orders))]
 	lines := map[string][]map[string]string{}
@@ -298,7 +299,7 @@ func (d *dataset) changed() *dataset {
 
 // deleted returns d without n customers, n orders and n tickets that no
 // remaining record refers to, and the outbox delete rows that say so.
-func (d *dataset) deleted(n int) (*dataset, []synctest.Row) {
+func (d *dataset) deleted(n int) (*dataset, []outboxtest.Row) {
 	used := map[string]bool{}
 	for _, o := range d.orders {
 		used[o.customerID] = true
@@ -308,12 +309,12 @@ func (d *dataset) deleted(n int) (*dataset, []synctest.Row) {
 		used[tk.orderID] = true
 	}
 	c := &dataset{name: d.name + "-deleted", companies: d.companies, products: d.products}
-	var rows []synctest.Row
+	var rows []outboxtest.Row
 	drop := func(entity, erpID string) bool {
 		if used[erpID] || len(rows) >= n*map[string]int{"customer": 1, "order": 2, "ticket": 3}[entity] {
 			return false
 		}
-		rows = append(rows, synctest.Row{Entity: entity, ERPID: erpID})
+		rows = append(rows, outboxtest.Row{Entity: entity, ERPID: erpID})
 		return true
 	}
 	for _, x := range d.customers {

@@ -22,7 +22,9 @@ import (
 	"github.com/syncd/syncd/internal/hubspot"
 	"github.com/syncd/syncd/internal/pgtest"
 	"github.com/syncd/syncd/internal/store"
-	"github.com/syncd/syncd/internal/synctest"
+	"github.com/syncd/syncd/internal/testkit/fakeclock"
+	"github.com/syncd/syncd/internal/testkit/hubspottest"
+	"github.com/syncd/syncd/internal/testkit/outboxtest"
 )
 
 // proxy stands between the clients and the emulator. It counts the writes
@@ -141,7 +143,7 @@ type envOptions struct {
 // (unless noDB) a fresh migrated PostgreSQL schema.
 type env struct {
 	t     testing.TB
-	clk   *synctest.Clock
+	clk   *fakeclock.Clock
 	emu   *emulator.Server
 	proxy *proxy
 	srv   *httptest.Server
@@ -155,7 +157,7 @@ type env struct {
 
 func newEnv(t testing.TB, o envOptions) *env {
 	t.Helper()
-	e := &env{t: t, clk: synctest.NewClock(), cfg: config.Default()}
+	e := &env{t: t, clk: fakeclock.New(time.Now()), cfg: config.Default()}
 	e.cfg.Deals = config.PipelineMapping{Pipeline: "default", Stages: dealStages}
 	e.cfg.Tickets = config.PipelineMapping{Pipeline: "0", Stages: ticketStages}
 	e.cfg.Sync.BatchSize = 1000
@@ -163,20 +165,20 @@ func newEnv(t testing.TB, o envOptions) *env {
 	if o.cfg != nil {
 		o.cfg(&e.cfg)
 	}
-	tier, now := "enterprise", e.clk.Now
+	tier, now, ahead := "enterprise", e.clk.Now, e.clk.Advanced
 	if o.tier != "" {
 		tier = o.tier
 	}
 	if o.realTime {
-		now = time.Now
+		now, ahead = time.Now, nil
 	}
 	e.emu = emulator.New(emulator.Options{Tier: tier, SearchLag: o.searchLag, Now: now,
-		DisableRateLimits: !o.rateLimits, Tokens: []string{synctest.Token}})
+		DisableRateLimits: !o.rateLimits, Tokens: []string{hubspottest.Token}})
 	e.proxy = &proxy{next: e.emu}
 	e.srv = httptest.NewServer(e.proxy)
 	t.Cleanup(e.srv.Close)
 	e.admin = e.client()
-	synctest.Setup(t, e.admin, e.cfg)
+	hubspottest.Setup(t, e.admin, e.cfg)
 	// Faults start after setup: setup is not what is under test.
 	if len(o.faults.Rules) > 0 {
 		cfg := e.emu.Config()
@@ -187,19 +189,19 @@ func newEnv(t testing.TB, o envOptions) *env {
 	}
 	if !o.noDB {
 		e.db = pgtest.Migrated(t)
-		e.st = store.New(e.db.Pool, store.Options{Now: now})
+		e.st = store.New(e.db.Pool, store.Options{Offset: ahead})
 	}
 	return e
 }
 
 // client returns a new HubSpot client whose governor waits on the
 // virtual clock, so pacing and retries cost no wall time.
-func (e *env) client() *hubspot.Client { return synctest.Client(e.t, e.srv.URL, e.clk) }
+func (e *env) client() *hubspot.Client { return hubspottest.Client(e.t, e.srv.URL, e.clk) }
 
 // engine returns an engine named owner with its own client, on st.
 func (e *env) engine(st *store.Store, owner string) *engine.Engine {
 	e.t.Helper()
-	eng, err := engine.New(engine.Deps{Store: st, HubSpot: e.client(), Logger: synctest.QuietLogger(), Now: e.clk.Now, Owner: owner}, e.cfg)
+	eng, err := engine.New(engine.Deps{Store: st, HubSpot: e.client(), Logger: hubspottest.QuietLogger(), Now: e.clk.Now, Owner: owner}, e.cfg)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -228,14 +230,14 @@ func (e *env) pool(prepare func() error) *pgxpool.Pool {
 
 // insert writes the rows into the outbox in one statement. A row without a
 // payload is a delete.
-func (e *env) insert(rows []synctest.Row) {
+func (e *env) insert(rows []outboxtest.Row) {
 	e.t.Helper()
-	synctest.InsertRows(e.t, e.db, rows)
+	outboxtest.InsertRows(e.t, e.db, rows)
 }
 
 func (e *env) count(sql string, args ...any) int {
 	e.t.Helper()
-	return synctest.Count(e.t, e.db, sql, args...)
+	return outboxtest.Count(e.t, e.db, sql, args...)
 }
 
 // open counts the outbox rows not yet done or superseded.
@@ -266,7 +268,7 @@ func (e *env) drainUntilDone(eng *engine.Engine, rounds int) engine.Summary {
 
 // openRows describes up to ten open rows.
 func (e *env) openRows() []string {
-	return synctest.Strings(e.t, e.db, `SELECT id || ' ' || entity || ' ' || erp_id || ' ' || state || ': ' || coalesce(last_error, '')
+	return outboxtest.Strings(e.t, e.db, `SELECT id || ' ' || entity || ' ' || erp_id || ' ' || state || ': ' || coalesce(last_error, '')
 FROM outbox WHERE state NOT IN ('done', 'superseded') ORDER BY id LIMIT 10`)
 }
 

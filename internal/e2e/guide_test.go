@@ -8,7 +8,7 @@ import (
 
 	"github.com/syncd/syncd/internal/governor"
 	"github.com/syncd/syncd/internal/hubspot"
-	"github.com/syncd/syncd/internal/synctest"
+	"github.com/syncd/syncd/internal/testkit/hubspottest"
 )
 
 // guide is the partner integration guide's flow, written as the guide
@@ -299,7 +299,7 @@ func TestGuideFlowWithinRateLimits(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			hs, err := hubspot.New(hubspot.Options{BaseURL: e.srv.URL, Token: synctest.Token, Governor: gov})
+			hs, err := hubspot.New(hubspot.Options{BaseURL: e.srv.URL, Token: hubspottest.Token, Governor: gov})
 			if err != nil {
 				t.Fatal(err)
 			}

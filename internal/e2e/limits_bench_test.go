@@ -20,7 +20,8 @@ import (
 	"github.com/syncd/syncd/internal/governor"
 	"github.com/syncd/syncd/internal/hubspot"
 	"github.com/syncd/syncd/internal/store"
-	"github.com/syncd/syncd/internal/synctest"
+	"github.com/syncd/syncd/internal/testkit/hubspottest"
+	"github.com/syncd/syncd/internal/testkit/outboxtest"
 )
 
 // HubSpot's professional-tier limits, which the bound is computed from:
@@ -184,7 +185,7 @@ func runFirstSync(b *testing.B, d *dataset, o firstSyncRun) firstSync {
 	rows := d.rows()
 	rng := rand.New(rand.NewPCG(5000, 2026))
 	rng.Shuffle(len(rows), func(i, j int) { rows[i], rows[j] = rows[j], rows[i] })
-	var refs, orders []synctest.Row
+	var refs, orders []outboxtest.Row
 	for _, row := range rows {
 		if row.Entity == "order" {
 			orders = append(orders, row)
@@ -196,7 +197,7 @@ func runFirstSync(b *testing.B, d *dataset, o firstSyncRun) firstSync {
 	if o.ordersOnly {
 		timed = orders
 		e.insert(refs)
-		pre, err := engine.New(engine.Deps{Store: e.st, HubSpot: proClient(b, e.srv.URL, nil), Logger: synctest.QuietLogger(), Owner: "syncd-refs"}, e.cfg)
+		pre, err := engine.New(engine.Deps{Store: e.st, HubSpot: proClient(b, e.srv.URL, nil), Logger: hubspottest.QuietLogger(), Owner: "syncd-refs"}, e.cfg)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -229,7 +230,7 @@ func runFirstSync(b *testing.B, d *dataset, o firstSyncRun) firstSync {
 		}
 		hs := proClient(b, e.srv.URL, ledger)
 		clients = append(clients, hs)
-		eng, err := engine.New(engine.Deps{Store: st, HubSpot: hs, Logger: synctest.QuietLogger(), Owner: fmt.Sprintf("syncd-%d", i)}, e.cfg)
+		eng, err := engine.New(engine.Deps{Store: st, HubSpot: hs, Logger: hubspottest.QuietLogger(), Owner: fmt.Sprintf("syncd-%d", i)}, e.cfg)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -271,7 +272,7 @@ func runFirstSync(b *testing.B, d *dataset, o firstSyncRun) firstSync {
 		}
 		r.resend = sum.Calls
 		e.insert(orders)
-		fresh, err := engine.New(engine.Deps{Store: e.st, HubSpot: proClient(b, e.srv.URL, nil), Logger: synctest.QuietLogger(), Owner: "syncd-new"}, e.cfg)
+		fresh, err := engine.New(engine.Deps{Store: e.st, HubSpot: proClient(b, e.srv.URL, nil), Logger: hubspottest.QuietLogger(), Owner: "syncd-new"}, e.cfg)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -293,7 +294,7 @@ func proClient(b *testing.B, url string, ledger governor.Ledger) *hubspot.Client
 	if err != nil {
 		b.Fatal(err)
 	}
-	hs, err := hubspot.New(hubspot.Options{BaseURL: url, Token: synctest.Token, Governor: gov})
+	hs, err := hubspot.New(hubspot.Options{BaseURL: url, Token: hubspottest.Token, Governor: gov})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -287,7 +287,7 @@ func TestLatency(t *testing.T) {
 	h := startEmu(t, emulator.Options{Latency: 150 * time.Millisecond})
 	answered := make(chan reply, 1)
 	go func() { answered <- h.do("GET", "/crm/objects/2026-09/contacts", nil) }()
-	if d := <-h.clock.slept; d != 150*time.Millisecond {
+	if d := <-h.clock.Slept(); d != 150*time.Millisecond {
 		t.Fatalf("the request waits %v, want 150ms", d)
 	}
 	// Control routes are not delayed: this returns while the request waits.
@@ -310,7 +310,7 @@ func TestLatency(t *testing.T) {
 		t.Errorf("config after PUT latency = %v, want 40ms", r.body["latency"])
 	}
 	go func() { answered <- h.do("GET", "/crm/objects/2026-09/companies", nil) }()
-	if d := <-h.clock.slept; d != 40*time.Millisecond {
+	if d := <-h.clock.Slept(); d != 40*time.Millisecond {
 		t.Fatalf("after the PUT the request waits %v, want 40ms", d)
 	}
 	h.clock.Advance(40 * time.Millisecond)

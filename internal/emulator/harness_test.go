@@ -2,73 +2,16 @@ package emulator_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/syncd/syncd/internal/emulator"
+	"github.com/syncd/syncd/internal/testkit/fakeclock"
 )
-
-// testClock is a clock tests move by hand. Sleep blocks until Advance
-// moves the clock past the wait.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-	// sleepers are the pending Sleeps; slept receives each Sleep's
-	// duration as it starts.
-	sleepers []sleeper
-	slept    chan time.Duration
-}
-
-type sleeper struct {
-	until time.Time
-	done  chan struct{}
-}
-
-func newTestClock() *testClock {
-	return &testClock{t: time.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC), slept: make(chan time.Duration, 16)}
-}
-
-// Sleep waits until the clock has advanced by d, or ctx is done.
-func (c *testClock) Sleep(ctx context.Context, d time.Duration) error {
-	c.mu.Lock()
-	sl := sleeper{until: c.t.Add(d), done: make(chan struct{})}
-	c.sleepers = append(c.sleepers, sl)
-	c.mu.Unlock()
-	c.slept <- d
-	select {
-	case <-sl.done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-	kept := c.sleepers[:0]
-	for _, sl := range c.sleepers {
-		if c.t.Before(sl.until) {
-			kept = append(kept, sl)
-			continue
-		}
-		close(sl.done)
-	}
-	c.sleepers = kept
-}
 
 // emuHarness is an emulator behind a real HTTP server.
 type emuHarness struct {
@@ -76,14 +19,15 @@ type emuHarness struct {
 	srv   *emulator.Server
 	url   string
 	hc    *http.Client
-	clock *testClock
+	clock *fakeclock.Clock
 	token string
 }
 
-// startEmu starts an emulator on an injected clock.
+// startEmu starts an emulator on a manual fake clock: latency holds a
+// request until the test advances the clock.
 func startEmu(t *testing.T, opts emulator.Options) *emuHarness {
 	t.Helper()
-	clock := newTestClock()
+	clock := fakeclock.NewManual(time.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC))
 	if opts.Now == nil {
 		opts.Now = clock.Now
 	}

@@ -7,11 +7,6 @@ import (
 	"github.com/syncd/syncd/internal/outbox"
 )
 
-// Companies are written first: contacts, deals and tickets refer to them.
-func init() {
-	register(kind{entity: outbox.EntityCompany, order: 10, sync: syncCompanies})
-}
-
 // companySpec matches never-seen companies by tax ID, then by domain; both
 // through search, which lags writes, so a company syncd created is found
 // by its ERP-ID property instead.
@@ -27,8 +22,7 @@ func (c *cycle) companySpec() objectSpec {
 		return !differs(co.Branch, o.Properties[branchProp]) && !differs(co.TaxID, o.Properties[taxProp])
 	}
 	return objectSpec{
-		objectType: hubspot.Companies,
-		mapType:    "company",
+		t: companyType,
 		matchers: []matcher{
 			{property: taxProp, value: func(it *item) string { return it.rec.Company.TaxID }, accept: sameParty, extra: []string{branchProp}},
 			{property: "domain", value: func(it *item) string { return it.rec.Company.Domain }, accept: sameParty, extra: []string{branchProp, taxProp}},

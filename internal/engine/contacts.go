@@ -5,28 +5,14 @@ import (
 	"strings"
 
 	"github.com/syncd/syncd/internal/hubspot"
-	"github.com/syncd/syncd/internal/outbox"
 	"github.com/syncd/syncd/internal/store"
 )
-
-// Contact → company association types (HUBSPOT_DEFINED): 1 makes the
-// company the contact's primary company, 279 is the plain association that
-// HubSpot's UI and reports list.
-const (
-	assocContactToPrimaryCompany = 1
-	assocContactToCompany        = 279
-)
-
-func init() {
-	register(kind{entity: outbox.EntityCustomer, order: 20, sync: syncContacts})
-}
 
 // contactSpec matches never-seen contacts by email (a batch read: email is
 // unique and reads see writes at once), then by phone (search).
 func contactSpec() objectSpec {
 	return objectSpec{
-		objectType: hubspot.Contacts,
-		mapType:    "contact",
+		t: contactType,
 		matchers: []matcher{
 			{property: "email", byRead: true, value: func(it *item) string { return it.rec.Customer.Email }},
 			// People share phone numbers (an office line): a record with
@@ -51,7 +37,7 @@ func syncContacts(ctx context.Context, c *cycle, items []*item) error {
 			refs = append(refs, it.rec.Customer.CompanyID)
 		}
 	}
-	companies, err := c.resolveRefs(ctx, hubspot.Companies, "company", refs)
+	companies, err := c.resolveRefs(ctx, companyType, refs)
 	if err != nil {
 		var withRef []*item
 		for _, it := range items {
@@ -59,14 +45,14 @@ func syncContacts(ctx context.Context, c *cycle, items []*item) error {
 				withRef = append(withRef, it)
 			}
 		}
-		if ferr := c.refsFailed(hubspot.Companies, withRef, err); ferr != nil {
+		if ferr := c.refsFailed(companyType, withRef, err); ferr != nil {
 			return ferr
 		}
 	}
 	var missing []unresolved
 	for _, it := range items {
 		if cu := it.rec.Customer; it.ok() && cu != nil && cu.CompanyID != "" && companies[cu.CompanyID] == "" {
-			missing = append(missing, unresolved{it: it, ref: store.Ref{Entity: "company", ERPID: cu.CompanyID}, field: "company_id", fail: func() {
+			missing = append(missing, unresolved{it: it, ref: store.Ref{Entity: string(companyType.entity), ERPID: cu.CompanyID}, field: "company_id", fail: func() {
 				it.fail("field \"company_id\": company %s is not in HubSpot: write an outbox row for company %s (syncd retries this customer later)", cu.CompanyID, cu.CompanyID)
 			}})
 		}
@@ -83,10 +69,9 @@ func syncContacts(ctx context.Context, c *cycle, items []*item) error {
 		if !it.ok() || cu == nil || cu.CompanyID == "" || it.hubspotID == "" {
 			continue
 		}
-		reqs = append(reqs, assocRequest{it: it, fromID: it.hubspotID, toID: companies[cu.CompanyID],
-			typeIDs: []int{assocContactToPrimaryCompany, assocContactToCompany}})
+		reqs = append(reqs, assocRequest{it: it, fromID: it.hubspotID, toID: companies[cu.CompanyID]})
 	}
 	// A customer has one company in the ERP: when it moves, the
 	// associations syncd made to the old company go.
-	return c.replaceAssociations(ctx, hubspot.Contacts, hubspot.Companies, "contact", "company", reqs)
+	return c.replaceAssociations(ctx, contactType, companyType, reqs)
 }

@@ -2,131 +2,16 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
-	"strconv"
 	"sync"
 	"time"
 
 	"github.com/sirupsen/logrus"
 
-	"github.com/syncd/syncd/internal/governor"
-	"github.com/syncd/syncd/internal/hubspot"
-
 	"github.com/syncd/syncd/internal/outbox"
 	"github.com/syncd/syncd/internal/store"
 )
-
-// kind handles one outbox entity; see the package doc.
-type kind struct {
-	entity outbox.Entity
-	// order is the write order: lower first.
-	order int
-	// sync writes the cycle's items of the entity and sets their outcomes.
-	// An error stops the cycle.
-	sync func(ctx context.Context, c *cycle, items []*item) error
-}
-
-// kinds are the registered kinds, appended by register from init functions.
-var kinds []kind
-
-// register adds a kind; each entity has at most one.
-func register(k kind) {
-	for _, o := range kinds {
-		if o.entity == k.entity {
-			panic("engine: entity registered twice: " + string(k.entity))
-		}
-	}
-	kinds = append(kinds, k)
-}
-
-// outcome is what happened to an item.
-type outcome int
-
-const (
-	pending outcome = iota
-	created
-	updated
-	unchanged
-	deleted
-	failed
-	// waiting: a record the item references has an open outbox row that
-	// must be synced first (see waitFor).
-	waiting
-)
-
-// item is one key of the cycle: the newest row and the older rows it
-// supersedes.
-type item struct {
-	row   store.Row
-	older []int64
-	rec   *outbox.Record
-
-	// props are the desired HubSpot properties, the ERP-ID property
-	// included; set by syncObjects.
-	props map[string]string
-	// mapType is the ID map type of the item's record, set by syncObjects.
-	mapType string
-	// mapping is the ID map row, when there is a live one.
-	mapping *store.Mapping
-	// hubspotID is the record's ID once resolved or written.
-	hubspotID string
-	// current are the record's values in HubSpot when found by a read or
-	// search (not for mapped records).
-	current map[string]string
-	// synced are the values to record as last synced.
-	synced map[string]string
-
-	outcome   outcome
-	err       string
-	transient bool
-	// waitFor is the outbox row the item waits for when it is waiting.
-	waitFor int64
-	// warnings are kept on the row when it is done: fields its record is
-	// written without (sync.invalid_field = "skip") and repaired values.
-	warnings []string
-	// gone marks a mapped record HubSpot no longer has.
-	gone bool
-
-	// extraMappings are further ID map rows recorded with this item (line
-	// items of an order).
-	extraMappings []store.Mapping
-	// associations made for this item, recorded with it.
-	associations []store.Association
-	// unassociated are recorded associations removed for this item.
-	unassociated []store.Association
-}
-
-// fail marks the item failed for a data reason; msg is stored as the
-// row's last_error, prefixed with the row id, entity and key.
-func (it *item) fail(format string, args ...any) {
-	if it.outcome == failed || it.outcome == waiting {
-		return
-	}
-	it.outcome = failed
-	it.transient = false
-	it.err = it.prefix() + fmt.Sprintf(format, args...)
-}
-
-// retryLater marks the item failed for a reason that is not its data.
-func (it *item) retryLater(format string, args ...any) {
-	if it.outcome == failed || it.outcome == waiting {
-		return
-	}
-	it.outcome = failed
-	it.transient = true
-	it.err = it.prefix() + fmt.Sprintf(format, args...)
-}
-
-func (it *item) prefix() string {
-	return fmt.Sprintf("outbox row %d: %s %s: ", it.row.ID, it.row.Entity, it.row.ERPID)
-}
-
-func (it *item) ok() bool { return it.outcome != failed && it.outcome != waiting }
-
-// traceID is the objectWriteTraceId of the item's writes: its row id.
-func (it *item) traceID() string { return strconv.FormatInt(it.row.ID, 10) }
 
 // cycle is one pass over claimed rows.
 type cycle struct {
@@ -135,9 +20,10 @@ type cycle struct {
 	rows   []store.Row
 	items  []*item
 	byKind map[outbox.Entity][]*item
-	// written maps "<id_map type>\x00<erp_id>" to the HubSpot ID of records
-	// resolved or written in this cycle, for references.
-	written map[string]string
+	// written holds the HubSpot IDs of records resolved or written in this
+	// cycle, for references; skus those of products by SKU.
+	written map[mapKey]string
+	skus    map[string]string
 	log     logrus.FieldLogger
 	// leased is when the rows' leases were last set.
 	leased time.Time
@@ -151,7 +37,7 @@ type cycle struct {
 
 func newCycle(e *Engine, portal int64, rows []store.Row) *cycle {
 	return &cycle{e: e, portal: portal, rows: rows, byKind: map[outbox.Entity][]*item{},
-		written: map[string]string{}, log: e.log, leased: e.now()}
+		written: map[mapKey]string{}, skus: map[string]string{}, log: e.log, leased: e.now()}
 }
 
 // coalesce groups rows by key; the newest row of a key wins.
@@ -199,7 +85,7 @@ func (c *cycle) run(ctx context.Context) (Summary, error) {
 		c.byKind[rec.Entity] = append(c.byKind[rec.Entity], it)
 	}
 	for _, k := range c.e.kinds {
-		items := c.byKind[k.entity]
+		items := c.byKind[k.t.entity]
 		if len(items) == 0 {
 			continue
 		}
@@ -306,30 +192,14 @@ func (c *cycle) record(ctx context.Context) (Summary, error) {
 // have written, for it: none when it failed before its kind wrote anything
 // or had nothing to change.
 func (c *cycle) writtenKeys(it *item) []store.MapKey {
-	if it.mapType == "" || it.outcome == unchanged || it.outcome == pending || it.outcome == waiting {
+	if it.t == nil || it.outcome == unchanged || it.outcome == pending || it.outcome == waiting {
 		return nil
 	}
-	out := []store.MapKey{{PortalID: c.portal, ObjectType: it.mapType, ERPID: it.row.ERPID}}
+	out := []store.MapKey{{PortalID: c.portal, ObjectType: it.t.idMap, ERPID: it.row.ERPID}}
 	for _, m := range it.extraMappings {
 		out = append(out, store.MapKey{PortalID: m.PortalID, ObjectType: m.ObjectType, ERPID: m.ERPID})
 	}
 	return out
-}
-
-// setupErr turns err into a *SetupError when HubSpot says the setup is
-// wrong, naming what to run.
-func setupErr(objectType string, err error) error {
-	var se *SetupError
-	if errors.As(err, &se) {
-		return err
-	}
-	var le *governor.LimitError
-	var he *hubspot.Error
-	if errors.As(err, &le) || errors.As(err, &he) && he.Policy == governor.PolicyDaily {
-		// Not a setup problem: the rows wait, released, for the next day.
-		return &DailyLimitError{Err: err}
-	}
-	return &SetupError{Msg: fmt.Sprintf("HubSpot refused syncd's %s requests: check the token's scopes and run `syncd setup` to create syncd's properties", objectType), Err: err}
 }
 
 func cloneMap(m map[string]string) map[string]string {
@@ -337,4 +207,10 @@ func cloneMap(m map[string]string) map[string]string {
 		return map[string]string{}
 	}
 	return maps.Clone(m)
+}
+
+// mapKey names a record by its ID map type and ERP key, within a cycle.
+type mapKey struct {
+	t     store.ObjectType
+	erpID string
 }

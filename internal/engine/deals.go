@@ -5,15 +5,8 @@ import (
 	"errors"
 	"strings"
 
-	"github.com/syncd/syncd/internal/hubspot"
 	"github.com/syncd/syncd/internal/outbox"
 )
-
-// Orders become deals after companies, contacts and products exist; their
-// items become line items in the same step, and tickets come after.
-func init() {
-	register(kind{entity: outbox.EntityOrder, order: 40, sync: syncDeals})
-}
 
 // pipelineStage is a resolved pipeline and stage for one record.
 type pipelineStage struct{ pipeline, stage string }
@@ -24,7 +17,7 @@ type pipelineStage struct{ pipeline, stage string }
 // items to retry later with a message saying to run `syncd setup`. An item
 // without a status keeps its stage when it has a record already; a new
 // record needs one.
-func (c *cycle) resolveStages(ctx context.Context, m *StageMapper, mapType string, items []*item, status func(*item) string) (map[*item]pipelineStage, error) {
+func (c *cycle) resolveStages(ctx context.Context, m *StageMapper, t *objType, items []*item, status func(*item) string) (map[*item]pipelineStage, error) {
 	out := map[*item]pipelineStage{}
 	var upserts []*item
 	var ids []string
@@ -37,14 +30,14 @@ func (c *cycle) resolveStages(ctx context.Context, m *StageMapper, mapType strin
 	if len(upserts) == 0 {
 		return out, nil
 	}
-	known, err := c.e.st.Mappings(ctx, c.portal, mapType, ids)
+	known, err := c.mapped(ctx, t, ids)
 	if err != nil {
 		return nil, err
 	}
 	for _, it := range upserts {
 		st := status(it)
 		if st == "" {
-			if mm, ok := known[it.row.ERPID]; ok && mm.ArchivedAt == nil {
+			if _, ok := known[it.row.ERPID]; ok {
 				continue
 			}
 			it.fail("field \"status\": is missing; a new %s needs an ERP status to choose its pipeline stage (see [%s.stages] in the config)", it.row.Entity, m.section)
@@ -74,17 +67,34 @@ func (c *cycle) resolveStages(ctx context.Context, m *StageMapper, mapType strin
 	return out, nil
 }
 
+// syncStaged writes items of t, a type with pipelines, as syncObjects
+// does, with the pipeline and stage resolveStages gave each, and then lets
+// m read the pipelines again next cycle when HubSpot refused one.
+func (c *cycle) syncStaged(ctx context.Context, t *objType, m *StageMapper, stages map[*item]pipelineStage, items []*item) error {
+	spec := objectSpec{
+		t: t,
+		extra: func(it *item, props map[string]string) {
+			if ps, ok := stages[it]; ok {
+				props[m.props[0]], props[m.props[1]] = ps.pipeline, ps.stage
+			}
+		},
+	}
+	if err := c.syncObjects(ctx, spec, items); err != nil {
+		return err
+	}
+	c.checkStages(ctx, m)
+	return nil
+}
+
 func syncDeals(ctx context.Context, c *cycle, items []*item) error {
 	order := func(it *item) *outbox.Order { return it.rec.Order }
-	contacts, err := c.resolveReference(ctx, items, refCustomer(func(it *item) string { return orderField(it, func(o *outbox.Order) string { return o.CustomerID }) }))
+	links, err := c.resolveLinks(ctx, items,
+		refCustomer(func(it *item) string { return orderField(it, func(o *outbox.Order) string { return o.CustomerID }) }),
+		refCompany(func(it *item) string { return orderField(it, func(o *outbox.Order) string { return o.CompanyID }) }))
 	if err != nil {
 		return err
 	}
-	companies, err := c.resolveReference(ctx, items, refCompany(func(it *item) string { return orderField(it, func(o *outbox.Order) string { return o.CompanyID }) }))
-	if err != nil {
-		return err
-	}
-	stages, err := c.resolveStages(ctx, c.e.dealStages, "deal", items, func(it *item) string { return order(it).Status })
+	stages, err := c.resolveStages(ctx, c.e.dealStages, dealType, items, func(it *item) string { return order(it).Status })
 	if err != nil {
 		return err
 	}
@@ -123,39 +133,13 @@ func syncDeals(ctx context.Context, c *cycle, items []*item) error {
 		}
 	}
 
-	spec := objectSpec{
-		objectType: hubspot.Deals,
-		mapType:    "deal",
-		extra: func(it *item, props map[string]string) {
-			if ps, ok := stages[it]; ok {
-				props["pipeline"], props["dealstage"] = ps.pipeline, ps.stage
-			}
-		},
-	}
-	if err := c.syncObjects(ctx, spec, items); err != nil {
+	if err := c.syncStaged(ctx, dealType, c.e.dealStages, stages, items); err != nil {
 		return err
 	}
-	c.checkStages(ctx, c.e.dealStages)
 	if err := c.syncLineItems(ctx, items, products); err != nil {
 		return err
 	}
-
-	var toContact, toCompany []assocRequest
-	for _, it := range items {
-		if !it.ok() || it.rec.Op != outbox.OpUpsert || it.hubspotID == "" {
-			continue
-		}
-		if h := contacts[order(it).CustomerID]; h != "" {
-			toContact = append(toContact, assocRequest{it: it, fromID: it.hubspotID, toID: h, typeIDs: []int{assocDealToContact}})
-		}
-		if h := companies[order(it).CompanyID]; h != "" {
-			toCompany = append(toCompany, assocRequest{it: it, fromID: it.hubspotID, toID: h, typeIDs: []int{assocDealToPrimaryCompany, assocDealToCompany}})
-		}
-	}
-	if err := c.associate(ctx, hubspot.Deals, hubspot.Contacts, "deal", "contact", toContact); err != nil {
-		return err
-	}
-	return c.associate(ctx, hubspot.Deals, hubspot.Companies, "deal", "company", toCompany)
+	return c.associateRefs(ctx, dealType, items, links)
 }
 
 // orderField reads a field of an upsert's order, "" for deletes.

@@ -67,33 +67,42 @@
 // the row waited for brings it due. Only a reference no open row and no
 // HubSpot record satisfies fails the item.
 //
-// # How to add an object type
+// # Object types and kinds
 //
-// Each outbox entity is handled by one kind, registered from its own file
-// (see contacts.go and companies.go):
+// The table in types.go has one row per HubSpot object type syncd writes:
+// the outbox entity it comes from, HubSpot's name for it, the ID map's
+// object_type, the write order, and the association type IDs syncd makes
+// from its records to others'. Code reads the row (contactType.hubspot,
+// dealType.idMap, ticketType.assocTypeIDs(dealType)) rather than naming a
+// type; only the stage mappers (stages.go) name the two types that have
+// pipelines.
 //
-//	func init() {
-//		register(kind{
-//			entity:  outbox.EntityProduct, // the outbox entity it handles
-//			order:   30,                   // write order: companies 10, contacts 20, products 30, deals 40, tickets 50
-//			sync:    syncProducts,         // called once per cycle with that entity's items
-//		})
-//	}
+// Each outbox entity is written by one kind: a function in the type's own
+// file (companies.go, contacts.go, products.go, deals.go with lineitems.go,
+// tickets.go), named beside the table in syncs:
 //
-// sync receives the cycle's items of the entity (one per key, coalesced,
-// decoded; rows that failed to decode never reach it). For a plain object
-// it calls c.syncObjects with an objectSpec naming the HubSpot object type,
-// the ID-map type and the natural keys to match never-seen records by; that
-// does the resolve, diff, batched writes and error handling, and sets each
-// item's outcome. Kinds with children or references use the helpers of
-// refs.go: c.resolveRefs finds the HubSpot IDs of records other kinds own
-// (this cycle's results, then the ID map, then a batch read by the ERP-ID
-// property), and c.refsFailed handles its errors (a database error stops
-// the cycle, a HubSpot one delays the items); c.associate creates associations once (the associations table
-// remembers what was sent); c.replaceAssociations also removes those syncd
-// made earlier to other records of that type (a customer moved to another
-// company). Extra ID-map rows (line items) go to
-// item.extraMappings; they are recorded with the item's row. An item is
-// failed with item.fail (data) or item.retryLater (transient); returning an
-// error from sync stops the cycle and should be a *SetupError.
+//	productType: syncProducts, // products.go
+//
+// Kinds run in the rows' write order; New fails unless every entity the
+// outbox accepts has a row and a kind. The sync function receives the
+// cycle's items of the entity (one per key, coalesced, decoded; rows that
+// failed to decode never reach it). For a plain object it calls
+// c.syncObjects with an objectSpec naming the row and the natural keys to
+// match never-seen records by (match.go); that resolves, plans and diffs
+// (objects.go), writes in batches (batch.go) and sets each item's outcome.
+// Kinds with references use refs.go: c.resolveReference and c.resolveRefs
+// find the HubSpot IDs of records other kinds own (this cycle's results,
+// then the ID map, then a batch read by the ERP-ID property), and
+// c.refsFailed handles their errors (a database error stops the cycle, a
+// HubSpot one delays the items). associations.go creates associations
+// once (c.associate; the associations table remembers what was sent), and
+// c.replaceAssociations also removes those syncd made earlier to other
+// records of that type (a customer moved to another company). Extra ID-map
+// rows (line items) go to item.extraMappings; they are recorded with the
+// item's row. An item is failed with item.fail (data) or item.retryLater
+// (transient); returning an error from sync stops the cycle and should be
+// a *SetupError (errors.go).
+//
+// Adding an object type (quotes, say) is listed file by file in
+// docs/architecture.md.
 package engine

@@ -11,7 +11,7 @@ import (
 
 	"github.com/syncd/syncd/internal/config"
 	"github.com/syncd/syncd/internal/hubspot"
-	"github.com/syncd/syncd/internal/synctest"
+	"github.com/syncd/syncd/internal/testkit/hubspottest"
 )
 
 var reSQLBlock = regexp.MustCompile("(?s)```sql\n(.*?)```")
@@ -78,7 +78,7 @@ func TestOutboxDocOrderExamples(t *testing.T) {
 	exec(section[0]) // items: 1 changed, 3 absent (never sent here), 4 new
 	deals := erpIndex(t, e, hubspot.Deals, "amount", "dealstage")
 	d := deals["SO-2026-0042"]
-	if synctest.Rat(t, d.Properties["amount"]).Cmp(big.NewRat(36845, 10)) != 0 || d.Properties["dealstage"] != "closedwon" {
+	if hubspottest.Rat(t, d.Properties["amount"]).Cmp(big.NewRat(36845, 10)) != 0 || d.Properties["dealstage"] != "closedwon" {
 		t.Errorf("deal after the items update = %+v, want amount 3684.5, closedwon", d.Properties)
 	}
 	products := erpIndex(t, e, hubspot.Products, "hs_sku")

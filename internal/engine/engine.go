@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
-	"sort"
 	"sync"
 	"time"
 
@@ -25,7 +23,10 @@ type Deps struct {
 	HubSpot *hubspot.Client
 	// Logger defaults to a logger that discards.
 	Logger logrus.FieldLogger
-	// Now defaults to time.Now; it should be the store's clock too.
+	// Now is the engine's clock: cycle durations, when to extend the
+	// leases, the age of the pipelines read, the archive times of the ID
+	// map. It defaults to time.Now. The store keeps its own, the
+	// database's, for everything it compares.
 	Now func() time.Time
 	// Owner names this process in leases and runs; default host:pid.
 	Owner string
@@ -76,39 +77,6 @@ func (s *Summary) add(o Summary) {
 	s.WriteCalls += o.WriteCalls
 	s.Duration += o.Duration
 }
-
-// SetupError is a problem with HubSpot's or syncd's setup, not with a
-// record: the cycle stops and the message says what to run or fix.
-type SetupError struct {
-	Msg string
-	Err error
-}
-
-// Error returns the message and the underlying error.
-func (e *SetupError) Error() string {
-	if e.Err != nil {
-		return e.Msg + ": " + e.Err.Error()
-	}
-	return e.Msg
-}
-
-// Unwrap returns the underlying error.
-func (e *SetupError) Unwrap() error { return e.Err }
-
-// DailyLimitError stops a cycle when HubSpot's daily allowance (or the
-// share of it syncd may use) is spent; the claimed rows are released and
-// wait for the allowance to reset.
-type DailyLimitError struct {
-	Err error
-}
-
-// Error says that the daily allowance is spent and when it resets.
-func (e *DailyLimitError) Error() string {
-	return "HubSpot's daily API allowance is spent; syncd goes on when it resets: " + e.Err.Error()
-}
-
-// Unwrap returns the underlying error.
-func (e *DailyLimitError) Unwrap() error { return e.Err }
 
 // Engine runs sync cycles. One Engine runs one cycle at a time; several
 // Engines (processes) may share an outbox.
@@ -196,15 +164,11 @@ func New(deps Deps, cfg config.Config) (*Engine, error) {
 	}
 	e.dealStages = NewDealStages(cfg, s.PipelineRefresh.Duration, e.now, e.st)
 	e.ticketStages = NewTicketStages(cfg, s.PipelineRefresh.Duration, e.now, e.st)
-	e.kinds = append(e.kinds, kinds...)
-	sort.SliceStable(e.kinds, func(i, j int) bool { return e.kinds[i].order < e.kinds[j].order })
-	// Every entity outbox.Decode accepts must have a kind, so that a
-	// decoded record always has somewhere to go.
-	for _, ent := range outbox.Entities {
-		if !slices.ContainsFunc(e.kinds, func(k kind) bool { return k.entity == ent }) {
-			return nil, fmt.Errorf("engine: no kind registered for outbox entity %q", ent)
-		}
+	kinds, err := writeOrder()
+	if err != nil {
+		return nil, err
 	}
+	e.kinds = kinds
 	return e, nil
 }
 
@@ -254,11 +218,16 @@ func (e *Engine) RunCycle(ctx context.Context) (Summary, error) {
 	defer e.mu.Unlock()
 	start := e.now()
 	before := e.hs.Stats()
-	sum, err := e.runCycle(ctx)
-	after := e.hs.Stats()
-	sum.Calls = int64(after.Total - before.Total)
-	sum.WriteCalls = int64(after.Writes - before.Writes)
-	sum.Duration = e.now().Sub(start)
+	// count sets the calls and time spent since the cycle began; the run
+	// row gets them before it is finished, the caller after.
+	count := func(sum *Summary) {
+		after := e.hs.Stats()
+		sum.Calls = int64(after.Total - before.Total)
+		sum.WriteCalls = int64(after.Writes - before.Writes)
+		sum.Duration = e.now().Sub(start)
+	}
+	sum, err := e.runCycle(ctx, count)
+	count(&sum)
 	return sum, err
 }
 
@@ -279,7 +248,7 @@ func (e *Engine) Drain(ctx context.Context) (Summary, error) {
 	}
 }
 
-func (e *Engine) runCycle(ctx context.Context) (Summary, error) {
+func (e *Engine) runCycle(ctx context.Context, count func(*Summary)) (Summary, error) {
 	if e.dailyLimitSpent() {
 		return Summary{}, nil
 	}
@@ -307,6 +276,7 @@ func (e *Engine) runCycle(ctx context.Context) (Summary, error) {
 	if err != nil {
 		e.release(rows)
 	}
+	count(&sum)
 	if ferr := e.st.FinishRun(context.WithoutCancel(ctx), runID, sum, err); ferr != nil && err == nil {
 		err = ferr
 	}

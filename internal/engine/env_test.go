@@ -19,7 +19,9 @@ import (
 	"github.com/syncd/syncd/internal/hubspot"
 	"github.com/syncd/syncd/internal/pgtest"
 	"github.com/syncd/syncd/internal/store"
-	"github.com/syncd/syncd/internal/synctest"
+	"github.com/syncd/syncd/internal/testkit/fakeclock"
+	"github.com/syncd/syncd/internal/testkit/hubspottest"
+	"github.com/syncd/syncd/internal/testkit/outboxtest"
 )
 
 // request is one HubSpot request the emulator received.
@@ -42,6 +44,31 @@ func (r *recorder) setHook(h func(w http.ResponseWriter, r request) bool) {
 	r.mu.Lock()
 	r.hook = h
 	r.mu.Unlock()
+}
+
+// answer makes reply, instead of the emulator, answer the requests match
+// accepts.
+func (r *recorder) answer(match func(request) bool, reply func(http.ResponseWriter)) {
+	r.setHook(func(w http.ResponseWriter, req request) bool {
+		if !match(req) {
+			return false
+		}
+		reply(w)
+		return true
+	})
+}
+
+// pathEnds matches the requests whose path ends in suffix and whose body
+// holds each of parts.
+func pathEnds(suffix string, parts ...string) func(request) bool {
+	return func(r request) bool {
+		for _, p := range parts {
+			if !bytes.Contains(r.Body, []byte(p)) {
+				return false
+			}
+		}
+		return strings.HasSuffix(r.Path, suffix)
+	}
 }
 
 func (r *recorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
@@ -84,7 +111,7 @@ type env struct {
 	emu *emulator.Server
 	srv *httptest.Server
 	rec *recorder
-	clk *synctest.Clock
+	clk *fakeclock.Clock
 	cfg config.Config
 	st  *store.Store
 	hs  *hubspot.Client
@@ -93,16 +120,16 @@ type env struct {
 
 func newEnv(t testing.TB, o envOptions) *env {
 	t.Helper()
-	e := &env{t: t, db: pgtest.Migrated(t), clk: synctest.NewClock(), cfg: config.Default()}
+	e := &env{t: t, db: pgtest.Migrated(t), clk: fakeclock.New(time.Now()), cfg: config.Default()}
 	e.cfg.Sync.BatchSize = 2000
 	if o.cfg != nil {
 		o.cfg(&e.cfg)
 	}
-	e.emu = emulator.New(emulator.Options{Tier: "enterprise", SearchLag: o.searchLag, Now: o.emuClock, DisableRateLimits: true, Tokens: []string{synctest.Token}})
+	e.emu = emulator.New(emulator.Options{Tier: "enterprise", SearchLag: o.searchLag, Now: o.emuClock, DisableRateLimits: true, Tokens: []string{hubspottest.Token}})
 	e.rec = &recorder{next: e.emu}
 	e.srv = httptest.NewServer(e.rec)
 	t.Cleanup(e.srv.Close)
-	e.st = store.New(e.db.Pool, store.Options{Now: e.clk.Now})
+	e.st = store.New(e.db.Pool, store.Options{Offset: e.clk.Advanced})
 	e.hs = e.client()
 	e.eng = e.engine(e.hs, "engine-a")
 	if !o.noProperties {
@@ -113,11 +140,11 @@ func newEnv(t testing.TB, o envOptions) *env {
 
 // client returns a new HubSpot client on the emulator whose governor runs
 // on the virtual clock.
-func (e *env) client() *hubspot.Client { return synctest.Client(e.t, e.srv.URL, e.clk) }
+func (e *env) client() *hubspot.Client { return hubspottest.Client(e.t, e.srv.URL, e.clk) }
 
 func (e *env) engine(hs *hubspot.Client, owner string) *engine.Engine {
 	e.t.Helper()
-	eng, err := engine.New(engine.Deps{Store: e.st, HubSpot: hs, Logger: synctest.QuietLogger(), Now: e.clk.Now, Owner: owner}, e.cfg)
+	eng, err := engine.New(engine.Deps{Store: e.st, HubSpot: hs, Logger: hubspottest.QuietLogger(), Now: e.clk.Now, Owner: owner}, e.cfg)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -152,7 +179,7 @@ func createProperties(t testing.TB, hs *hubspot.Client, cfg config.Config) {
 // insert writes one outbox row and returns its id.
 func (e *env) insert(entity, erpID, payload string) int64 {
 	e.t.Helper()
-	return synctest.Insert(e.t, e.db, entity, erpID, payload)
+	return outboxtest.Insert(e.t, e.db, entity, erpID, payload)
 }
 
 // insertJSON writes one outbox row with payload v marshalled.
@@ -197,7 +224,7 @@ func (e *env) row(id int64) outboxRow {
 
 func (e *env) count(sql string, args ...any) int {
 	e.t.Helper()
-	return synctest.Count(e.t, e.db, sql, args...)
+	return outboxtest.Count(e.t, e.db, sql, args...)
 }
 
 // all lists every record of objectType in the emulator through HubSpot's
@@ -212,7 +239,7 @@ func (e *env) all(objectType string, props ...string) []listed {
 			u += "&after=" + after
 		}
 		req, _ := http.NewRequest("GET", u, nil)
-		req.Header.Set("Authorization", "Bearer "+synctest.Token)
+		req.Header.Set("Authorization", "Bearer "+hubspottest.Token)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			e.t.Fatal(err)
@@ -245,3 +272,14 @@ type listed struct {
 
 // String names the request without its body.
 func (r request) String() string { return r.Method + " " + r.Path }
+
+// direct sends a request straight to the emulator, past the recorder and
+// its hook, as another client of the same HubSpot account would.
+func (e *env) direct(method, path string, body []byte) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(method, path, bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+hubspottest.Token)
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	e.emu.ServeHTTP(rec, req)
+	return rec
+}

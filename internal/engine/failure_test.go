@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -19,7 +18,7 @@ import (
 	"github.com/syncd/syncd/internal/engine"
 	"github.com/syncd/syncd/internal/hubspot"
 	"github.com/syncd/syncd/internal/store"
-	"github.com/syncd/syncd/internal/synctest"
+	"github.com/syncd/syncd/internal/testkit/hubspottest"
 )
 
 func writeHubSpotError(w http.ResponseWriter, status int, category, msg string) {
@@ -28,18 +27,24 @@ func writeHubSpotError(w http.ResponseWriter, status int, category, msg string) 
 	fmt.Fprintf(w, `{"status":"error","message":%q,"correlationId":"test-corr","category":%q}`, msg, category)
 }
 
+// hubSpotError returns a reply that writes a HubSpot error envelope.
+func hubSpotError(status int, category, msg string) func(http.ResponseWriter) {
+	return func(w http.ResponseWriter) { writeHubSpotError(w, status, category, msg) }
+}
+
+// dailyLimit answers as HubSpot does once the daily allowance is spent.
+func dailyLimit(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
+	fmt.Fprint(w, `{"status":"error","message":"You have reached your daily limit.","errorType":"RATE_LIMIT","correlationId":"c","policyName":"DAILY","groupName":"api-calls-daily"}`)
+}
+
 // A batch HubSpot refuses as a whole, without saying which input is wrong,
 // is split until the bad input is found; the others sync.
 func TestSyncBisectsWholeBatchErrors(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOptions{})
-	e.rec.setHook(func(w http.ResponseWriter, r request) bool {
-		if strings.HasSuffix(r.Path, "/batch/upsert") && bytes.Contains(r.Body, []byte("POISON")) {
-			writeHubSpotError(w, 400, "VALIDATION_ERROR", "Property values were not valid")
-			return true
-		}
-		return false
-	})
+	e.rec.answer(pathEnds("/batch/upsert", "POISON"), hubSpotError(400, "VALIDATION_ERROR", "Property values were not valid"))
 	seed(e, 60, 0)
 	bad := e.insert("customer", "C-BAD", `{"email":"bad@example.co.th","first_name":"POISON"}`)
 	seed(e, 0, 0)
@@ -67,13 +72,7 @@ func TestSyncBisectsWholeBatchErrors(t *testing.T) {
 func TestSyncRetryableErrorsKeepAttempts(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOptions{})
-	e.rec.setHook(func(w http.ResponseWriter, r request) bool {
-		if strings.HasSuffix(r.Path, "/contacts/batch/upsert") {
-			writeHubSpotError(w, 503, "", "Service Unavailable")
-			return true
-		}
-		return false
-	})
+	e.rec.answer(pathEnds("/contacts/batch/upsert"), hubSpotError(503, "", "Service Unavailable"))
 	seed(e, 5, 1)
 	sum := e.drain(e.eng)
 	if sum.Failed != 5 || sum.Created != 1 {
@@ -146,11 +145,7 @@ func TestSyncMissingCompanyRetried(t *testing.T) {
 	if sum := e.drain(e.eng); sum.Created != 1 {
 		t.Fatalf("retry: %+v", sum)
 	}
-	c, co := byERP(e, hubspot.Contacts)["C-2"], byERP(e, hubspot.Companies)["CO-LATE"]
-	got, err := e.hs.ReadAssociations(context.Background(), hubspot.Contacts, hubspot.Companies, []string{c.ID})
-	if err != nil || len(got[c.ID]) != 1 || got[c.ID][0].ToID != co.ID {
-		t.Fatalf("C-2 associations %v %v, want CO-LATE %s", got, err, co.ID)
-	}
+	e.wantCompany("C-2", "CO-LATE")
 }
 
 // A delete archives the record and marks the ID map row archived.
@@ -175,19 +170,24 @@ func TestSyncDeleteArchives(t *testing.T) {
 	}
 }
 
+// cancelOn returns a context that the first request whose path matches
+// cancels, as a process stopped mid-cycle would; that request is answered
+// 503 and reaches no record.
+func cancelOn(e *env, match func(path string) bool) context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	e.t.Cleanup(cancel)
+	e.rec.answer(func(r request) bool { return match(r.Path) }, func(w http.ResponseWriter) {
+		cancel()
+		writeHubSpotError(w, 503, "", "Service Unavailable")
+	})
+	return ctx
+}
+
 // Cancelling a cycle releases its rows for the next one.
 func TestSyncCancelReleasesRows(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOptions{})
-	ctx, cancel := context.WithCancel(context.Background())
-	e.rec.setHook(func(w http.ResponseWriter, r request) bool {
-		if strings.HasSuffix(r.Path, "/batch/upsert") {
-			cancel()
-			writeHubSpotError(w, 503, "", "Service Unavailable")
-			return true
-		}
-		return false
-	})
+	ctx := cancelOn(e, func(path string) bool { return strings.HasSuffix(path, "/batch/upsert") })
 	seed(e, 3, 0)
 	if _, err := e.eng.RunCycle(ctx); !errors.Is(err, context.Canceled) {
 		t.Fatalf("RunCycle: %v, want context.Canceled", err)
@@ -264,15 +264,7 @@ func TestSyncDeadAfterMaxAttempts(t *testing.T) {
 func TestSyncDailyLimitStopsCycle(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOptions{})
-	e.rec.setHook(func(w http.ResponseWriter, r request) bool {
-		if strings.HasSuffix(r.Path, "/batch/upsert") {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(429)
-			fmt.Fprint(w, `{"status":"error","message":"You have reached your daily limit.","errorType":"RATE_LIMIT","correlationId":"c","policyName":"DAILY","groupName":"api-calls-daily"}`)
-			return true
-		}
-		return false
-	})
+	e.rec.answer(pathEnds("/batch/upsert"), dailyLimit)
 	seed(e, 3, 0)
 	_, err := e.eng.RunCycle(context.Background())
 	var dl *engine.DailyLimitError
@@ -291,22 +283,14 @@ func TestSyncDailyLimitSkipsCyclesUntilReset(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOptions{})
 	var logs bytes.Buffer
-	log := synctest.QuietLogger()
+	log := hubspottest.QuietLogger()
 	log.SetOutput(&logs)
 	log.SetFormatter(&logrus.JSONFormatter{})
 	eng, err := engine.New(engine.Deps{Store: e.st, HubSpot: e.hs, Logger: log, Now: e.clk.Now, Owner: "engine-daily"}, e.cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.rec.setHook(func(w http.ResponseWriter, r request) bool {
-		if strings.HasSuffix(r.Path, "/batch/upsert") {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(429)
-			fmt.Fprint(w, `{"status":"error","message":"You have reached your daily limit.","errorType":"RATE_LIMIT","correlationId":"c","policyName":"DAILY","groupName":"api-calls-daily"}`)
-			return true
-		}
-		return false
-	})
+	e.rec.answer(pathEnds("/batch/upsert"), dailyLimit)
 	seed(e, 3, 0)
 	ctx := context.Background()
 	var dl *engine.DailyLimitError
@@ -384,15 +368,7 @@ func TestSyncRefsDatabaseErrorStopsCycle(t *testing.T) {
 func TestSyncCrashAfterWritesNoDuplicates(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOptions{})
-	ctx, cancel := context.WithCancel(context.Background())
-	e.rec.setHook(func(w http.ResponseWriter, r request) bool {
-		if strings.Contains(r.Path, "/crm/associations/") {
-			cancel()
-			writeHubSpotError(w, 503, "", "Service Unavailable")
-			return true
-		}
-		return false
-	})
+	ctx := cancelOn(e, func(path string) bool { return strings.Contains(path, "/crm/associations/") })
 	seed(e, 5, 1)
 	if _, err := e.eng.RunCycle(ctx); err == nil {
 		t.Fatal("the interrupted cycle reported no error")
@@ -408,12 +384,7 @@ func TestSyncCrashAfterWritesNoDuplicates(t *testing.T) {
 	if sum.Created != 0 || sum.Failed != 0 || sum.Rows != 6 {
 		t.Fatalf("second drain: %+v; want nothing created", sum)
 	}
-	if c, co := byERP(e, hubspot.Contacts), byERP(e, hubspot.Companies); len(c) != 5 || len(co) != 1 {
-		t.Fatalf("%d contacts, %d companies; want 5 and 1", len(c), len(co))
-	}
-	if n := e.count(`SELECT count(*) FROM id_map`); n != 6 {
-		t.Fatalf("id_map has %d rows, want 6", n)
-	}
+	e.wantCounts(5, 1, 6)
 }
 
 // An upsert HubSpot applied but whose answer was lost is sent again by the
@@ -427,12 +398,7 @@ func TestSyncLostUpsertAnswerCountsCreated(t *testing.T) {
 		if !strings.HasSuffix(r.Path, "/contacts/batch/upsert") || !lost.CompareAndSwap(0, 1) {
 			return false
 		}
-		req := httptest.NewRequest(r.Method, r.Path, bytes.NewReader(r.Body))
-		req.Header.Set("Authorization", "Bearer "+synctest.Token)
-		req.Header.Set("Content-Type", "application/json")
-		applied := httptest.NewRecorder()
-		e.emu.ServeHTTP(applied, req)
-		if applied.Code/100 != 2 {
+		if applied := e.direct(r.Method, r.Path, r.Body); applied.Code/100 != 2 {
 			t.Errorf("the upsert whose answer is lost was not applied: %d %s", applied.Code, applied.Body)
 		}
 		writeHubSpotError(w, 502, "", "Bad Gateway")
@@ -464,12 +430,7 @@ func TestOrderProductConflictWithoutExistingID(t *testing.T) {
 			return false
 		}
 		body := fmt.Sprintf(`{"inputs":[{"properties":{"name":"Jasmine rice 5 kg","price":"100","hs_sku":"RICE-5","%s":"RICE-5"}}]}`, erpProp)
-		req := httptest.NewRequest(http.MethodPost, r.Path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+synctest.Token)
-		req.Header.Set("Content-Type", "application/json")
-		catalog := httptest.NewRecorder()
-		e.emu.ServeHTTP(catalog, req)
-		if catalog.Code/100 != 2 {
+		if catalog := e.direct(http.MethodPost, r.Path, []byte(body)); catalog.Code/100 != 2 {
 			t.Errorf("the catalog's product was not created: %d %s", catalog.Code, catalog.Body)
 		}
 		writeHubSpotError(w, 409, "CONFLICT", "A product with these unique values already exists.")

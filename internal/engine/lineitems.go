@@ -128,13 +128,10 @@ func (c *cycle) syncLineItems(ctx context.Context, orders []*item, products map[
 
 	now := c.e.now().UTC()
 	done := func(w *lineItemWrite, archived bool) {
-		m := store.Mapping{PortalID: c.portal, ObjectType: "line_item", ERPID: w.key, HubSpotID: w.id, Properties: w.all}
+		m := c.mapping(lineItemType, w.key, w.id, w.all)
 		if archived {
-			m.Properties = w.last
+			m = c.mapping(lineItemType, w.key, w.id, w.last)
 			m.ArchivedAt = &now
-		}
-		if m.Properties == nil {
-			m.Properties = map[string]string{}
 		}
 		w.order.extraMappings = append(w.order.extraMappings, m)
 		if w.order.outcome == unchanged {
@@ -144,22 +141,28 @@ func (c *cycle) syncLineItems(ctx context.Context, orders []*item, products map[
 
 	// create creates line items with their deal association and returns
 	// the ones HubSpot already had, taken over to be updated.
+	toDeal := lineItemType.assocTypeIDs(dealType)
+	inline := make([]hubspot.AssociationType, len(toDeal))
+	for i, id := range toDeal {
+		inline[i] = hubspot.AssociationType{Category: hubspot.HubSpotDefined, TypeID: id}
+	}
 	create := func(ws []*lineItemWrite) ([]*lineItemWrite, error) {
-		err := batched(ctx, c, hubspot.LineItems, ws, func(ctx context.Context, chunk []*lineItemWrite) (*hubspot.BatchResult, error) {
+		err := batched(ctx, c, lineItemType.hubspot, ws, func(ctx context.Context, chunk []*lineItemWrite) (*hubspot.BatchResult, error) {
 			in := make([]hubspot.CreateInput, len(chunk))
 			for i, w := range chunk {
 				in[i] = hubspot.CreateInput{
-					Properties: w.props,
-					Associations: []hubspot.InlineAssociation{{ToID: w.dealID, Types: []hubspot.AssociationType{
-						{Category: "HUBSPOT_DEFINED", TypeID: assocLineItemToDeal}}}},
-					TraceID: w.traceID(),
+					Properties:   w.props,
+					Associations: []hubspot.InlineAssociation{{ToID: w.dealID, Types: inline}},
+					TraceID:      w.traceID(),
 				}
 			}
-			return c.e.hs.BatchCreate(ctx, hubspot.LineItems, in)
+			return c.e.hs.BatchCreate(ctx, lineItemType.hubspot, in)
 		}, func(w *lineItemWrite, o hubspot.Object) {
 			w.id = o.ID
-			w.order.associations = append(w.order.associations, store.Association{PortalID: c.portal,
-				FromType: "line_item", FromHubSpotID: o.ID, ToType: "deal", ToHubSpotID: w.dealID, TypeID: assocLineItemToDeal})
+			for _, id := range toDeal {
+				w.order.associations = append(w.order.associations, store.Association{PortalID: c.portal,
+					FromType: lineItemType.idMap, FromHubSpotID: o.ID, ToType: dealType.idMap, ToHubSpotID: w.dealID, TypeID: id})
+			}
 			done(w, false)
 		})
 		var adopted []*lineItemWrite
@@ -171,12 +174,12 @@ func (c *cycle) syncLineItems(ctx context.Context, orders []*item, products map[
 		return adopted, err
 	}
 	update := func(ws []*lineItemWrite) error {
-		return batched(ctx, c, hubspot.LineItems, ws, func(ctx context.Context, chunk []*lineItemWrite) (*hubspot.BatchResult, error) {
+		return batched(ctx, c, lineItemType.hubspot, ws, func(ctx context.Context, chunk []*lineItemWrite) (*hubspot.BatchResult, error) {
 			in := make([]hubspot.UpdateInput, len(chunk))
 			for i, w := range chunk {
 				in[i] = hubspot.UpdateInput{ID: w.id, Properties: w.props, TraceID: w.traceID()}
 			}
-			return c.e.hs.BatchUpdate(ctx, hubspot.LineItems, in)
+			return c.e.hs.BatchUpdate(ctx, lineItemType.hubspot, in)
 		}, func(w *lineItemWrite, _ hubspot.Object) { done(w, false) })
 	}
 
@@ -211,15 +214,15 @@ func (c *cycle) syncLineItems(ctx context.Context, orders []*item, products map[
 	var reqs []assocRequest
 	for _, w := range adopt {
 		if w.order.ok() {
-			reqs = append(reqs, assocRequest{it: w.order, fromID: w.id, toID: w.dealID, typeIDs: []int{assocLineItemToDeal}})
+			reqs = append(reqs, assocRequest{it: w.order, fromID: w.id, toID: w.dealID})
 		}
 	}
-	if err := c.associate(ctx, hubspot.LineItems, hubspot.Deals, "line_item", "deal", reqs); err != nil {
+	if err := c.associate(ctx, lineItemType, dealType, reqs); err != nil {
 		return err
 	}
 
 	// A line item HubSpot no longer has needs no archive.
-	err = batched(ctx, c, hubspot.LineItems, archives, archiveCall[*lineItemWrite](c, hubspot.LineItems), func(w *lineItemWrite, _ hubspot.Object) {
+	err = batched(ctx, c, lineItemType.hubspot, archives, archiveCall[*lineItemWrite](c, lineItemType.hubspot), func(w *lineItemWrite, _ hubspot.Object) {
 		done(w, true)
 	})
 	for _, w := range archives {

@@ -1,7 +1,6 @@
 package engine_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"math/big"
@@ -11,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/syncd/syncd/internal/hubspot"
-	"github.com/syncd/syncd/internal/synctest"
+	"github.com/syncd/syncd/internal/testkit/hubspottest"
 )
 
 // lineOrder is an order payload whose items have no product: line i has
@@ -43,13 +42,7 @@ func TestLineItemBatchRefusedAsWhole(t *testing.T) {
 	if sum := e.drain(e.eng); sum.Created != orders || sum.Failed != 0 {
 		t.Fatalf("first drain: %+v; rows: %v", sum, e.failures())
 	}
-	e.rec.setHook(func(w http.ResponseWriter, r request) bool {
-		if strings.HasSuffix(r.Path, "/line_items/batch/update") && bytes.Contains(r.Body, []byte("REFUSED")) {
-			writeHubSpotError(w, 400, "VALIDATION_ERROR", "Property values were not valid")
-			return true
-		}
-		return false
-	})
+	e.rec.answer(pathEnds("/line_items/batch/update", "REFUSED"), hubSpotError(400, "VALIDATION_ERROR", "Property values were not valid"))
 	ids := map[string]int64{}
 	for i := range orders {
 		var desc map[int]string
@@ -134,9 +127,9 @@ func TestLineItemDeletedInHubSpot(t *testing.T) {
 	}
 	sum := new(big.Rat)
 	for _, o := range items {
-		sum.Add(sum, synctest.Rat(t, o.Properties["amount"]))
+		sum.Add(sum, hubspottest.Rat(t, o.Properties["amount"]))
 	}
-	amount := synctest.Rat(t, erpIndex(t, e, hubspot.Deals, "amount")["SO-1"].Properties["amount"])
+	amount := hubspottest.Rat(t, erpIndex(t, e, hubspot.Deals, "amount")["SO-1"].Properties["amount"])
 	if amount.Cmp(sum) != 0 || amount.Cmp(big.NewRat(70, 1)) != 0 {
 		t.Errorf("deal amount = %s, line items sum to %s; want both 70", amount.FloatString(2), sum.FloatString(2))
 	}
@@ -166,13 +159,9 @@ func TestLineItemArchiveGoneInHubSpot(t *testing.T) {
 		t.Fatal(err)
 	}
 	var refused atomic.Int32
-	e.rec.setHook(func(w http.ResponseWriter, r request) bool {
-		if strings.HasSuffix(r.Path, "/line_items/batch/archive") && bytes.Contains(r.Body, []byte(`"`+gone+`"`)) {
-			refused.Add(1)
-			writeHubSpotError(w, 404, "OBJECT_NOT_FOUND", "Object not found.  objectId are usually numeric.")
-			return true
-		}
-		return false
+	e.rec.answer(pathEnds("/line_items/batch/archive", `"`+gone+`"`), func(w http.ResponseWriter) {
+		refused.Add(1)
+		writeHubSpotError(w, 404, "OBJECT_NOT_FOUND", "Object not found.  objectId are usually numeric.")
 	})
 
 	// Lines 2 (gone) and 3 (live) are dropped.

@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"math/big"
 	"slices"
 	"strings"
@@ -10,13 +11,15 @@ import (
 	"time"
 
 	"github.com/syncd/syncd/internal/hubspot"
-	"github.com/syncd/syncd/internal/synctest"
+	"github.com/syncd/syncd/internal/testkit/hubspottest"
+	"github.com/syncd/syncd/internal/testkit/outboxtest"
+	"github.com/syncd/syncd/internal/testkit/shareddata"
 )
 
 // northwind is the Northwind data set turned into outbox payloads, with
 // what HubSpot should hold afterwards.
 type northwind struct {
-	rows []synctest.Row
+	rows []outboxtest.Row
 	// orders maps order ERP IDs to their expected amount and status.
 	orders map[string]nwOrder
 	// lines maps line item keys to their expected amount and SKU.
@@ -56,17 +59,17 @@ func roundCents(r *big.Rat) string { return r.FloatString(2) }
 
 func loadNorthwind(t testing.TB, tickets int) *northwind {
 	t.Helper()
-	customers := synctest.ReadCSV(t, "northwind/customers.csv")
-	products := synctest.ReadCSV(t, "northwind/products.csv")
-	orders := synctest.ReadCSV(t, "northwind/orders.csv")
-	details := synctest.ReadCSV(t, "northwind/order-details.csv")
-	support := synctest.ReadCSV(t, "support-tickets/customer_support_tickets.csv")
+	customers := shareddata.ReadCSV(t, "northwind/customers.csv")
+	products := shareddata.ReadCSV(t, "northwind/products.csv")
+	orders := shareddata.ReadCSV(t, "northwind/orders.csv")
+	details := shareddata.ReadCSV(t, "northwind/order-details.csv")
+	support := shareddata.ReadCSV(t, "support-tickets/customer_support_tickets.csv")
 
 	nw := &northwind{orders: map[string]nwOrder{}, lines: map[string]nwLine{}, tickets: map[string]nwTicket{}}
 	for _, c := range customers {
 		id := c["customerID"]
-		nw.rows = append(nw.rows, synctest.Row{Entity: "company", ERPID: id, Payload: map[string]any{"name": c["companyName"]}})
-		nw.rows = append(nw.rows, synctest.Row{Entity: "customer", ERPID: "C-" + id, Payload: map[string]any{
+		nw.rows = append(nw.rows, outboxtest.Row{Entity: "company", ERPID: id, Payload: map[string]any{"name": c["companyName"]}})
+		nw.rows = append(nw.rows, outboxtest.Row{Entity: "customer", ERPID: "C-" + id, Payload: map[string]any{
 			"name": c["contactName"], "email": strings.ToLower(id) + "@northwind.example.com", "company_id": id,
 		}})
 		nw.custKeys = append(nw.custKeys, id)
@@ -82,7 +85,7 @@ func loadNorthwind(t testing.TB, tickets int) *northwind {
 			continue
 		}
 		nw.catalog++
-		nw.rows = append(nw.rows, synctest.Row{Entity: "product", ERPID: sku, Payload: map[string]any{
+		nw.rows = append(nw.rows, outboxtest.Row{Entity: "product", ERPID: sku, Payload: map[string]any{
 			"sku": sku, "name": p["productName"], "price": json.Number(p["unitPrice"]), "description": p["quantityPerUnit"],
 		}})
 	}
@@ -118,7 +121,7 @@ func loadNorthwind(t testing.TB, tickets int) *northwind {
 		if err != nil {
 			t.Fatalf("order %s: %v", oid, err)
 		}
-		nw.rows = append(nw.rows, synctest.Row{Entity: "order", ERPID: oid, Payload: map[string]any{
+		nw.rows = append(nw.rows, outboxtest.Row{Entity: "order", ERPID: oid, Payload: map[string]any{
 			"customer_id": "C-" + o["customerID"], "company_id": o["customerID"], "name": "Order " + oid + " " + o["shipName"],
 			"status": status, "currency": "USD", "created_at": orderDate.Format(time.RFC3339),
 			"close_date": o["requiredDate"][:10], "items": items[oid],
@@ -141,7 +144,7 @@ func loadNorthwind(t testing.TB, tickets int) *northwind {
 			p["order_id"] = want.order
 		}
 		nw.tickets[id] = want
-		nw.rows = append(nw.rows, synctest.Row{Entity: "ticket", ERPID: id, Payload: p})
+		nw.rows = append(nw.rows, outboxtest.Row{Entity: "ticket", ERPID: id, Payload: p})
 	}
 	return nw
 }
@@ -153,7 +156,7 @@ func TestNorthwindOrdersEndToEnd(t *testing.T) {
 		t.Fatalf("Northwind data: %d orders, %d lines, %d products, %d customers", len(nw.orders), len(nw.lines), len(nw.skus), len(nw.custKeys))
 	}
 	e := newOrderEnv(t)
-	synctest.InsertRows(e.t, e.db, nw.rows)
+	outboxtest.InsertRows(e.t, e.db, nw.rows)
 	start := time.Now()
 	sum := e.drain(e.eng)
 	wall := time.Since(start)
@@ -188,7 +191,7 @@ func TestNorthwindOrdersEndToEnd(t *testing.T) {
 	lineSum := map[string]*big.Rat{}
 	for key, want := range nw.lines {
 		li := lines[key]
-		if got := synctest.Rat(t, li.Properties["amount"]); got.Cmp(synctest.Rat(t, want.amount.FloatString(2))) != 0 {
+		if got := hubspottest.Rat(t, li.Properties["amount"]); got.Cmp(hubspottest.Rat(t, want.amount.FloatString(2))) != 0 {
 			t.Errorf("line item %s amount = %s, want %s", key, li.Properties["amount"], want.amount.FloatString(2))
 		}
 		if li.Properties["hs_product_id"] != products[want.sku].ID {
@@ -197,7 +200,7 @@ func TestNorthwindOrdersEndToEnd(t *testing.T) {
 		if lineSum[want.order] == nil {
 			lineSum[want.order] = new(big.Rat)
 		}
-		lineSum[want.order].Add(lineSum[want.order], synctest.Rat(t, li.Properties["amount"]))
+		lineSum[want.order].Add(lineSum[want.order], hubspottest.Rat(t, li.Properties["amount"]))
 	}
 
 	// Deals: stage by label or ID, amount = sum of the line items.
@@ -209,7 +212,7 @@ func TestNorthwindOrdersEndToEnd(t *testing.T) {
 		if d.Properties["dealstage"] != wantStage || d.Properties["pipeline"] != "default" {
 			t.Errorf("deal %s stage = %s, want %s", oid, d.Properties["dealstage"], wantStage)
 		}
-		amount := synctest.Rat(t, d.Properties["amount"])
+		amount := hubspottest.Rat(t, d.Properties["amount"])
 		if amount.Cmp(want.amount) != 0 || lineSum[oid] == nil || amount.Cmp(lineSum[oid]) != 0 {
 			t.Errorf("deal %s amount = %s, want %s = sum of its line items (%v)", oid, d.Properties["amount"], want.amount.FloatString(2), lineSum[oid])
 		}
@@ -229,75 +232,74 @@ func TestNorthwindOrdersEndToEnd(t *testing.T) {
 		}
 	}
 	dealToContact, dealToCompany, dealToLines := map[string][]string{}, map[string][]string{}, map[string][]string{}
-	contactToDeals, companyToDeals, lineToDeal := map[string][]string{}, map[string][]string{}, map[string][]string{}
+	var lineIDs, ticketIDs []string
 	for oid, want := range nw.orders {
-		d, ct, co := deals[oid].ID, contacts[want.customer].ID, companies[want.comp].ID
-		dealToContact[d] = []string{ct}
-		dealToCompany[d] = []string{co}
-		contactToDeals[ct] = append(contactToDeals[ct], d)
-		companyToDeals[co] = append(companyToDeals[co], d)
+		d := deals[oid].ID
+		dealToContact[d], dealToCompany[d] = []string{contacts[want.customer].ID}, []string{companies[want.comp].ID}
 	}
-	var lineIDs []string
 	for key, l := range nw.lines {
-		d, li := deals[l.order].ID, lines[key].ID
-		dealToLines[d] = append(dealToLines[d], li)
-		lineToDeal[li] = []string{d}
-		lineIDs = append(lineIDs, li)
+		d := deals[l.order].ID
+		dealToLines[d] = append(dealToLines[d], lines[key].ID)
+		lineIDs = append(lineIDs, lines[key].ID)
 	}
-	expectPairs(hubspot.Deals, hubspot.Contacts, dealIDs, 3, dealToContact)
-	expectPairs(hubspot.Deals, hubspot.Companies, dealIDs, 5, dealToCompany)
-	expectPairs(hubspot.Deals, hubspot.Companies, dealIDs, 341, dealToCompany)
-	expectPairs(hubspot.Deals, hubspot.LineItems, dealIDs, 19, dealToLines)
-	expectPairs(hubspot.LineItems, hubspot.Deals, lineIDs, 20, lineToDeal)
-	expectPairs(hubspot.Contacts, hubspot.Deals, keysOf(contactToDeals), 4, contactToDeals)
-	expectPairs(hubspot.Companies, hubspot.Deals, keysOf(companyToDeals), 342, companyToDeals)
-
-	var ticketIDs []string
 	tToContact, tToCompany, tToDeal := map[string][]string{}, map[string][]string{}, map[string][]string{}
-	contactToT, companyToT, dealToT := map[string][]string{}, map[string][]string{}, map[string][]string{}
 	for id, want := range nw.tickets {
 		tk := tickets[id]
 		if tk.Properties["hs_pipeline"] != "0" || tk.Properties["hs_pipeline_stage"] != want.stage {
 			t.Errorf("ticket %s stage = %s/%s, want 0/%s", id, tk.Properties["hs_pipeline"], tk.Properties["hs_pipeline_stage"], want.stage)
 		}
 		ticketIDs = append(ticketIDs, tk.ID)
-		ct, co := contacts[want.customer].ID, companies[want.company].ID
-		tToContact[tk.ID], tToCompany[tk.ID] = []string{ct}, []string{co}
-		contactToT[ct] = append(contactToT[ct], tk.ID)
-		companyToT[co] = append(companyToT[co], tk.ID)
+		tToContact[tk.ID], tToCompany[tk.ID] = []string{contacts[want.customer].ID}, []string{companies[want.company].ID}
 		if want.order != "" {
-			d := deals[want.order].ID
-			tToDeal[tk.ID] = []string{d}
-			dealToT[d] = append(dealToT[d], tk.ID)
+			tToDeal[tk.ID] = []string{deals[want.order].ID}
 		}
 	}
-	expectPairs(hubspot.Tickets, hubspot.Contacts, ticketIDs, 16, tToContact)
-	expectPairs(hubspot.Tickets, hubspot.Companies, ticketIDs, 26, tToCompany)
-	expectPairs(hubspot.Tickets, hubspot.Companies, ticketIDs, 339, tToCompany)
-	expectPairs(hubspot.Tickets, hubspot.Deals, ticketIDs, 28, tToDeal)
-	expectPairs(hubspot.Contacts, hubspot.Tickets, keysOf(contactToT), 15, contactToT)
-	expectPairs(hubspot.Companies, hubspot.Tickets, keysOf(companyToT), 340, companyToT)
-	expectPairs(hubspot.Deals, hubspot.Tickets, dealIDs, 27, dealToT)
+	// Each link is checked from its records (type fwd) and, unless back
+	// is 0, from the records it points at (type back); backIDs, when set,
+	// are the records checked from that side, else those pointed at.
+	for _, l := range []struct {
+		from, to  string
+		fromIDs   []string
+		fwd, back int
+		want      map[string][]string
+		backIDs   []string
+	}{
+		{hubspot.Deals, hubspot.Contacts, dealIDs, 3, 4, dealToContact, nil},
+		{hubspot.Deals, hubspot.Companies, dealIDs, 5, 0, dealToCompany, nil},
+		{hubspot.Deals, hubspot.Companies, dealIDs, 341, 342, dealToCompany, nil},
+		{hubspot.Deals, hubspot.LineItems, dealIDs, 19, 20, dealToLines, lineIDs},
+		{hubspot.Tickets, hubspot.Contacts, ticketIDs, 16, 15, tToContact, nil},
+		{hubspot.Tickets, hubspot.Companies, ticketIDs, 26, 0, tToCompany, nil},
+		{hubspot.Tickets, hubspot.Companies, ticketIDs, 339, 340, tToCompany, nil},
+		{hubspot.Tickets, hubspot.Deals, ticketIDs, 28, 27, tToDeal, dealIDs},
+	} {
+		expectPairs(l.from, l.to, l.fromIDs, l.fwd, l.want)
+		if l.back == 0 {
+			continue
+		}
+		back := map[string][]string{}
+		for from, tos := range l.want {
+			for _, to := range tos {
+				back[to] = append(back[to], from)
+			}
+		}
+		ids := l.backIDs
+		if ids == nil {
+			ids = slices.Sorted(maps.Keys(back))
+		}
+		expectPairs(l.to, l.from, ids, l.back, back)
+	}
 
 	// Nothing new: no call at all. The same rows again: no write.
 	if sum := e.drain(e.eng); sum.Calls != 0 {
 		t.Errorf("idle run made %d calls", sum.Calls)
 	}
-	synctest.InsertRows(e.t, e.db, nw.rows)
+	outboxtest.InsertRows(e.t, e.db, nw.rows)
 	sum = e.drain(e.eng)
 	if sum.WriteCalls != 0 || sum.Failed != 0 {
 		t.Errorf("re-sending every row: %+v, want no write call", sum)
 	}
 	t.Logf("re-sending %d unchanged rows: %d calls, %d writes", sum.Rows, sum.Calls, sum.WriteCalls)
-}
-
-func keysOf(m map[string][]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }
 
 // BenchmarkOrders syncs Northwind orders (with their customers, companies
@@ -310,7 +312,7 @@ func BenchmarkOrders(b *testing.B) {
 	for b.Loop() {
 		b.StopTimer()
 		e := newOrderEnv(b)
-		synctest.InsertRows(e.t, e.db, nw.rows)
+		outboxtest.InsertRows(e.t, e.db, nw.rows)
 		b.StartTimer()
 		start := time.Now()
 		sum, err := e.eng.Drain(context.Background())

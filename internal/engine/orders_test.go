@@ -14,7 +14,8 @@ import (
 	"github.com/syncd/syncd/internal/config"
 	"github.com/syncd/syncd/internal/hubspot"
 	"github.com/syncd/syncd/internal/setup"
-	"github.com/syncd/syncd/internal/synctest"
+	"github.com/syncd/syncd/internal/testkit/hubspottest"
+	"github.com/syncd/syncd/internal/testkit/outboxtest"
 )
 
 // orderConfig maps ERP statuses by stage label and by stage ID.
@@ -36,7 +37,7 @@ func orderConfig(cfg *config.Config) {
 // that a second run plans nothing.
 func setupHubSpot(t testing.TB, e *env) {
 	t.Helper()
-	synctest.Setup(t, e.hs, e.cfg)
+	hubspottest.Setup(t, e.hs, e.cfg)
 	again, err := setup.Plan(context.Background(), e.hs, e.cfg)
 	if err != nil || !again.Empty() {
 		t.Fatalf("second setup plan = %+v, %v; want empty", again, err)
@@ -124,7 +125,7 @@ func TestOrderLifecycle(t *testing.T) {
 	if d.Properties["dealstage"] != "appointmentscheduled" || d.Properties["pipeline"] != "default" {
 		t.Errorf("deal stage = %s/%s, want default/appointmentscheduled (mapped by label)", d.Properties["pipeline"], d.Properties["dealstage"])
 	}
-	if synctest.Rat(t, d.Properties["amount"]).Cmp(big.NewRat(51, 1)) != 0 { // 2×10 + 1×(5−1) + 3×9
+	if hubspottest.Rat(t, d.Properties["amount"]).Cmp(big.NewRat(51, 1)) != 0 { // 2×10 + 1×(5−1) + 3×9
 		t.Errorf("deal amount = %s, want 51", d.Properties["amount"])
 	}
 	products := erpIndex(t, e, hubspot.Products, "hs_sku", "name")
@@ -186,7 +187,7 @@ func TestOrderLifecycle(t *testing.T) {
 		t.Errorf("update run made %d write calls, want 4: %v", sum.WriteCalls, paths(e.rec.since(before)))
 	}
 	deals = erpIndex(t, e, hubspot.Deals, "amount", "dealstage")
-	if deals["SO-1"].Properties["dealstage"] != "closedwon" || synctest.Rat(t, deals["SO-1"].Properties["amount"]).Cmp(big.NewRat(64, 1)) != 0 {
+	if deals["SO-1"].Properties["dealstage"] != "closedwon" || hubspottest.Rat(t, deals["SO-1"].Properties["amount"]).Cmp(big.NewRat(64, 1)) != 0 {
 		t.Errorf("updated deal = %+v, want closedwon and amount 64", deals["SO-1"].Properties)
 	}
 	checkLineItems(t, e, "SO-1", d.ID, map[string]lineWant{
@@ -261,7 +262,7 @@ func checkLineItems(t testing.TB, e *env, order, dealID string, want map[string]
 			continue
 		}
 		ids = append(ids, li.ID)
-		if li.Properties["hs_product_id"] != w.product || synctest.Rat(t, li.Properties["amount"]).Cmp(synctest.Rat(t, w.amount)) != 0 {
+		if li.Properties["hs_product_id"] != w.product || hubspottest.Rat(t, li.Properties["amount"]).Cmp(hubspottest.Rat(t, w.amount)) != 0 {
 			t.Errorf("line item %s = %+v, want product %s amount %s", key, li.Properties, w.product, w.amount)
 		}
 		if w.name != "" && li.Properties["name"] != w.name {
@@ -290,7 +291,7 @@ func checkLineItems(t testing.TB, e *env, order, dealID string, want map[string]
 // failures lists the failed rows' errors, for test messages.
 func (e *env) failures() []string {
 	e.t.Helper()
-	return synctest.Strings(e.t, e.db, `SELECT coalesce(last_error, '') FROM outbox WHERE state IN ('failed', 'dead') ORDER BY id LIMIT 20`)
+	return outboxtest.Strings(e.t, e.db, `SELECT coalesce(last_error, '') FROM outbox WHERE state IN ('failed', 'dead') ORDER BY id LIMIT 20`)
 }
 
 func paths(rs []request) []string {
@@ -404,7 +405,7 @@ func TestStageMissingInHubSpot(t *testing.T) {
 		t.Fatalf("order row after setup = %+v", got)
 	}
 	pipes, _ := e.hs.ListPipelines(context.Background(), hubspot.Deals)
-	stage := setup.FindStage(setup.FindPipeline(pipes, "default"), "backordered")
+	stage := hubspot.FindStage(hubspot.FindPipeline(pipes, "default"), "backordered")
 	deals := erpIndex(t, e, hubspot.Deals, "dealstage")
 	if stage == nil || deals["SO-1"].Properties["dealstage"] != stage.ID {
 		t.Errorf("deal stage = %s, want the created stage %+v", deals["SO-1"].Properties["dealstage"], stage)
@@ -456,13 +457,9 @@ func TestLineItemUpdateWithoutResult(t *testing.T) {
 	if sum := e.drain(e.eng); sum.Created != 1 || sum.Failed != 0 {
 		t.Fatalf("first drain: %+v; rows: %v", sum, e.failures())
 	}
-	e.rec.setHook(func(w http.ResponseWriter, r request) bool {
-		if strings.HasSuffix(r.Path, "/line_items/batch/update") {
-			w.Header().Set("Content-Type", "application/json")
-			fmt.Fprint(w, `{"status":"COMPLETE","results":[]}`)
-			return true
-		}
-		return false
+	e.rec.answer(pathEnds("/line_items/batch/update"), func(w http.ResponseWriter) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"status":"COMPLETE","results":[]}`)
 	})
 	id := e.insertJSON("order", "SO-1", order(2))
 	e.drain(e.eng)

@@ -12,7 +12,7 @@ import (
 	"github.com/syncd/syncd/internal/config"
 	"github.com/syncd/syncd/internal/engine"
 	"github.com/syncd/syncd/internal/hubspot"
-	"github.com/syncd/syncd/internal/synctest"
+	"github.com/syncd/syncd/internal/testkit/hubspottest"
 )
 
 // pipelineReads counts the reads of HubSpot's pipelines among rs, by
@@ -46,7 +46,7 @@ func (e *env) engineWith(owner string, edit func(*config.Config)) *engine.Engine
 	if edit != nil {
 		edit(&cfg)
 	}
-	eng, err := engine.New(engine.Deps{Store: e.st, HubSpot: e.client(), Logger: synctest.QuietLogger(), Now: e.clk.Now, Owner: owner}, cfg)
+	eng, err := engine.New(engine.Deps{Store: e.st, HubSpot: e.client(), Logger: hubspottest.QuietLogger(), Now: e.clk.Now, Owner: owner}, cfg)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -61,7 +61,7 @@ func (e *env) emulatorCall(method, path string, want int) {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	req.Header.Set("Authorization", "Bearer "+synctest.Token)
+	req.Header.Set("Authorization", "Bearer "+hubspottest.Token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		e.t.Fatal(err)

@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"errors"
-	"net/http"
 	"slices"
 	"strings"
 
@@ -12,22 +11,11 @@ import (
 	"github.com/syncd/syncd/internal/store"
 )
 
-// Products are written after contacts and before deals, whose line items
-// point at them through hs_product_id.
-func init() {
-	register(kind{entity: outbox.EntityProduct, order: 30, sync: syncProducts})
-}
-
-// skuMapType is the key space of c.written that maps SKUs (rather than
-// product ERP keys) to product IDs within a cycle.
-const skuMapType = "product-sku"
-
 // productSpec matches never-seen products by hs_sku (a search: hs_sku is
 // not unique in HubSpot, so it cannot be batch-read).
 func productSpec() objectSpec {
 	return objectSpec{
-		objectType: hubspot.Products,
-		mapType:    "product",
+		t: productType,
 		matchers: []matcher{
 			{property: "hs_sku", value: func(it *item) string {
 				if it.rec.Product == nil {
@@ -54,7 +42,7 @@ func syncProducts(ctx context.Context, c *cycle, items []*item) error {
 	var skus []string
 	for _, it := range items {
 		if it.ok() && it.hubspotID != "" && it.rec.Product != nil && it.rec.Product.SKU != "" {
-			c.written[refKey(skuMapType, it.rec.Product.SKU)] = it.hubspotID
+			c.skus[it.rec.Product.SKU] = it.hubspotID
 			if it.rec.Product.SKU != it.row.ERPID {
 				other = append(other, it)
 				skus = append(skus, it.rec.Product.SKU)
@@ -67,16 +55,16 @@ func syncProducts(ctx context.Context, c *cycle, items []*item) error {
 	// The ID map also learns the SKU of a product whose ERP key differs,
 	// so that order items naming the SKU find it there in later cycles
 	// rather than through a search, which lags writes.
-	known, err := c.e.st.Mappings(ctx, c.portal, "product", skus)
+	known, err := c.mapped(ctx, productType, skus)
 	if err != nil {
 		return err
 	}
 	for _, it := range other {
 		sku := it.rec.Product.SKU
-		if m, ok := known[sku]; ok && m.ArchivedAt == nil {
+		if _, ok := known[sku]; ok {
 			continue
 		}
-		it.extraMappings = append(it.extraMappings, store.Mapping{PortalID: c.portal, ObjectType: "product", ERPID: sku, HubSpotID: it.hubspotID, Properties: map[string]string{}})
+		it.extraMappings = append(it.extraMappings, c.mapping(productType, sku, it.hubspotID, nil))
 	}
 	return nil
 }
@@ -88,46 +76,29 @@ func syncProducts(ctx context.Context, c *cycle, items []*item) error {
 // both keys for the one record.
 func (c *cycle) adoptSKUProducts(ctx context.Context, items []*item) error {
 	var cand []*item
+	var keys []string // the rows' own keys and their SKUs: both are product keys of the ID map
 	for _, it := range items {
 		p := it.rec.Product
 		if it.ok() && it.rec.Op == outbox.OpUpsert && p != nil && p.SKU != "" && p.SKU != it.row.ERPID {
 			cand = append(cand, it)
+			keys = append(keys, it.row.ERPID, p.SKU)
 		}
 	}
 	if len(cand) == 0 {
 		return nil
 	}
-	ids := make([]string, len(cand))
-	for i, it := range cand {
-		ids[i] = it.row.ERPID
-	}
-	own, err := c.e.st.Mappings(ctx, c.portal, "product", ids)
-	if err != nil {
-		return err
-	}
-	var skus []string
-	var todo []*item
-	for _, it := range cand {
-		if m, ok := own[it.row.ERPID]; ok && m.ArchivedAt == nil {
-			continue
-		}
-		todo = append(todo, it)
-		skus = append(skus, it.rec.Product.SKU)
-	}
-	if len(todo) == 0 {
-		return nil
-	}
-	bySKU, err := c.e.st.Mappings(ctx, c.portal, "product", skus)
+	known, err := c.mapped(ctx, productType, keys)
 	if err != nil {
 		return err
 	}
 	var adopt []store.Mapping
-	for _, it := range todo {
-		m, ok := bySKU[it.rec.Product.SKU]
-		if !ok || m.ArchivedAt != nil {
+	for _, it := range cand {
+		if _, own := known[it.row.ERPID]; own {
 			continue
 		}
-		adopt = append(adopt, store.Mapping{PortalID: c.portal, ObjectType: "product", ERPID: it.row.ERPID, HubSpotID: m.HubSpotID, Properties: cloneMap(m.Properties)})
+		if m, ok := known[it.rec.Product.SKU]; ok {
+			adopt = append(adopt, c.mapping(productType, it.row.ERPID, m.HubSpotID, cloneMap(m.Properties)))
+		}
 	}
 	if len(adopt) == 0 {
 		return nil
@@ -156,7 +127,7 @@ func (c *cycle) resolveProducts(ctx context.Context, refs map[string]*productRef
 	out := map[string]string{}
 	var todo []string
 	for sku := range refs {
-		if h, ok := c.written[refKey(skuMapType, sku)]; ok {
+		if h, ok := c.skus[sku]; ok {
 			out[sku] = h
 			continue
 		}
@@ -177,9 +148,9 @@ func (c *cycle) resolveProducts(ctx context.Context, refs map[string]*productRef
 		}
 		return its
 	}
-	found, err := c.resolveRefs(ctx, hubspot.Products, "product", todo)
+	found, err := c.resolveRefs(ctx, productType, todo)
 	if err != nil {
-		if ferr := c.refsFailed(hubspot.Products, users(todo), err); ferr != nil {
+		if ferr := c.refsFailed(productType, users(todo), err); ferr != nil {
 			return nil, ferr
 		}
 		return out, nil
@@ -214,9 +185,9 @@ func (c *cycle) resolveProducts(ctx context.Context, refs map[string]*productRef
 			Sorts:        []hubspot.Sort{{PropertyName: "hs_object_id", Direction: "ASCENDING"}},
 		}
 		for {
-			res, err := c.e.hs.Search(ctx, hubspot.Products, req)
+			res, err := c.e.hs.Search(ctx, productType.hubspot, req)
 			if err != nil {
-				if ferr := c.callFailed(hubspot.Products, users(chunk), err); ferr != nil {
+				if ferr := c.callFailed(productType.hubspot, users(chunk), err); ferr != nil {
 					return nil, ferr
 				}
 				break
@@ -227,7 +198,7 @@ func (c *cycle) resolveProducts(ctx context.Context, refs map[string]*productRef
 					continue // ascending IDs: the oldest record wins
 				}
 				out[sku] = o.ID
-				learnt = append(learnt, store.Mapping{PortalID: c.portal, ObjectType: "product", ERPID: sku, HubSpotID: o.ID, Properties: map[string]string{}})
+				learnt = append(learnt, c.mapping(productType, sku, o.ID, nil))
 			}
 			if res.After == "" {
 				break
@@ -244,7 +215,7 @@ func (c *cycle) resolveProducts(ctx context.Context, refs map[string]*productRef
 			continue
 		}
 		for _, it := range refs[sku].users {
-			missing = append(missing, unresolved{it: it, ref: store.Ref{Entity: "product", ERPID: sku, BySKU: true}, field: "items", fail: func() {}})
+			missing = append(missing, unresolved{it: it, ref: store.Ref{Entity: string(productType.entity), ERPID: sku, BySKU: true}, field: "items", fail: func() {}})
 		}
 	}
 	if err := c.waitOrFail(ctx, missing); err != nil {
@@ -273,21 +244,21 @@ func (c *cycle) resolveProducts(ctx context.Context, refs map[string]*productRef
 			skus[i] = r.sku
 			in[i] = hubspot.CreateInput{Properties: props, TraceID: r.sku}
 		}
-		res, err := c.e.hs.BatchCreate(ctx, hubspot.Products, in)
+		res, err := c.e.hs.BatchCreate(ctx, productType.hubspot, in)
 		if err != nil {
 			var he *hubspot.Error
-			if errors.As(err, &he) && (he.StatusCode == http.StatusConflict || he.Category == "CONFLICT") {
+			if errors.As(err, &he) && he.IsConflict() {
 				// Without partial success one existing product fails the
 				// whole request, and nothing of it is written.
 				if id, ok := he.ExistingID(); ok && len(chunk) == 1 {
 					out[chunk[0].sku] = id
-					learnt = append(learnt, store.Mapping{PortalID: c.portal, ObjectType: "product", ERPID: chunk[0].sku, HubSpotID: id, Properties: map[string]string{}})
+					learnt = append(learnt, c.mapping(productType, chunk[0].sku, id, nil))
 				} else {
 					taken = append(taken, skus...)
 				}
 				continue
 			}
-			if ferr := c.callFailed(hubspot.Products, users(skus), err); ferr != nil {
+			if ferr := c.callFailed(productType.hubspot, users(skus), err); ferr != nil {
 				return nil, ferr
 			}
 			continue
@@ -304,7 +275,7 @@ func (c *cycle) resolveProducts(ctx context.Context, refs map[string]*productRef
 			// What this create wrote is what HubSpot holds, unless the
 			// catalog row's process writes in between; AddMappings then
 			// leaves that row's values in place.
-			learnt = append(learnt, store.Mapping{PortalID: c.portal, ObjectType: "product", ERPID: sku, HubSpotID: o.ID, Properties: sent[sku]})
+			learnt = append(learnt, c.mapping(productType, sku, o.ID, sent[sku]))
 		}
 		for _, ie := range res.Errors {
 			for _, r := range chunk {
@@ -317,10 +288,10 @@ func (c *cycle) resolveProducts(ctx context.Context, refs map[string]*productRef
 					// are not known, so none are recorded as synced: the
 					// catalog row then sends all of its own.
 					out[r.sku] = id
-					learnt = append(learnt, store.Mapping{PortalID: c.portal, ObjectType: "product", ERPID: r.sku, HubSpotID: id, Properties: map[string]string{}})
+					learnt = append(learnt, c.mapping(productType, r.sku, id, nil))
 					continue
 				}
-				if ie.Category == "CONFLICT" {
+				if ie.IsConflict() {
 					taken = append(taken, r.sku)
 					continue
 				}
@@ -336,16 +307,16 @@ func (c *cycle) resolveProducts(ctx context.Context, refs map[string]*productRef
 	}
 	if len(taken) > 0 {
 		// A conflict that names no record: the ERP-ID property finds it.
-		found, err := c.resolveRefs(ctx, hubspot.Products, "product", taken)
+		found, err := c.resolveRefs(ctx, productType, taken)
 		if err != nil {
-			if ferr := c.refsFailed(hubspot.Products, users(taken), err); ferr != nil {
+			if ferr := c.refsFailed(productType, users(taken), err); ferr != nil {
 				return nil, ferr
 			}
 		}
 		for _, sku := range taken {
 			if h := found[sku]; h != "" {
 				out[sku] = h
-				learnt = append(learnt, store.Mapping{PortalID: c.portal, ObjectType: "product", ERPID: sku, HubSpotID: h, Properties: map[string]string{}})
+				learnt = append(learnt, c.mapping(productType, sku, h, nil))
 				continue
 			}
 			if err == nil {
@@ -365,7 +336,7 @@ func (c *cycle) resolveProducts(ctx context.Context, refs map[string]*productRef
 		}
 	}
 	for sku, h := range out {
-		c.written[refKey(skuMapType, sku)] = h
+		c.skus[sku] = h
 	}
 	return out, nil
 }
@@ -405,13 +376,13 @@ func (c *cycle) archiveSKUMappings(ctx context.Context, items []*item) error {
 	if len(skus) == 0 {
 		return nil
 	}
-	known, err := c.e.st.Mappings(ctx, c.portal, "product", skus)
+	known, err := c.mapped(ctx, productType, skus)
 	if err != nil {
 		return err
 	}
 	now := c.e.now().UTC()
 	for sku, it := range bySKU {
-		if m, ok := known[sku]; ok && m.ArchivedAt == nil && m.HubSpotID == it.hubspotID {
+		if m, ok := known[sku]; ok && m.HubSpotID == it.hubspotID {
 			m.ArchivedAt = &now
 			it.extraMappings = append(it.extraMappings, m)
 		}

@@ -3,28 +3,29 @@ package engine
 import (
 	"context"
 	"errors"
-	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/syncd/syncd/internal/hubspot"
+	"github.com/syncd/syncd/internal/outbox"
 	"github.com/syncd/syncd/internal/store"
 )
 
-// resolveRefs returns the HubSpot IDs of records of mapType (HubSpot
-// objectType) with the given ERP IDs, keyed by ERP ID: records resolved or
+// resolveRefs returns the HubSpot IDs of records of t with the given ERP
+// IDs, keyed by ERP ID: records resolved or
 // written in this cycle, then the ID map, then a batch read by the ERP-ID
 // property (which sees another process's writes at once). ERP IDs nobody
 // has sent are absent. A failed read is returned as an error for the
 // caller to hand to refsFailed: a failed HubSpot read delays the items
 // that need the references, a failed ID-map read stops the cycle.
-func (c *cycle) resolveRefs(ctx context.Context, objectType, mapType string, erpIDs []string) (map[string]string, error) {
+func (c *cycle) resolveRefs(ctx context.Context, t *objType, erpIDs []string) (map[string]string, error) {
 	out := map[string]string{}
 	var todo []string
 	for _, id := range erpIDs {
 		if id == "" {
 			continue
 		}
-		if h, ok := c.written[refKey(mapType, id)]; ok {
+		if h, ok := c.written[mapKey{t.idMap, id}]; ok {
 			out[id] = h
 			continue
 		}
@@ -35,29 +36,29 @@ func (c *cycle) resolveRefs(ctx context.Context, objectType, mapType string, erp
 	if len(todo) == 0 {
 		return out, nil
 	}
-	known, err := c.e.st.Mappings(ctx, c.portal, mapType, todo)
+	known, err := c.mapped(ctx, t, todo)
 	if err != nil {
 		return nil, &dbError{err: err}
 	}
 	var read []string
 	for _, id := range todo {
-		if m, ok := known[id]; ok && m.ArchivedAt == nil {
+		if m, ok := known[id]; ok {
 			out[id] = m.HubSpotID
-			c.written[refKey(mapType, id)] = m.HubSpotID
+			c.written[mapKey{t.idMap, id}] = m.HubSpotID
 			continue
 		}
 		read = append(read, id)
 	}
 	erpProp := c.e.cfg.Sync.ERPIDProperty
 	for chunk := range slices.Chunk(read, hubspot.MaxBatchInputs) {
-		res, err := c.e.hs.BatchRead(ctx, objectType, hubspot.BatchReadRequest{IDs: chunk, IDProperty: erpProp, Properties: []string{erpProp}})
+		res, err := c.e.hs.BatchRead(ctx, t.hubspot, hubspot.BatchReadRequest{IDs: chunk, IDProperty: erpProp, Properties: []string{erpProp}})
 		if err != nil {
 			return out, err
 		}
 		for _, o := range res.Results {
 			if v := o.Properties[erpProp]; v != "" {
 				out[v] = o.ID
-				c.written[refKey(mapType, v)] = o.ID
+				c.written[mapKey{t.idMap, v}] = o.ID
 			}
 		}
 	}
@@ -73,168 +74,137 @@ func (e *dbError) Unwrap() error { return e.err }
 
 // refsFailed handles an error of resolveRefs made for items: a database
 // error stops the cycle; a HubSpot error goes to callFailed.
-func (c *cycle) refsFailed(objectType string, items []*item, err error) error {
+func (c *cycle) refsFailed(t *objType, items []*item, err error) error {
 	var dbe *dbError
 	if errors.As(err, &dbe) {
 		return dbe.err
 	}
-	return c.callFailed(objectType, items, err)
+	return c.callFailed(t.hubspot, items, err)
 }
 
-// assocRequest asks for the association of an item's record with another.
-type assocRequest struct {
-	it      *item
-	fromID  string
-	toID    string
-	typeIDs []int // HUBSPOT_DEFINED association type IDs
+// reference is one kind of record an order or ticket points at.
+type reference struct {
+	t     *objType
+	field string // the payload field naming it
+	key   func(*item) string
 }
 
-// associate creates the associations that the associations table does not
-// hold yet, from objectType to toType (HubSpot names; fromMap and toMap are
-// the ID map names stored with them). Made associations are added to their
-// items, to be recorded with them; failures fail the item (transient ones
-// retry later). It returns an error only to stop the cycle.
-func (c *cycle) associate(ctx context.Context, fromType, toType, fromMap, toMap string, reqs []assocRequest) error {
-	var want []store.Association
-	for _, r := range reqs {
-		for _, t := range r.typeIDs {
-			want = append(want, store.Association{PortalID: c.portal, FromType: fromMap, FromHubSpotID: r.fromID, ToType: toMap, ToHubSpotID: r.toID, TypeID: t})
-		}
-	}
-	known, err := c.e.st.KnownAssociations(ctx, want)
-	if err != nil {
-		return err
-	}
-	var todo []assocRequest
-	for _, r := range reqs {
-		if !r.it.ok() {
+func refCustomer(key func(*item) string) reference {
+	return reference{t: contactType, field: "customer_id", key: key}
+}
+
+func refCompany(key func(*item) string) reference {
+	return reference{t: companyType, field: "company_id", key: key}
+}
+
+func refOrder(key func(*item) string) reference {
+	return reference{t: dealType, field: "order_id", key: key}
+}
+
+// resolveReference finds the HubSpot IDs of the records items point at
+// through ref (kinds earlier in the write order have already written this
+// cycle's ones). An item pointing at a record that is not in HubSpot but
+// has an open outbox row waits for that row (see waitOrFail). An item
+// pointing at an ERP key nobody has sent fails with a message that names
+// the field and the missing record; it is retried later, when that record
+// may have arrived. Upserts only.
+func (c *cycle) resolveReference(ctx context.Context, items []*item, ref reference) (map[string]string, error) {
+	var keys []string
+	var with []*item
+	for _, it := range items {
+		if !it.ok() || it.rec == nil || it.rec.Op != "upsert" {
 			continue
 		}
-		var missing []int
-		for _, t := range r.typeIDs {
-			a := store.Association{PortalID: c.portal, FromType: fromMap, FromHubSpotID: r.fromID, ToType: toMap, ToHubSpotID: r.toID, TypeID: t}
-			if !known[a] {
-				missing = append(missing, t)
-			}
-		}
-		if len(missing) > 0 {
-			r.typeIDs = missing
-			todo = append(todo, r)
+		if k := ref.key(it); k != "" {
+			keys = append(keys, k)
+			with = append(with, it)
 		}
 	}
-	chunks := slices.Collect(slices.Chunk(todo, hubspot.MaxBatchInputs))
-	return c.fanOut(ctx, len(chunks), func(ctx context.Context, i int) error {
-		chunk := chunks[i]
-		in := make([]hubspot.AssociationInput, len(chunk))
-		for i, r := range chunk {
-			types := make([]hubspot.AssociationType, len(r.typeIDs))
-			for j, t := range r.typeIDs {
-				types[j] = hubspot.AssociationType{Category: "HUBSPOT_DEFINED", TypeID: t}
-			}
-			in[i] = hubspot.AssociationInput{FromID: r.fromID, ToID: r.toID, Types: types}
+	if len(keys) == 0 {
+		return map[string]string{}, nil
+	}
+	ids, err := c.resolveRefs(ctx, ref.t, keys)
+	if err != nil {
+		if ferr := c.refsFailed(ref.t, with, err); ferr != nil {
+			return nil, ferr
 		}
-		items := make([]*item, len(chunk))
-		for i, r := range chunk {
-			items[i] = r.it
+		return map[string]string{}, nil
+	}
+	var missing []unresolved
+	for _, it := range with {
+		k := ref.key(it)
+		if it.ok() && ids[k] == "" {
+			ent := ref.t.entity
+			missing = append(missing, unresolved{it: it, ref: store.Ref{Entity: string(ent), ERPID: k}, field: ref.field, fail: func() {
+				it.fail("field %q: %s %s is not in HubSpot: write an outbox row for %s %s (syncd retries this %s later)",
+					ref.field, ent, k, ent, k, it.row.Entity)
+			}})
 		}
-		ies, err := c.e.hs.CreateAssociations(ctx, fromType, toType, in)
-		c.mu.Lock()
-		defer c.mu.Unlock()
+	}
+	if err := c.waitOrFail(ctx, missing); err != nil {
+		return nil, err
+	}
+	return ids, nil
+}
+
+// link is a reference resolved for a cycle's items: ids are the HubSpot
+// IDs of the records referenced, by ERP key.
+type link struct {
+	ref reference
+	ids map[string]string
+}
+
+// resolveLinks resolves each of refs for items, in order, as
+// resolveReference does.
+func (c *cycle) resolveLinks(ctx context.Context, items []*item, refs ...reference) ([]link, error) {
+	links := make([]link, len(refs))
+	for i, ref := range refs {
+		ids, err := c.resolveReference(ctx, items, ref)
 		if err != nil {
-			return c.callFailed(fromType+"→"+toType+" association", items, err)
+			return nil, err
 		}
-		bad := map[*item]bool{}
-		for _, ie := range ies {
-			var hit bool
-			for _, r := range chunk {
-				if slices.Contains(ie.IDs, r.fromID) || slices.Contains(ie.IDs, r.toID) {
-					hit = true
-					bad[r.it] = true
-					c.assocFailed(r, toType, ie)
-				}
-			}
-			if !hit {
-				// Unattributable: retry the whole chunk later rather than
-				// record associations that may not exist.
-				for _, r := range chunk {
-					bad[r.it] = true
-					r.it.retryLater("HubSpot refused an association of this batch: %v", ie)
-				}
-			}
-		}
-		for _, r := range chunk {
-			if bad[r.it] {
+		links[i] = link{ref: ref, ids: ids}
+	}
+	return links, nil
+}
+
+// associateRefs associates the records the upserts among items wrote with
+// the records they reference through each link (see resolveLinks), in
+// turn.
+func (c *cycle) associateRefs(ctx context.Context, from *objType, items []*item, links []link) error {
+	for _, l := range links {
+		var reqs []assocRequest
+		for _, it := range items {
+			if !it.ok() || it.rec.Op != outbox.OpUpsert || it.hubspotID == "" {
 				continue
 			}
-			for _, t := range r.typeIDs {
-				r.it.associations = append(r.it.associations, store.Association{PortalID: c.portal, FromType: fromMap, FromHubSpotID: r.fromID, ToType: toMap, ToHubSpotID: r.toID, TypeID: t})
+			if h := l.ids[l.ref.key(it)]; h != "" {
+				reqs = append(reqs, assocRequest{it: it, fromID: it.hubspotID, toID: h})
 			}
 		}
-		return nil
-	})
+		if err := c.associate(ctx, from, l.ref.t, reqs); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-func (c *cycle) assocFailed(r assocRequest, toType string, ie hubspot.ItemError) {
-	msg := fmt.Sprintf("HubSpot refused the association with %s %s: %v", toType, r.toID, ie)
-	if ie.Class() == hubspot.ClassData {
-		r.it.fail("%s", msg)
-		return
-	}
-	r.it.retryLater("%s", msg)
-}
-
-// replaceAssociations makes the associations of reqs the only ones syncd
-// keeps from each request's record to records of toType: associations
-// syncd made earlier to other records (the ERP moved a customer to another
-// company) are removed from HubSpot first, then the requested ones are
-// created as associate does. Associations syncd did not make are left
-// alone.
-func (c *cycle) replaceAssociations(ctx context.Context, fromType, toType, fromMap, toMap string, reqs []assocRequest) error {
-	want := map[string]map[string]bool{}
-	byFrom := map[string]*item{}
-	var fromIDs []string
-	for _, r := range reqs {
-		if !r.it.ok() || r.fromID == "" {
-			continue
-		}
-		if want[r.fromID] == nil {
-			want[r.fromID] = map[string]bool{}
-			fromIDs = append(fromIDs, r.fromID)
-		}
-		want[r.fromID][r.toID] = true
-		byFrom[r.fromID] = r.it
-	}
-	recorded, err := c.e.st.AssociationsFrom(ctx, c.portal, fromMap, fromIDs, toMap)
+// mapped returns the live (not archived) ID map rows of t for erpIDs, by
+// ERP key: an archived row names a record HubSpot no longer has for the key.
+func (c *cycle) mapped(ctx context.Context, t *objType, erpIDs []string) (map[string]store.Mapping, error) {
+	ms, err := c.e.st.Mappings(ctx, c.portal, t.idMap, erpIDs)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	stale := map[hubspot.AssociationPair][]store.Association{}
-	var pairs []hubspot.AssociationPair
-	for _, a := range recorded {
-		if want[a.FromHubSpotID][a.ToHubSpotID] {
-			continue
-		}
-		p := hubspot.AssociationPair{FromID: a.FromHubSpotID, ToID: a.ToHubSpotID}
-		if _, ok := stale[p]; !ok {
-			pairs = append(pairs, p)
-		}
-		stale[p] = append(stale[p], a)
+	maps.DeleteFunc(ms, func(_ string, m store.Mapping) bool { return m.ArchivedAt != nil })
+	return ms, nil
+}
+
+// mapping is an ID map row of t in the cycle's portal; nil props record
+// no synced values.
+func (c *cycle) mapping(t *objType, erpID, hubspotID string, props map[string]string) store.Mapping {
+	if props == nil {
+		props = map[string]string{}
 	}
-	for chunk := range slices.Chunk(pairs, hubspot.MaxBatchInputs) {
-		var items []*item
-		for _, p := range chunk {
-			items = append(items, byFrom[p.FromID])
-		}
-		if err := c.e.hs.ArchiveAssociations(ctx, fromType, toType, chunk); err != nil {
-			if ferr := c.callFailed(fromType+"→"+toType+" association", items, err); ferr != nil {
-				return ferr
-			}
-			continue
-		}
-		for _, p := range chunk {
-			it := byFrom[p.FromID]
-			it.unassociated = append(it.unassociated, stale[p]...)
-		}
-	}
-	return c.associate(ctx, fromType, toType, fromMap, toMap, reqs)
+	return store.Mapping{PortalID: c.portal, ObjectType: t.idMap, ERPID: erpID, HubSpotID: hubspotID, Properties: props}
 }

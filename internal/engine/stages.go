@@ -13,7 +13,6 @@ import (
 	"github.com/syncd/syncd/internal/config"
 	"github.com/syncd/syncd/internal/hubspot"
 	"github.com/syncd/syncd/internal/outbox"
-	"github.com/syncd/syncd/internal/setup"
 	"github.com/syncd/syncd/internal/store"
 )
 
@@ -252,7 +251,7 @@ func (m *StageMapper) resolve(pipelines []hubspot.Pipeline) (*resolvedPipeline, 
 	if ref == "" {
 		ref = m.fallback
 	}
-	p := setup.FindPipeline(pipelines, ref)
+	p := hubspot.FindPipeline(pipelines, ref)
 	if p == nil {
 		return nil, &StageSetupError{Section: m.section, Detail: fmt.Sprintf("pipeline %q does not exist in HubSpot (have %s)", ref, pipelineNames(pipelines))}
 	}
@@ -264,7 +263,7 @@ func (m *StageMapper) resolve(pipelines []hubspot.Pipeline) (*resolvedPipeline, 
 	slices.Sort(statuses)
 	for _, status := range statuses {
 		stageRef := m.mapping.Stages[status]
-		st := setup.FindStage(p, stageRef)
+		st := hubspot.FindStage(p, stageRef)
 		if st == nil {
 			return nil, &StageSetupError{Section: m.section, Detail: fmt.Sprintf("stage %q (for ERP status %q) does not exist in pipeline %q (%s)", stageRef, status, p.ID, p.Label)}
 		}

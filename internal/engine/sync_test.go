@@ -17,7 +17,7 @@ import (
 	"github.com/syncd/syncd/internal/engine"
 	"github.com/syncd/syncd/internal/hubspot"
 	"github.com/syncd/syncd/internal/store"
-	"github.com/syncd/syncd/internal/synctest"
+	"github.com/syncd/syncd/internal/testkit/fakeclock"
 )
 
 // taxID returns a valid 13-digit Thai tax ID built from n.
@@ -61,6 +61,30 @@ func seed(e *env, customers, companies int) {
 SELECT e, i, p::jsonb FROM unnest($1::text[], $2::text[], $3::text[]) AS u(e, i, p)`, ents, ids, payloads)
 	if err != nil {
 		e.t.Fatal(err)
+	}
+}
+
+// wantCompany fails the test unless the contact of customer customer is
+// associated with the company of company, and with no other.
+func (e *env) wantCompany(customer, company string) {
+	e.t.Helper()
+	c, co := byERP(e, hubspot.Contacts)[customer], byERP(e, hubspot.Companies)[company]
+	got, err := e.hs.ReadAssociations(context.Background(), hubspot.Contacts, hubspot.Companies, []string{c.ID})
+	if err != nil || len(got[c.ID]) != 1 || got[c.ID][0].ToID != co.ID {
+		e.t.Fatalf("%s associations %v %v, want %s %s", customer, got, err, company, co.ID)
+	}
+}
+
+// wantCounts fails the test unless HubSpot holds contacts contacts and
+// companies companies with an ERP key, and the ID map idMap rows: records
+// written twice, or not recorded, show as more or fewer.
+func (e *env) wantCounts(contacts, companies, idMap int) {
+	e.t.Helper()
+	if c, co := byERP(e, hubspot.Contacts), byERP(e, hubspot.Companies); len(c) != contacts || len(co) != companies {
+		e.t.Fatalf("%d contacts, %d companies; want %d and %d", len(c), len(co), contacts, companies)
+	}
+	if n := e.count(`SELECT count(*) FROM id_map`); n != idMap {
+		e.t.Fatalf("id_map has %d rows, want %d", n, idMap)
 	}
 }
 
@@ -218,7 +242,7 @@ func TestSyncCustomersAndCompanies(t *testing.T) {
 // even when search lags writes by 30 s.
 func TestSyncMatchesExistingRecords(t *testing.T) {
 	t.Parallel()
-	emuClk := synctest.NewClock()
+	emuClk := fakeclock.New(time.Now())
 	e := newEnv(t, envOptions{searchLag: 30 * time.Second, emuClock: emuClk.Now})
 	ctx := context.Background()
 	pre, err := e.hs.BatchCreate(ctx, hubspot.Contacts, []hubspot.CreateInput{
@@ -280,12 +304,7 @@ func TestSyncMatchesExistingRecords(t *testing.T) {
 	if sum.Failed+sum.Dead != 0 {
 		t.Fatalf("re-run: %+v", sum)
 	}
-	if c, co := byERP(e, hubspot.Contacts), byERP(e, hubspot.Companies); len(c) != 4 || len(co) != 4 {
-		t.Fatalf("after re-runs: %d contacts, %d companies; want 4 and 4", len(c), len(co))
-	}
-	if n := e.count(`SELECT count(*) FROM id_map`); n != 8 {
-		t.Fatalf("id_map rebuilt with %d rows, want 8", n)
-	}
+	e.wantCounts(4, 4, 8)
 }
 
 // Acceptance (c): bad rows fail alone with a clear reason; none is lost.
@@ -352,7 +371,7 @@ func TestSyncTwoEnginesNoDuplicates(t *testing.T) {
 	}
 	t.Cleanup(pool.Close)
 	other := *e
-	other.st = store.New(pool, store.Options{Now: e.clk.Now})
+	other.st = store.New(pool, store.Options{Offset: e.clk.Advanced})
 	engB := other.engine(e.client(), "engine-b")
 
 	var wg sync.WaitGroup
@@ -382,5 +401,25 @@ func TestSyncTwoEnginesNoDuplicates(t *testing.T) {
 	}
 	if n := e.count(`SELECT count(*) FROM id_map`); n != customers+companies {
 		t.Fatalf("id_map has %d rows", n)
+	}
+}
+
+// The runs table records each cycle's HubSpot calls as its summary counts
+// them, for syncd status and analysts.
+func TestRunRowsCountCalls(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	e.insert("company", "CO-1", `{"name": "บริษัท หนึ่ง จำกัด"}`)
+	sum, err := e.eng.RunCycle(context.Background())
+	if err != nil || sum.Calls == 0 || sum.WriteCalls == 0 {
+		t.Fatalf("cycle: %+v, %v; want calls and writes", sum, err)
+	}
+	var calls, writes int64
+	if err := e.st.Pool().QueryRow(context.Background(),
+		`SELECT (counts->>'calls')::bigint, (counts->>'write_calls')::bigint FROM runs ORDER BY id DESC LIMIT 1`).Scan(&calls, &writes); err != nil {
+		t.Fatal(err)
+	}
+	if calls != sum.Calls || writes != sum.WriteCalls {
+		t.Errorf("runs row counts %d calls and %d writes; the cycle made %d and %d", calls, writes, sum.Calls, sum.WriteCalls)
 	}
 }

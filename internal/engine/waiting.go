@@ -51,13 +51,12 @@ func (c *cycle) waitOrFail(ctx context.Context, us []unresolved) error {
 	if err != nil {
 		return err
 	}
-	now := c.e.now()
 	for _, u := range us {
 		if !u.it.ok() {
 			continue
 		}
 		if o, ok := open[u.ref]; ok {
-			u.it.wait(o, u.field, c.e.owner, now)
+			u.it.wait(o, u.field, c.e.owner)
 			continue
 		}
 		u.fail()
@@ -67,14 +66,14 @@ func (c *cycle) waitOrFail(ctx context.Context, us []unresolved) error {
 
 // wait makes the item wait for the open outbox row o of a record it
 // references through field.
-func (it *item) wait(o store.OpenRow, field, owner string, now time.Time) {
+func (it *item) wait(o store.OpenRow, field, owner string) {
 	var why string
 	switch {
-	case o.Leased(now) && o.LeaseOwner != owner:
+	case o.Leased && o.LeaseOwner != owner:
 		why = "another process (" + o.LeaseOwner + ") is syncing it"
-	case o.Leased(now):
+	case o.Leased:
 		why = "it did not reach HubSpot in this cycle"
-	case o.NextAttemptAt.After(now):
+	case o.Later:
 		why = "it waits for its retry at " + o.NextAttemptAt.UTC().Format(time.RFC3339)
 	default:
 		why = "it was not claimed with this row"

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/syncd/syncd/internal/config"
-	"github.com/syncd/syncd/internal/hubspot"
 	"github.com/syncd/syncd/internal/store"
 )
 
@@ -47,11 +46,7 @@ func TestCustomerWaitsForItsFailedCompany(t *testing.T) {
 	if r := e.row(cu); r.State != store.StateDone || r.Attempts != 0 {
 		t.Errorf("customer row: %+v", r)
 	}
-	c, company := byERP(e, hubspot.Contacts)["C-1"], byERP(e, hubspot.Companies)["CO-1"]
-	got, err := e.hs.ReadAssociations(context.Background(), hubspot.Contacts, hubspot.Companies, []string{c.ID})
-	if err != nil || len(got[c.ID]) != 1 || got[c.ID][0].ToID != company.ID {
-		t.Errorf("C-1 associations %v %v, want CO-1 %s", got, err, company.ID)
-	}
+	e.wantCompany("C-1", "CO-1")
 }
 
 // A row waiting for one that goes dead fails as it would without that row,

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/syncd/syncd/internal/governor"
+	"github.com/syncd/syncd/internal/testkit/fakeclock"
 )
 
 // HubSpot's 429 bodies, byte for byte as captured (objects.md §10.3).
@@ -23,45 +24,10 @@ const (
 	bodySearch429   = `{"status":"error","message":"You have reached your secondly limit.","errorType":"RATE_LIMIT","correlationId":"c2"}`
 )
 
-// clock is an injected clock whose Sleep advances time at once and records
-// every wait.
-type clock struct {
-	mu    sync.Mutex
-	now   time.Time
-	waits []time.Duration
-}
-
-func newClock() *clock {
-	return &clock{now: time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)}
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.waits = append(c.waits, d)
-	c.now = c.now.Add(d)
-	return nil
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
-func (c *clock) Waits() []time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]time.Duration(nil), c.waits...)
+// newClock returns a fake clock whose Sleep advances it at once and
+// records every wait.
+func newClock() *fakeclock.Clock {
+	return fakeclock.New(time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC))
 }
 
 type reply struct {
@@ -93,7 +59,7 @@ func (s *script) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	io.WriteString(w, rep.body)
 }
 
-func newGov(t *testing.T, c *clock, opts governor.Options) *governor.Governor {
+func newGov(t *testing.T, c *fakeclock.Clock, opts governor.Options) *governor.Governor {
 	t.Helper()
 	opts.Now, opts.Sleep = c.Now, c.Sleep
 	if opts.Rand == nil {

@@ -18,34 +18,11 @@ import (
 
 	"github.com/syncd/syncd/internal/governor"
 	"github.com/syncd/syncd/internal/hubspot"
+	"github.com/syncd/syncd/internal/testkit/fakeclock"
 )
 
 // testToken looks like a private-app token; tests check it never leaks.
 const testToken = "pat-na1-5e3c1f0a-0000-4000-8000-c0ffee5ec2e7"
-
-// clock is an injected clock whose Sleep returns at once.
-type clock struct {
-	mu    sync.Mutex
-	now   time.Time
-	waits []time.Duration
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.waits = append(c.waits, d)
-	c.now = c.now.Add(d)
-	return nil
-}
 
 // recorded is one request the test server saw.
 type recorded struct {
@@ -97,13 +74,13 @@ func reply(status int, body string) func(http.ResponseWriter, *http.Request, map
 
 // newClient returns a client of baseURL with an instant clock and a log
 // buffer at debug level.
-func newClient(t *testing.T, baseURL string) (*hubspot.Client, *bytes.Buffer, *clock) {
+func newClient(t *testing.T, baseURL string) (*hubspot.Client, *bytes.Buffer, *fakeclock.Clock) {
 	t.Helper()
 	logBuf := &bytes.Buffer{}
 	log := logrus.New()
 	log.SetOutput(&syncWriter{w: logBuf})
 	log.SetLevel(logrus.DebugLevel)
-	c := &clock{now: time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)}
+	c := fakeclock.New(time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC))
 	gov, err := governor.New(governor.Options{
 		Tier: "professional", Now: c.Now, Sleep: c.Sleep, Rand: func() float64 { return 0 }, Logger: log, MaxAttempts: 3,
 	})
@@ -240,6 +217,8 @@ func TestWholeRequestErrors(t *testing.T) {
 			hubspot.ClassData, "CONFLICT", "37765128953"},
 		{"missing property", 400, `{"status":"error","message":"Property values were not valid: [{\"isValid\":false,\"message\":\"Property \\\"testproperty\\\" does not exist\",\"error\":\"PROPERTY_DOESNT_EXIST\",\"name\":\"testproperty\"}]","correlationId":"8a3f6c3a-8296-4002-b0a6-2a06fecf7c0c","errors":[{"message":"Property \"testproperty\" does not exist","code":"PROPERTY_DOESNT_EXIST","context":{"propertyName":["testproperty"]}}],"category":"VALIDATION_ERROR"}`,
 			hubspot.ClassSetup, "VALIDATION_ERROR", ""},
+		{"missing property, message only", 400, `{"status":"error","message":"PROPERTY_DOESNT_EXIST: Property \"erp_ref\" does not exist","correlationId":"c","category":"VALIDATION_ERROR"}`,
+			hubspot.ClassSetup, "VALIDATION_ERROR", ""},
 		{"bad value", 400, `{"status":"error","message":"Property values were not valid","correlationId":"c","errors":[{"message":"x is not valid","code":"INVALID_OPTION","context":{"propertyName":["lifecyclestage"]}}],"category":"VALIDATION_ERROR"}`,
 			hubspot.ClassData, "VALIDATION_ERROR", ""},
 		{"duplicate inputs", 400, `{"status":"error","message":"Duplicate IDs found in batch input: [12877907025]. IDs must be unique","correlationId":"d24ec5cd-8998-4674-a928-59603ae6b0eb","context":{"ids":["12877907025"]},"category":"VALIDATION_ERROR"}`,
@@ -257,6 +236,17 @@ func TestWholeRequestErrors(t *testing.T) {
 			hubspot.ClassSetup, "", ""},
 		{"data hosting migration", 477, `{"status":"error","message":"Migration in progress","correlationId":"c","category":"MIGRATION_IN_PROGRESS"}`,
 			hubspot.ClassRetry, "MIGRATION_IN_PROGRESS", ""},
+	}
+	// What the error's methods say; zero for the rows not named.
+	says := map[string]struct {
+		missing                   []string
+		notFound, conflict, daily bool
+	}{
+		"email conflict":                 {conflict: true},
+		"missing property":               {missing: []string{"testproperty"}},
+		"missing property, message only": {missing: []string{"erp_ref"}},
+		"record not found":               {notFound: true},
+		"daily limit":                    {daily: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -277,6 +267,14 @@ func TestWholeRequestErrors(t *testing.T) {
 			id, ok := he.ExistingID()
 			if id != tt.existing || ok != (tt.existing != "") {
 				t.Errorf("ExistingID() = %q, %v; want %q", id, ok, tt.existing)
+			}
+			want := says[tt.name]
+			if got := he.MissingProperties(); !reflect.DeepEqual(got, want.missing) || !reflect.DeepEqual(hubspot.MissingProperties(err), want.missing) {
+				t.Errorf("MissingProperties() = %q, want %q", got, want.missing)
+			}
+			if he.IsNotFound() != want.notFound || he.IsConflict() != want.conflict || he.IsDailyLimit() != want.daily || hubspot.IsDailyLimit(err) != want.daily {
+				t.Errorf("IsNotFound, IsConflict, IsDailyLimit = %v, %v, %v; want %v, %v, %v",
+					he.IsNotFound(), he.IsConflict(), he.IsDailyLimit(), want.notFound, want.conflict, want.daily)
 			}
 			if len(srv.requests()) != 1 {
 				t.Errorf("%d requests, want 1 (not retried)", len(srv.requests()))
@@ -330,8 +328,8 @@ func TestRetriesAndStats(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Stats = %+v\nwant    %+v", got, want)
 	}
-	if len(clk.waits) != 2 {
-		t.Errorf("waits = %v, want two backoffs", clk.waits)
+	if len(clk.Waits()) != 2 {
+		t.Errorf("waits = %v, want two backoffs", clk.Waits())
 	}
 	if q := srv.requests()[0].Query; q != "archived=true" {
 		t.Errorf("batch read query = %q", q)
@@ -383,6 +381,27 @@ func TestErrorBodyIsCapped(t *testing.T) {
 	}
 	if len(err.Error()) > 1000 {
 		t.Errorf("error text is %d bytes; the body must be read with a cap", len(err.Error()))
+	}
+}
+
+// TestItemErrorMethods checks what one failed batch input's error says.
+func TestItemErrorMethods(t *testing.T) {
+	t.Parallel()
+	missing := hubspot.ItemError{Category: hubspot.CategoryValidation, Message: "Property values were not valid",
+		Details: []hubspot.ErrorDetail{{Code: "PROPERTY_DOESNT_EXIST", Context: map[string][]string{"propertyName": {"a", "b"}}}}}
+	if got := missing.MissingProperties(); !reflect.DeepEqual(got, []string{"a", "b"}) || missing.Class() != hubspot.ClassSetup {
+		t.Errorf("missing properties: %q, class %v; want [a b], setup", got, missing.Class())
+	}
+	gone := hubspot.ItemError{Category: hubspot.CategoryNotFound, Message: "Object not found"}
+	if !gone.IsNotFound() || gone.IsConflict() || gone.MissingProperties() != nil {
+		t.Errorf("%v: not found %v, conflict %v", gone, gone.IsNotFound(), gone.IsConflict())
+	}
+	taken := hubspot.ItemError{Category: hubspot.CategoryConflict, Message: "Contact already exists. Existing ID: 42"}
+	if id, ok := taken.ExistingID(); !taken.IsConflict() || taken.IsNotFound() || !ok || id != "42" {
+		t.Errorf("%v: conflict %v, existing %q %v", taken, taken.IsConflict(), id, ok)
+	}
+	if hubspot.MissingProperties(io.EOF) != nil || hubspot.IsDailyLimit(io.EOF) {
+		t.Error("an error that is not HubSpot's names properties or a daily limit")
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/syncd/syncd/internal/emulator"
 	"github.com/syncd/syncd/internal/governor"
 	"github.com/syncd/syncd/internal/hubspot"
+	"github.com/syncd/syncd/internal/testkit/fakeclock"
 )
 
 // emulated is a client talking to an in-process emulator over a real
@@ -23,12 +24,12 @@ import (
 type emulated struct {
 	hs    *hubspot.Client
 	url   string
-	clock *clock
+	clock *fakeclock.Clock
 }
 
 func newEmulated(t *testing.T, eopts emulator.Options, gopts governor.Options) *emulated {
 	t.Helper()
-	c := &clock{now: time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)}
+	c := fakeclock.New(time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC))
 	eopts.Now = c.Now
 	eopts.Tokens = []string{testToken}
 	srv := httptest.NewServer(emulator.New(eopts))
@@ -384,13 +385,13 @@ func TestEmulatorTooManyRequests(t *testing.T) {
 		if s.Retries < 1 || s.Retries > 7 {
 			t.Errorf("Stats = %+v, want one to seven retries", s)
 		}
-		t.Logf("waits after the 429: %v", e.clock.waits)
+		t.Logf("waits after the 429: %v", e.clock.Waits())
 		var total time.Duration
-		for _, w := range e.clock.waits {
+		for _, w := range e.clock.Waits() {
 			total += w
 		}
 		if total < 10*time.Second || total > 11*time.Second {
-			t.Errorf("waits = %v (%v), want the window to pass, and no more", e.clock.waits, total)
+			t.Errorf("waits = %v (%v), want the window to pass, and no more", e.clock.Waits(), total)
 		}
 	})
 	t.Run("search", func(t *testing.T) {
@@ -403,7 +404,7 @@ func TestEmulatorTooManyRequests(t *testing.T) {
 		if s := e.hs.Stats(); s.Retries != 1 {
 			t.Errorf("Stats = %+v, want one retry", s)
 		}
-		if w := e.clock.waits; len(w) != 1 || w[0] != time.Second {
+		if w := e.clock.Waits(); len(w) != 1 || w[0] != time.Second {
 			t.Errorf("waits = %v, want one 1s wait", w)
 		}
 	})
@@ -421,7 +422,7 @@ func TestEmulatorTooManyRequests(t *testing.T) {
 		if s := e.hs.Stats(); s.Retries != 0 || s.Total != 40 {
 			t.Errorf("Stats = %+v, want no 429 and no retry", s)
 		}
-		if len(e.clock.waits) == 0 {
+		if len(e.clock.Waits()) == 0 {
 			t.Error("the governor never waited, yet only 40 calls were left in the window")
 		}
 	})

@@ -24,6 +24,20 @@ const maxErrorBody = 64 << 10
 // returns ClassSetup for it.
 var ErrTooManyInputs = errors.New("hubspot: too many batch inputs")
 
+// HubSpot's error categories that syncd acts on (the category field of
+// an error body, or of one failed batch input).
+const (
+	CategoryConflict        = "CONFLICT"         // a unique value belongs to another record (409)
+	CategoryNotFound        = "OBJECT_NOT_FOUND" // the record does not exist (deleted, merged away)
+	CategoryValidation      = "VALIDATION_ERROR" // the input is refused; Details name the properties
+	CategoryMissingScopes   = "MISSING_SCOPES"   // the token lacks a scope
+	CategoryInvalidAuth     = "INVALID_AUTHENTICATION"
+	CategoryExpiredAuth     = "EXPIRED_AUTHENTICATION"
+	CategoryRateLimit       = "RATE_LIMIT"
+	CategoryRateLimits      = "RATE_LIMITS"
+	codePropertyDoesntExist = "PROPERTY_DOESNT_EXIST"
+)
+
 // Error is a failed HubSpot call: an HTTP answer outside 2xx, or a call the
 // governor refused because the daily allowance is spent (StatusCode 429,
 // Policy DAILY, no HTTP request made).
@@ -32,7 +46,7 @@ type Error struct {
 	Path       string // request path, without query
 	StatusCode int
 
-	Category      string // VALIDATION_ERROR, CONFLICT, OBJECT_NOT_FOUND, MISSING_SCOPES, ...
+	Category      string // CategoryValidation, CategoryConflict, CategoryNotFound, ...
 	SubCategory   string
 	Message       string
 	CorrelationID string
@@ -112,7 +126,7 @@ func (e *Error) Error() string {
 func (e *Error) Class() ErrorClass {
 	switch s := e.StatusCode; {
 	case s == http.StatusTooManyRequests:
-		if e.Policy == governor.PolicyDaily {
+		if e.IsDailyLimit() {
 			return ClassSetup
 		}
 		return ClassRetry
@@ -135,21 +149,92 @@ func (e *Error) Class() ErrorClass {
 // "Contact already exists. Existing ID: 37765128953".
 var existingIDPattern = regexp.MustCompile(`Existing ID: ?(\d+)`)
 
+// IsConflict reports whether the call was refused because a unique value
+// it sends belongs to another record (409, CONFLICT); ExistingID names
+// that record when HubSpot says which it is.
+func (e *Error) IsConflict() bool {
+	return e.StatusCode == http.StatusConflict || e.Category == CategoryConflict
+}
+
 // ExistingID returns the ID of the record a 409 conflict names.
 func (e *Error) ExistingID() (string, bool) {
-	if e.StatusCode != http.StatusConflict && e.Category != "CONFLICT" {
+	if !e.IsConflict() {
 		return "", false
 	}
 	return existingID(e.Message)
+}
+
+// IsNotFound reports whether HubSpot has no record the call names
+// (OBJECT_NOT_FOUND): a user deleted it or merged it away.
+func (e *Error) IsNotFound() bool { return e.Category == CategoryNotFound }
+
+// IsDailyLimit reports whether the call was refused because the daily
+// allowance (or the share of it syncd may use) is spent: by HubSpot, or by
+// the governor before any request was made.
+func (e *Error) IsDailyLimit() bool {
+	return e.StatusCode == http.StatusTooManyRequests && e.Policy == governor.PolicyDaily
+}
+
+// MissingProperties returns the properties HubSpot says do not exist
+// (PROPERTY_DOESNT_EXIST), from the details or, when HubSpot gives only
+// the message, from its text.
+func (e *Error) MissingProperties() []string { return missingProperties(e.Details, e.Message) }
+
+// MissingProperties returns the properties a failed input names as not
+// existing, as (*Error).MissingProperties does.
+func (ie ItemError) MissingProperties() []string { return missingProperties(ie.Details, ie.Message) }
+
+// IsNotFound reports whether the input's record does not exist in HubSpot.
+func (ie ItemError) IsNotFound() bool { return ie.Category == CategoryNotFound }
+
+// IsConflict reports whether a unique value of the input belongs to
+// another record.
+func (ie ItemError) IsConflict() bool { return ie.Category == CategoryConflict }
+
+// MissingProperties returns the properties err says do not exist, when err
+// is an *Error; nil otherwise.
+func MissingProperties(err error) []string {
+	var he *Error
+	if !errors.As(err, &he) {
+		return nil
+	}
+	return he.MissingProperties()
+}
+
+// IsDailyLimit reports whether err is a call refused for the spent daily
+// allowance (see (*Error).IsDailyLimit).
+func IsDailyLimit(err error) bool {
+	var he *Error
+	return errors.As(err, &he) && he.IsDailyLimit()
+}
+
+// missingProperties reads PROPERTY_DOESNT_EXIST out of an error's details,
+// else out of its message: HubSpot sometimes gives only the message,
+// Property "x" does not exist.
+func missingProperties(ds []ErrorDetail, msg string) []string {
+	var out []string
+	for _, d := range ds {
+		if d.Code == codePropertyDoesntExist {
+			out = append(out, d.Context["propertyName"]...)
+		}
+	}
+	if len(out) == 0 && strings.Contains(msg, codePropertyDoesntExist) {
+		for _, part := range strings.Split(msg, `Property "`)[1:] {
+			if i := strings.IndexByte(part, '"'); i > 0 {
+				out = append(out, part[:i])
+			}
+		}
+	}
+	return out
 }
 
 // Class says what to do about one failed batch input, with the rules of
 // (*Error).Class applied to its category and details.
 func (ie ItemError) Class() ErrorClass {
 	switch ie.Category {
-	case "RATE_LIMIT", "RATE_LIMITS":
+	case CategoryRateLimit, CategoryRateLimits:
 		return ClassRetry
-	case "INVALID_AUTHENTICATION", "EXPIRED_AUTHENTICATION":
+	case CategoryInvalidAuth, CategoryExpiredAuth:
 		return ClassSetup
 	}
 	if setupCategory(ie.Category, ie.Message, ie.Details) {
@@ -160,7 +245,7 @@ func (ie ItemError) Class() ErrorClass {
 
 // ExistingID returns the ID of the record a CONFLICT item names.
 func (ie ItemError) ExistingID() (string, bool) {
-	if ie.Category != "CONFLICT" {
+	if !ie.IsConflict() {
 		return "", false
 	}
 	return existingID(ie.Message)
@@ -192,16 +277,16 @@ func existingID(msg string) (string, bool) {
 // non-unique 0-1 property"), so that one test reads the message.
 func setupCategory(category, message string, details []ErrorDetail) bool {
 	switch category {
-	case "MISSING_SCOPES", "INVALID_AUTHENTICATION", "EXPIRED_AUTHENTICATION":
+	case CategoryMissingScopes, CategoryInvalidAuth, CategoryExpiredAuth:
 		return true
 	}
 	for _, d := range details {
-		if d.Code == "PROPERTY_DOESNT_EXIST" {
+		if d.Code == codePropertyDoesntExist {
 			return true
 		}
 	}
-	return category == "VALIDATION_ERROR" &&
-		(strings.Contains(message, "PROPERTY_DOESNT_EXIST") || strings.Contains(message, "non-unique"))
+	return category == CategoryValidation &&
+		(strings.Contains(message, codePropertyDoesntExist) || strings.Contains(message, "non-unique"))
 }
 
 // Classify says what to do about any error a Client method returns:

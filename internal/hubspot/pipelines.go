@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 )
 
 var (
@@ -129,5 +130,42 @@ func (m *stringMap) UnmarshalJSON(b []byte) error {
 		}
 	}
 	*m = out
+	return nil
+}
+
+// FindPipeline finds a pipeline by ID, else by label (case and surrounding
+// space ignored). It returns nil when neither matches. `syncd setup` and the
+// engine both resolve the configured pipeline with it, so that what setup
+// finds is what the sync uses.
+func FindPipeline(pipelines []Pipeline, ref string) *Pipeline {
+	ref = strings.TrimSpace(ref)
+	for i := range pipelines {
+		if pipelines[i].ID == ref {
+			return &pipelines[i]
+		}
+	}
+	for i := range pipelines {
+		if strings.EqualFold(strings.TrimSpace(pipelines[i].Label), ref) {
+			return &pipelines[i]
+		}
+	}
+	return nil
+}
+
+// FindStage finds a stage of p by ID, else by label (case and surrounding
+// space ignored). It returns nil when neither matches. Like FindPipeline, it
+// is the one rule setup and the engine share.
+func FindStage(p *Pipeline, ref string) *PipelineStage {
+	ref = strings.TrimSpace(ref)
+	for i := range p.Stages {
+		if p.Stages[i].ID == ref {
+			return &p.Stages[i]
+		}
+	}
+	for i := range p.Stages {
+		if strings.EqualFold(strings.TrimSpace(p.Stages[i].Label), ref) {
+			return &p.Stages[i]
+		}
+	}
 	return nil
 }

@@ -10,14 +10,14 @@ import (
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/unicode"
 
-	"github.com/syncd/syncd/internal/synctest"
+	"github.com/syncd/syncd/internal/testkit/shareddata"
 )
 
 // TestDecodeTextTIS620 decodes the real TIS-620 fixture: a Thai poem with
 // Thai digits, which is not valid UTF-8.
 func TestDecodeTextTIS620(t *testing.T) {
 	t.Parallel()
-	b, err := os.ReadFile(synctest.SharedTestdata(t, "encoding/tis620.txt"))
+	b, err := os.ReadFile(shareddata.Path(t, "encoding/tis620.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}

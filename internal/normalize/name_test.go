@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/syncd/syncd/internal/synctest"
+	"github.com/syncd/syncd/internal/testkit/shareddata"
 )
 
 func TestSplitName(t *testing.T) {
@@ -63,8 +63,8 @@ func TestSplitName(t *testing.T) {
 // off cleanly.
 func TestStripHonorificThaiNames(t *testing.T) {
 	t.Parallel()
-	names := append(synctest.ReadLines(t, "thai/names/person_names_female_th.txt"), synctest.ReadLines(t, "thai/names/person_names_male_th.txt")...)
-	family := synctest.ReadLines(t, "thai/names/family_names_th.txt")
+	names := append(shareddata.ReadLines(t, "thai/names/person_names_female_th.txt"), shareddata.ReadLines(t, "thai/names/person_names_male_th.txt")...)
+	family := shareddata.ReadLines(t, "thai/names/family_names_th.txt")
 	// Entries of the lists that are a title, or a title glued to a name.
 	noise := map[string]bool{"นาย": true, "นายณัฐ": true}
 	var stripped, checked int

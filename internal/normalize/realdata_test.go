@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/syncd/syncd/internal/synctest"
+	"github.com/syncd/syncd/internal/testkit/shareddata"
 )
 
 type setCompany struct {
@@ -21,7 +21,7 @@ type setCompany struct {
 
 func readSETCompanies(t *testing.T, file string) []setCompany {
 	t.Helper()
-	b, err := os.ReadFile(synctest.SharedTestdata(t, "thai/companies/"+file))
+	b, err := os.ReadFile(shareddata.Path(t, "thai/companies/"+file))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func TestParsePhoneNorthwindForeign(t *testing.T) {
 		{"suppliers.csv", -4, -3, -2, 40},
 	} {
 		file := f.name
-		r, err := os.Open(synctest.SharedTestdata(t, "northwind/"+file))
+		r, err := os.Open(shareddata.Path(t, "northwind/"+file))
 		if err != nil {
 			t.Fatal(err)
 		}

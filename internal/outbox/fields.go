@@ -12,18 +12,7 @@ func Fields(e Entity) []string {
 		return nil
 	}
 	r := &reader{entity: e, erpID: "-", obj: map[string]any{}, opts: Options{}.withDefaults(), seen: map[string]bool{}}
-	switch e {
-	case EntityCustomer:
-		r.customer()
-	case EntityCompany:
-		r.company()
-	case EntityProduct:
-		r.product()
-	case EntityOrder:
-		r.order()
-	case EntityTicket:
-		r.ticket()
-	}
+	r.read(&Record{})
 	out := make([]string, 0, len(r.seen))
 	for f := range r.seen {
 		out = append(out, f)

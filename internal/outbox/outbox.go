@@ -44,6 +44,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -63,32 +64,13 @@ const (
 	EntityTicket   Entity = "ticket"
 )
 
-// Entities lists the entities in the order the engine writes them:
-// companies, customers (contacts), products, orders (deals and line items),
-// tickets.
+// Entities lists the entities of the outbox contract. Which HubSpot
+// object type each becomes, and in which order a cycle writes them, is the
+// engine's table of object types.
 var Entities = []Entity{EntityCompany, EntityCustomer, EntityProduct, EntityOrder, EntityTicket}
 
-// ObjectType returns the HubSpot object type the entity becomes: contacts,
-// companies, products, deals or tickets; "" for an unknown entity. An
-// order's items become line_items.
-func (e Entity) ObjectType() string {
-	switch e {
-	case EntityCustomer:
-		return "contacts"
-	case EntityCompany:
-		return "companies"
-	case EntityProduct:
-		return "products"
-	case EntityOrder:
-		return "deals"
-	case EntityTicket:
-		return "tickets"
-	}
-	return ""
-}
-
-// Valid reports whether e is one of the five entities.
-func (e Entity) Valid() bool { return e.ObjectType() != "" }
+// Valid reports whether e is one of the entities of the contract.
+func (e Entity) Valid() bool { return slices.Contains(Entities, e) }
 
 // Op is what the row asks for.
 type Op string
@@ -248,18 +230,7 @@ func Decode(entity, erpID, op string, payload []byte, opts Options) (*Record, er
 		return nil, rowErr(err.Error(), "the payload must be a JSON object such as {\"name\": \"…\"}")
 	}
 	r := &reader{entity: ent, erpID: erpID, obj: obj, opts: opts, seen: map[string]bool{}}
-	switch ent {
-	case EntityCustomer:
-		rec.Customer = r.customer()
-	case EntityCompany:
-		rec.Company = r.company()
-	case EntityProduct:
-		rec.Product = r.product()
-	case EntityOrder:
-		rec.Order = r.order()
-	case EntityTicket:
-		rec.Ticket = r.ticket()
-	}
+	r.read(rec)
 	r.unknownFields(obj, "", r.seen)
 	if len(r.errs) > 0 && !(opts.SkipInvalidFields && r.errs.skippable()) {
 		return nil, r.errs
@@ -309,4 +280,21 @@ func jsonKind(v any) string {
 		return "an object"
 	}
 	return fmt.Sprintf("%T", v)
+}
+
+// read reads the payload of the reader's entity into rec: the one place
+// that says which payload type each entity has.
+func (r *reader) read(rec *Record) {
+	switch r.entity {
+	case EntityCustomer:
+		rec.Customer = r.customer()
+	case EntityCompany:
+		rec.Company = r.company()
+	case EntityProduct:
+		rec.Product = r.product()
+	case EntityOrder:
+		rec.Order = r.order()
+	case EntityTicket:
+		rec.Ticket = r.ticket()
+	}
 }

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/syncd/syncd/internal/synctest"
+	"github.com/syncd/syncd/internal/testkit/shareddata"
 )
 
 // TestDecodeSETCompanies turns every listed company of the SET data (Thai
@@ -16,7 +16,7 @@ import (
 func TestDecodeSETCompanies(t *testing.T) {
 	t.Parallel()
 	for _, file := range []string{"thai_securities_all_th.json", "thai_securities_all_en.json"} {
-		b, err := os.ReadFile(synctest.SharedTestdata(t, "thai/companies/"+file))
+		b, err := os.ReadFile(shareddata.Path(t, "thai/companies/"+file))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -63,7 +63,7 @@ func TestDecodeSETCompanies(t *testing.T) {
 // and ticket payloads.
 func TestDecodeSupportTickets(t *testing.T) {
 	t.Parallel()
-	f, err := os.Open(synctest.SharedTestdata(t, "support-tickets/customer_support_tickets.csv"))
+	f, err := os.Open(shareddata.Path(t, "support-tickets/customer_support_tickets.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}

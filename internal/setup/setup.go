@@ -330,7 +330,7 @@ func planPipeline(ctx context.Context, client *hubspot.Client, mayCreate bool, o
 		return fmt.Errorf("setup: listing %s pipelines: %w", objectType, err)
 	}
 	stages := stageLabels(m.Stages)
-	p := FindPipeline(pipelines, ref)
+	p := hubspot.FindPipeline(pipelines, ref)
 	if p == nil {
 		if !mayCreate {
 			fix := fmt.Sprintf("create a %s pipeline labelled %q", strings.TrimSuffix(section, "s"), ref)
@@ -362,7 +362,7 @@ func planPipeline(ctx context.Context, client *hubspot.Client, mayCreate bool, o
 	}
 	next := len(p.Stages)
 	for _, s := range stages {
-		if FindStage(p, s) != nil {
+		if hubspot.FindStage(p, s) != nil {
 			continue
 		}
 		if !mayCreate {
@@ -413,43 +413,6 @@ func newStage(objectType, label string, order int) hubspot.PipelineStage {
 		st.Metadata["isClosed"] = "false"
 	}
 	return st
-}
-
-// FindPipeline finds a pipeline by ID, else by label (case and surrounding
-// space ignored). It returns nil when neither matches. The engine resolves
-// the configured pipeline with it too, so that what setup finds is what the
-// sync uses.
-func FindPipeline(pipelines []hubspot.Pipeline, ref string) *hubspot.Pipeline {
-	ref = strings.TrimSpace(ref)
-	for i := range pipelines {
-		if pipelines[i].ID == ref {
-			return &pipelines[i]
-		}
-	}
-	for i := range pipelines {
-		if strings.EqualFold(strings.TrimSpace(pipelines[i].Label), ref) {
-			return &pipelines[i]
-		}
-	}
-	return nil
-}
-
-// FindStage finds a stage of p by ID, else by label (case and surrounding
-// space ignored). It returns nil when neither matches. Like FindPipeline, it
-// is the one rule setup and the engine share.
-func FindStage(p *hubspot.Pipeline, ref string) *hubspot.PipelineStage {
-	ref = strings.TrimSpace(ref)
-	for i := range p.Stages {
-		if p.Stages[i].ID == ref {
-			return &p.Stages[i]
-		}
-	}
-	for i := range p.Stages {
-		if strings.EqualFold(strings.TrimSpace(p.Stages[i].Label), ref) {
-			return &p.Stages[i]
-		}
-	}
-	return nil
 }
 
 func stageLabelsOf(stages []hubspot.PipelineStage) []string {

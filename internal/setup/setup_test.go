@@ -113,8 +113,8 @@ func TestSetupFreshAccountThenNoChanges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := setup.FindPipeline(pipes, "erp orders")
-	if p == nil || setup.FindStage(p, "shipped") == nil || setup.FindStage(p, "Cancelled") == nil {
+	p := hubspot.FindPipeline(pipes, "erp orders")
+	if p == nil || hubspot.FindStage(p, "shipped") == nil || hubspot.FindStage(p, "Cancelled") == nil {
 		t.Errorf("deal pipelines after apply = %+v", pipes)
 	}
 

@@ -111,12 +111,16 @@ func (s *Store) Status(ctx context.Context, q StatusQuery) (*Status, error) {
 			return nil, fmt.Errorf("store: status: unknown state %q", st)
 		}
 	}
-	now := s.now().UTC()
-	out := &Status{Now: now, Counts: map[string]int{}}
+	out := &Status{Counts: map[string]int{}}
 	for _, st := range States {
 		out.Counts[st] = 0
 	}
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		now, err := s.clock(ctx, tx)
+		if err != nil {
+			return err
+		}
+		out.Now = now
 		r, err := tx.Query(ctx, `
 SELECT state, count(*),
        count(*) FILTER (WHERE state IN ('pending', 'failed') AND lease_expires_at > $1),
@@ -198,7 +202,7 @@ FROM runs ORDER BY started_at DESC, id DESC LIMIT $1`, q.Runs)
 		return nil
 	})
 	if err != nil {
-		return nil, notMigrated(fmt.Errorf("store: status: %w", err))
+		return nil, fmt.Errorf("store: status: %w", notMigrated(err))
 	}
 	return out, nil
 }
@@ -288,8 +292,11 @@ func (s *Store) Requeue(ctx context.Context, sel RequeueSelector) (Requeued, err
 	if ids == nil {
 		ids = []int64{}
 	}
-	now := s.now().UTC()
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		now, err := s.clock(ctx, tx)
+		if err != nil {
+			return err
+		}
 		r, err := tx.Query(ctx, sqlRequeue, now, states, ids, sel.Entity, sel.ERPID, sel.DryRun)
 		if err != nil {
 			return err
@@ -315,7 +322,7 @@ func (s *Store) Requeue(ctx context.Context, sel RequeueSelector) (Requeued, err
 		return err
 	})
 	if err != nil {
-		return Requeued{}, notMigrated(fmt.Errorf("store: requeue: %w", err))
+		return Requeued{}, fmt.Errorf("store: requeue: %w", notMigrated(err))
 	}
 	return res, nil
 }
@@ -350,3 +357,12 @@ SELECT * FROM matched ORDER BY id`
 const sqlOutboxRowColsO = `o.id, o.entity, o.erp_id, o.op, o.state, o.attempts, o.created_at, o.next_attempt_at,
            o.processed_at, coalesce(o.last_error, '') AS last_error, coalesce(o.lease_owner, '') AS lease_owner,
            o.lease_expires_at`
+
+// StateCounts returns how many outbox rows are in each state.
+func (s *Store) StateCounts(ctx context.Context) (map[string]int, error) {
+	out, err := s.countBy(ctx, `SELECT state, count(*) FROM outbox GROUP BY state`)
+	if err != nil {
+		return nil, fmt.Errorf("store: count outbox rows: %w", err)
+	}
+	return out, nil
+}

@@ -76,7 +76,7 @@ func (s *Store) BeginBackfill(ctx context.Context, entity string, mode BackfillM
 	b := &Backfill{conn: conn, entity: entity, mode: mode}
 	if err := b.begin(ctx); err != nil {
 		b.Close()
-		return nil, notMigrated(fmt.Errorf("store: backfill: %w", err))
+		return nil, fmt.Errorf("store: backfill: %w", notMigrated(err))
 	}
 	return b, nil
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"io"
 	"regexp"
 	"strconv"
 	"strings"
@@ -62,30 +61,6 @@ type MigrateResult struct {
 	Version int64
 	// Status lists every known migration after the command.
 	Status []MigrationState
-}
-
-// WriteText writes the result for a terminal: one line per step, then for
-// status one line per migration, then the version.
-func (r *MigrateResult) WriteText(w io.Writer) error {
-	var b strings.Builder
-	for _, s := range r.Steps {
-		fmt.Fprintf(&b, "%-4s %s (%s)\n", s.Direction, s.Name, s.Duration.Round(time.Microsecond))
-	}
-	if r.Command == "status" {
-		for _, s := range r.Status {
-			at := "pending"
-			if s.Applied {
-				at = s.AppliedAt.UTC().Format(time.RFC3339)
-			}
-			fmt.Fprintf(&b, "%-25s %s\n", at, s.Name)
-		}
-	}
-	if r.Command == "up" && len(r.Steps) == 0 {
-		b.WriteString("no migrations to apply\n")
-	}
-	fmt.Fprintf(&b, "schema %s at version %d\n", r.Schema, r.Version)
-	_, err := io.WriteString(w, b.String())
-	return err
 }
 
 // Migrate runs a goose command against schema in the database at

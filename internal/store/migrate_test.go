@@ -2,8 +2,10 @@ package store_test
 
 import (
 	"context"
-	"strings"
+	"errors"
 	"testing"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/syncd/syncd/internal/pgtest"
 	"github.com/syncd/syncd/internal/store"
@@ -63,12 +65,8 @@ func TestMigrateUpDownToZeroUpStatus(t *testing.T) {
 			t.Errorf("status: %s not applied", m.Name)
 		}
 	}
-	var b strings.Builder
-	if err := st.WriteText(&b); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(b.String(), "00001_outbox_id_map_runs.sql") {
-		t.Errorf("status text lacks the migration name:\n%s", b.String())
+	if len(st.Status) == 0 || st.Status[0].Name != "00001_outbox_id_map_runs.sql" || st.Status[0].AppliedAt.IsZero() {
+		t.Errorf("status: %+v, want 00001_outbox_id_map_runs.sql first, with when it was applied", st.Status)
 	}
 	redo, err := store.Migrate(ctx, db.BaseURL, db.Schema, "redo")
 	if err != nil {
@@ -122,5 +120,32 @@ func TestMigrateNothingToDo(t *testing.T) {
 	}
 	if _, err := store.Migrate(ctx, db.BaseURL, db.Schema, "down-to"); err == nil {
 		t.Fatal("down-to without a version accepted")
+	}
+}
+
+// TestNotMigrated checks that what the commands read first says, as
+// store.ErrNotMigrated, that the schema lacks syncd's tables, keeping the
+// database's error in the chain; a migrated schema's errors are not that.
+func TestNotMigrated(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := store.New(pgtest.New(t).Pool, store.Options{})
+	_, countErr := st.StateCounts(ctx)
+	_, statusErr := st.Status(ctx, store.StatusQuery{Limit: 1})
+	_, requeueErr := st.Requeue(ctx, store.RequeueSelector{All: true})
+	_, backfillErr := st.BeginBackfill(ctx, "customer", store.BackfillDryRun)
+	for name, err := range map[string]error{"StateCounts": countErr, "Status": statusErr, "Requeue": requeueErr, "BeginBackfill": backfillErr} {
+		var pe *pgconn.PgError
+		if !errors.Is(err, store.ErrNotMigrated) || !errors.As(err, &pe) {
+			t.Errorf("%s on an empty schema: %v; want store.ErrNotMigrated wrapping the database's error", name, err)
+		}
+	}
+	migrated := store.New(pgtest.Migrated(t).Pool, store.Options{})
+	if _, err := migrated.StateCounts(ctx); err != nil {
+		t.Errorf("StateCounts on a migrated schema: %v", err)
+	}
+	_, err := migrated.Status(ctx, store.StatusQuery{States: []string{"stuck"}})
+	if err == nil || errors.Is(err, store.ErrNotMigrated) {
+		t.Errorf("Status with an unknown state: %v; want an error that is not ErrNotMigrated", err)
 	}
 }

@@ -119,8 +119,8 @@ func (l *RateLedger) Reserve(ctx context.Context, budget governor.Budget, now ti
 		return err
 	})
 	if err != nil {
-		if errors.Is(notMigrated(err), ErrNotMigrated) {
-			return governor.Reservation{}, &notMigratedError{errors.New("store: shared rate budget: table rate_ledger is missing: run 'syncd migrate up'")}
+		if err := notMigratedMsg(err, "store: shared rate budget: table rate_ledger is missing: run 'syncd migrate up'"); errors.Is(err, ErrNotMigrated) {
+			return governor.Reservation{}, err
 		}
 		return governor.Reservation{}, fmt.Errorf("store: shared rate budget: %w", err)
 	}

@@ -19,81 +19,15 @@ import (
 	"github.com/syncd/syncd/internal/governor"
 	"github.com/syncd/syncd/internal/pgtest"
 	"github.com/syncd/syncd/internal/store"
+	"github.com/syncd/syncd/internal/testkit/fakeclock"
 )
 
-// vclock is a virtual clock shared by a known number of workers. Time moves
-// only when every worker sleeps, and then straight to the earliest wake-up,
-// so a call's time as the governor sees it is the time the server sees.
-type vclock struct {
-	mu      sync.Mutex
-	now     time.Time
-	running int // workers not asleep
-	waiters []vwaiter
-}
-
-type vwaiter struct {
-	at time.Time
-	ch chan struct{}
-}
-
-func newVClock(workers int) *vclock {
+// newVClock returns a clock shared by workers: time moves only when every
+// worker sleeps, and then straight to the earliest wake-up, so a call's
+// time as the governor sees it is the time the server sees.
+func newVClock(workers int) *fakeclock.Clock {
 	// Not on a slot boundary, so rounding to slots is exercised.
-	return &vclock{now: time.Date(2026, 11, 27, 8, 0, 0, 37_000_000, time.UTC), running: workers}
-}
-
-func (c *vclock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *vclock) Sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	c.mu.Lock()
-	ch := make(chan struct{})
-	c.waiters = append(c.waiters, vwaiter{c.now.Add(d), ch})
-	c.running--
-	c.advance()
-	c.mu.Unlock()
-	select {
-	case <-ch:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// Done tells the clock that a worker has finished for good.
-func (c *vclock) Done() {
-	c.mu.Lock()
-	c.running--
-	c.advance()
-	c.mu.Unlock()
-}
-
-func (c *vclock) advance() {
-	if c.running > 0 || len(c.waiters) == 0 {
-		return
-	}
-	next := c.waiters[0].at
-	for _, w := range c.waiters {
-		if w.at.Before(next) {
-			next = w.at
-		}
-	}
-	if next.After(c.now) {
-		c.now = next
-	}
-	c.waiters = slices.DeleteFunc(c.waiters, func(w vwaiter) bool {
-		if w.at.After(c.now) {
-			return false
-		}
-		close(w.ch)
-		c.running++
-		return true
-	})
+	return fakeclock.NewShared(time.Date(2026, 11, 27, 8, 0, 0, 37_000_000, time.UTC), workers)
 }
 
 // openPool opens a pool of its own on db's schema, as another syncd process

@@ -104,11 +104,9 @@ type OpenRow struct {
 	NextAttemptAt  time.Time
 	LeaseOwner     string     // "" when not leased
 	LeaseExpiresAt *time.Time // nil when not leased
-}
-
-// Leased reports whether a process holds the row at now.
-func (o OpenRow) Leased(now time.Time) bool {
-	return o.LeaseExpiresAt != nil && o.LeaseExpiresAt.After(now)
+	// Leased says that a process holds the row, and Later that it waits
+	// for its retry, both on the store's clock when OpenRows read it.
+	Leased, Later bool
 }
 
 // OpenRows returns, for each of refs that names a record with an open
@@ -128,20 +126,25 @@ func (s *Store) OpenRows(ctx context.Context, refs []Ref) (map[Ref]OpenRow, erro
 		if err := noJIT(ctx, tx); err != nil {
 			return err
 		}
+		now, err := s.clock(ctx, tx)
+		if err != nil {
+			return err
+		}
 		r, err := tx.Query(ctx, `
 WITH `+sqlRefKeys(2)+`
 SELECT DISTINCT ON (k.ref_entity, k.ref_erp_id, k.by_sku)
        k.ref_entity, k.ref_erp_id, k.by_sku, o.id, o.entity, o.erp_id, o.state, o.next_attempt_at,
-       coalesce(o.lease_owner, ''), o.lease_expires_at
+       coalesce(o.lease_owner, ''), o.lease_expires_at,
+       coalesce(o.lease_expires_at > $1, false), o.next_attempt_at > $1
 FROM ref_keys k JOIN outbox o ON o.id = k.newest
-ORDER BY k.ref_entity, k.ref_erp_id, k.by_sku, o.id DESC`, s.now().UTC(), entities, erpIDs, bySKU)
+ORDER BY k.ref_entity, k.ref_erp_id, k.by_sku, o.id DESC`, now, entities, erpIDs, bySKU)
 		if err != nil {
 			return err
 		}
 		var ref Ref
 		var o OpenRow
 		_, err = pgx.ForEachRow(r, []any{&ref.Entity, &ref.ERPID, &ref.BySKU, &o.ID, &o.Entity, &o.ERPID, &o.State,
-			&o.NextAttemptAt, &o.LeaseOwner, &o.LeaseExpiresAt}, func() error {
+			&o.NextAttemptAt, &o.LeaseOwner, &o.LeaseExpiresAt, &o.Leased, &o.Later}, func() error {
 			out[ref] = o
 			return nil
 		})

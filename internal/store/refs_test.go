@@ -8,7 +8,7 @@ import (
 
 	"github.com/syncd/syncd/internal/outbox"
 	"github.com/syncd/syncd/internal/store"
-	"github.com/syncd/syncd/internal/synctest"
+	"github.com/syncd/syncd/internal/testkit/outboxtest"
 )
 
 // refsOf names a row's references as the engine does.
@@ -37,19 +37,19 @@ func TestClaimTakesReferencedRows(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db, _, st := newStore(t)
-	synctest.Insert(t, db, "ticket", "T-1", `{"order_id":"SO-1","customer_id":"C-2"}`)
+	outboxtest.Insert(t, db, "ticket", "T-1", `{"order_id":"SO-1","customer_id":"C-2"}`)
 	for i := range 50 {
-		synctest.Insert(t, db, "company", "FILL-"+string(rune('A'+i%26))+string(rune('a'+i/26)), `{}`)
+		outboxtest.Insert(t, db, "company", "FILL-"+string(rune('A'+i%26))+string(rune('a'+i/26)), `{}`)
 	}
-	synctest.Insert(t, db, "order", "SO-1", `{"customer_id":"C-1","company_id":"CO-1","items":[{"line_id":"1","sku":"SKU-1"},{"line_id":"2","sku":"P-2"},{"line_id":"3","sku":"NEW"}]}`)
-	synctest.Insert(t, db, "customer", "C-1", `{"company_id":"CO-2"}`)
-	synctest.Insert(t, db, "customer", "C-2", `{}`)
-	synctest.Insert(t, db, "company", "CO-1", `{}`)
-	synctest.Insert(t, db, "company", "CO-2", `{}`)
-	synctest.Insert(t, db, "company", "CO-2", `{"name":"newer"}`)
-	synctest.Insert(t, db, "product", "P-1", `{"sku":" SKU-1 "}`)
-	synctest.Insert(t, db, "product", "P-2", `{"sku":"OTHER"}`)
-	synctest.Insert(t, db, "product", "P-3", `{"sku":"SKU-3"}`)
+	outboxtest.Insert(t, db, "order", "SO-1", `{"customer_id":"C-1","company_id":"CO-1","items":[{"line_id":"1","sku":"SKU-1"},{"line_id":"2","sku":"P-2"},{"line_id":"3","sku":"NEW"}]}`)
+	outboxtest.Insert(t, db, "customer", "C-1", `{"company_id":"CO-2"}`)
+	outboxtest.Insert(t, db, "customer", "C-2", `{}`)
+	outboxtest.Insert(t, db, "company", "CO-1", `{}`)
+	outboxtest.Insert(t, db, "company", "CO-2", `{}`)
+	outboxtest.Insert(t, db, "company", "CO-2", `{"name":"newer"}`)
+	outboxtest.Insert(t, db, "product", "P-1", `{"sku":" SKU-1 "}`)
+	outboxtest.Insert(t, db, "product", "P-2", `{"sku":"OTHER"}`)
+	outboxtest.Insert(t, db, "product", "P-3", `{"sku":"SKU-3"}`)
 
 	rows, err := st.ClaimWithRefs(ctx, "a", 1, time.Minute, refsOf)
 	if err != nil {
@@ -75,17 +75,17 @@ func TestClaimLeavesHeldAndBackedOffReferences(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db, clk, st := newStore(t)
-	c1 := synctest.Insert(t, db, "customer", "C-1", `{}`)
+	c1 := outboxtest.Insert(t, db, "customer", "C-1", `{}`)
 	if rows, err := st.Claim(ctx, "b", 1, time.Minute); err != nil || len(rows) != 1 {
 		t.Fatalf("b: %v %v", rows, err)
 	}
-	c2 := synctest.Insert(t, db, "customer", "C-2", `{}`)
+	c2 := outboxtest.Insert(t, db, "customer", "C-2", `{}`)
 	if _, err := db.Pool.Exec(ctx, `UPDATE outbox SET state = 'failed', attempts = 1, next_attempt_at = $2 WHERE id = $1`, c2, clk.Now().Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	p := synctest.Insert(t, db, "product", "P-1", `{"sku":"SKU-1"}`)
-	synctest.Insert(t, db, "order", "SO-1", `{"customer_id":"C-1","items":[{"line_id":"1","sku":"SKU-1"}]}`)
-	synctest.Insert(t, db, "ticket", "T-1", `{"customer_id":"C-2"}`)
+	p := outboxtest.Insert(t, db, "product", "P-1", `{"sku":"SKU-1"}`)
+	outboxtest.Insert(t, db, "order", "SO-1", `{"customer_id":"C-1","items":[{"line_id":"1","sku":"SKU-1"}]}`)
+	outboxtest.Insert(t, db, "ticket", "T-1", `{"customer_id":"C-2"}`)
 
 	rows, err := st.ClaimWithRefs(ctx, "a", 10, time.Minute, refsOf)
 	if err != nil {
@@ -101,11 +101,10 @@ func TestClaimLeavesHeldAndBackedOffReferences(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := clk.Now()
-	if o := open[store.Ref{Entity: "customer", ERPID: "C-1"}]; o.ID != c1 || !o.Leased(now) || o.LeaseOwner != "b" {
+	if o := open[store.Ref{Entity: "customer", ERPID: "C-1"}]; o.ID != c1 || !o.Leased || o.LeaseOwner != "b" {
 		t.Errorf("C-1: %+v, want row %d leased by b", o, c1)
 	}
-	if o := open[store.Ref{Entity: "customer", ERPID: "C-2"}]; o.ID != c2 || o.Leased(now) || o.State != "failed" || !o.NextAttemptAt.After(now) {
+	if o := open[store.Ref{Entity: "customer", ERPID: "C-2"}]; o.ID != c2 || o.Leased || o.State != "failed" || !o.Later {
 		t.Errorf("C-2: %+v, want row %d failed in backoff", o, c2)
 	}
 	if o := open[store.Ref{Entity: "product", ERPID: "SKU-1", BySKU: true}]; o.ID != p || o.ERPID != "P-1" {
@@ -130,11 +129,11 @@ func TestWaitingRowsComeDueWithTheirRow(t *testing.T) {
 	ctx := context.Background()
 	db, clk, st := newStore(t)
 	lease := 5 * time.Minute
-	c1 := synctest.Insert(t, db, "customer", "C-1", `{}`)
+	c1 := outboxtest.Insert(t, db, "customer", "C-1", `{}`)
 	if _, err := st.Claim(ctx, "b", 1, lease); err != nil {
 		t.Fatal(err)
 	}
-	so := synctest.Insert(t, db, "order", "SO-1", `{"customer_id":"C-1"}`)
+	so := outboxtest.Insert(t, db, "order", "SO-1", `{"customer_id":"C-1"}`)
 	rows, err := st.ClaimWithRefs(ctx, "a", 10, lease, refsOf)
 	if err != nil || len(rows) != 1 || rows[0].ID != so {
 		t.Fatalf("a claimed %v, %v", rows, err)
@@ -181,13 +180,13 @@ func TestWaitingRowsComeDueWithTheirRow(t *testing.T) {
 
 	// A row waiting for a row that is done by the time it records is due
 	// at once; one waiting for a released row comes due on the release.
-	c2 := synctest.Insert(t, db, "customer", "C-2", `{}`)
-	c3 := synctest.Insert(t, db, "customer", "C-3", `{}`)
+	c2 := outboxtest.Insert(t, db, "customer", "C-2", `{}`)
+	c3 := outboxtest.Insert(t, db, "customer", "C-3", `{}`)
 	if rows, err := st.Claim(ctx, "b", 2, lease); err != nil || len(rows) != 2 {
 		t.Fatalf("b: %v %v", rows, err)
 	}
-	o2 := synctest.Insert(t, db, "order", "SO-2", `{"customer_id":"C-2"}`)
-	o3 := synctest.Insert(t, db, "order", "SO-3", `{"customer_id":"C-3"}`)
+	o2 := outboxtest.Insert(t, db, "order", "SO-2", `{"customer_id":"C-2"}`)
+	o3 := outboxtest.Insert(t, db, "order", "SO-3", `{"customer_id":"C-3"}`)
 	if rows, err := st.ClaimWithRefs(ctx, "a", 10, lease, refsOf); err != nil || len(rows) != 2 {
 		t.Fatalf("a: %v %v", rows, err)
 	}
@@ -212,17 +211,59 @@ func TestWaitingRowsComeDueWithTheirRow(t *testing.T) {
 	}
 }
 
+// A wake missed because the waiting row was locked elsewhere when its row
+// was recorded (a claim of another process looking at it) is made up by
+// the next claim: the row does not wait for the lease it read.
+func TestClaimWakesWaitingRowsAWakeMissed(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, clk, st := newStore(t)
+	lease := 5 * time.Minute
+	c1 := outboxtest.Insert(t, db, "customer", "C-1", `{}`)
+	if _, err := st.Claim(ctx, "b", 1, lease); err != nil {
+		t.Fatal(err)
+	}
+	so := outboxtest.Insert(t, db, "order", "SO-1", `{"customer_id":"C-1"}`)
+	if rows, err := st.ClaimWithRefs(ctx, "a", 10, lease, refsOf); err != nil || len(rows) != 1 {
+		t.Fatalf("a claimed %v, %v", rows, err)
+	}
+	if _, err := st.Record(ctx, "a", retry, store.Outcome{Waiting: []store.Wait{{ID: so, For: c1}}}); err != nil {
+		t.Fatal(err)
+	}
+	// b records C-1 done while another transaction holds the order's row.
+	tx, err := db.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM outbox WHERE id = $1 FOR UPDATE`, so); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Record(ctx, "b", retry, store.Outcome{Done: []int64{c1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, next, _ := rowState(t, db, so); next.Sub(clk.Now()) < lease-time.Minute {
+		t.Fatalf("the order came due at %v although the wake was skipped; the test no longer misses a wake", next)
+	}
+	rows, err := st.ClaimWithRefs(ctx, "a", 10, lease, refsOf)
+	if err != nil || !slices.Equal(keysOf(rows), []string{"order SO-1"}) {
+		t.Errorf("claim after C-1 done: %v %v; want the waiting order", keysOf(rows), err)
+	}
+}
+
 // A row waiting for a row that goes dead is due at once, to fail as it
 // would without that row.
 func TestWaitingForADeadRow(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db, clk, st := newStore(t)
-	c1 := synctest.Insert(t, db, "customer", "C-1", `{}`)
+	c1 := outboxtest.Insert(t, db, "customer", "C-1", `{}`)
 	if _, err := db.Pool.Exec(ctx, `UPDATE outbox SET state = 'failed', attempts = 2, next_attempt_at = $2 WHERE id = $1`, c1, clk.Now().Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	so := synctest.Insert(t, db, "order", "SO-1", `{"customer_id":"C-1"}`)
+	so := outboxtest.Insert(t, db, "order", "SO-1", `{"customer_id":"C-1"}`)
 	if rows, err := st.ClaimWithRefs(ctx, "a", 10, time.Minute, refsOf); err != nil || len(rows) != 1 {
 		t.Fatalf("a: %v %v", rows, err)
 	}

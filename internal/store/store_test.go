@@ -12,15 +12,16 @@ import (
 
 	"github.com/syncd/syncd/internal/pgtest"
 	"github.com/syncd/syncd/internal/store"
-	"github.com/syncd/syncd/internal/synctest"
+	"github.com/syncd/syncd/internal/testkit/fakeclock"
+	"github.com/syncd/syncd/internal/testkit/outboxtest"
 )
 
 // newStore returns a migrated schema and a store on it whose clock is clk.
-func newStore(t *testing.T) (*pgtest.DB, *synctest.Clock, *store.Store) {
+func newStore(t *testing.T) (*pgtest.DB, *fakeclock.Clock, *store.Store) {
 	t.Helper()
 	db := pgtest.Migrated(t)
-	clk := synctest.NewClock()
-	return db, clk, store.New(db.Pool, store.Options{Now: clk.Now})
+	clk := fakeclock.New(time.Now())
+	return db, clk, store.New(db.Pool, store.Options{Offset: clk.Advanced})
 }
 
 func rowState(t *testing.T, db *pgtest.DB, id int64) (state string, attempts int, next time.Time, lastErr *string) {
@@ -45,7 +46,7 @@ SELECT 'customer', 'C-' || (g % 200), '{}'::jsonb FROM generate_series(1, $1) g`
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := synctest.NewClock()
+	clk := fakeclock.New(time.Now())
 	var mu sync.Mutex
 	seenRow := map[int64]string{}
 	seenKey := map[store.Key]string{}
@@ -57,7 +58,7 @@ SELECT 'customer', 'C-' || (g % 200), '{}'::jsonb FROM generate_series(1, $1) g`
 			t.Fatal(err)
 		}
 		t.Cleanup(pool.Close)
-		st := store.New(pool, store.Options{Now: clk.Now})
+		st := store.New(pool, store.Options{Offset: clk.Advanced})
 		owner := fmt.Sprintf("w%d", w)
 		wg.Go(func() {
 			for {
@@ -94,7 +95,7 @@ func TestClaimLeaseExpiryAndRelease(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db, clk, st := newStore(t)
-	id := synctest.Insert(t, db, "customer", "C-1", `{}`)
+	id := outboxtest.Insert(t, db, "customer", "C-1", `{}`)
 
 	rows, err := st.Claim(ctx, "a", 10, time.Minute)
 	if err != nil || len(rows) != 1 || rows[0].ID != id {
@@ -104,7 +105,7 @@ func TestClaimLeaseExpiryAndRelease(t *testing.T) {
 		t.Fatalf("b claimed a leased row: %v", rows)
 	}
 	// A newer row of a leased key waits for the lease too.
-	synctest.Insert(t, db, "customer", "C-1", `{"v":2}`)
+	outboxtest.Insert(t, db, "customer", "C-1", `{"v":2}`)
 	if rows, _ := st.Claim(ctx, "b", 10, time.Minute); len(rows) != 0 {
 		t.Fatalf("b claimed a row of a key leased by a: %v", rows)
 	}
@@ -131,11 +132,11 @@ func TestRecordCoalescesBacksOffAndDies(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db := pgtest.Migrated(t)
-	clk := synctest.NewClock()
-	st := store.New(db.Pool, store.Options{Now: clk.Now, Jitter: func() float64 { return 0 }})
-	old := synctest.Insert(t, db, "company", "CO-1", `{"name":"a"}`)
-	newest := synctest.Insert(t, db, "company", "CO-1", `{"name":"b"}`)
-	other := synctest.Insert(t, db, "company", "CO-2", `{}`)
+	clk := fakeclock.New(time.Now())
+	st := store.New(db.Pool, store.Options{Offset: clk.Advanced, Jitter: func() float64 { return 0 }})
+	old := outboxtest.Insert(t, db, "company", "CO-1", `{"name":"a"}`)
+	newest := outboxtest.Insert(t, db, "company", "CO-1", `{"name":"b"}`)
+	other := outboxtest.Insert(t, db, "company", "CO-2", `{}`)
 
 	rows, err := st.Claim(ctx, "a", 10, time.Minute)
 	if err != nil || len(rows) != 3 {
@@ -202,7 +203,7 @@ func TestTransientFailureKeepsAttempts(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db, clk, st := newStore(t)
-	id := synctest.Insert(t, db, "customer", "C-1", `{}`)
+	id := outboxtest.Insert(t, db, "customer", "C-1", `{}`)
 	for range retry.MaxAttempts + 2 {
 		rows, err := st.Claim(ctx, "a", 10, time.Minute)
 		if err != nil || len(rows) != 1 {
@@ -295,7 +296,7 @@ func TestListenWakesOnInsert(t *testing.T) {
 		case <-woken:
 			done = true
 		case <-tick.C:
-			synctest.Insert(t, db, "customer", "C-1", `{}`)
+			outboxtest.Insert(t, db, "customer", "C-1", `{}`)
 		case <-deadline:
 			t.Fatal("no wake-up within 10s of outbox inserts")
 		}
@@ -310,7 +311,7 @@ func TestExtendLease(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db, clk, st := newStore(t)
-	id := synctest.Insert(t, db, "customer", "C-1", `{}`)
+	id := outboxtest.Insert(t, db, "customer", "C-1", `{}`)
 	if rows, err := st.Claim(ctx, "a", 10, time.Minute); err != nil || len(rows) != 1 {
 		t.Fatalf("claim: %v %v", rows, err)
 	}
@@ -354,14 +355,14 @@ func TestRecordLostKeyReopensNewestRow(t *testing.T) {
 	written := func(erpID string) []store.MapKey {
 		return []store.MapKey{{PortalID: 1, ObjectType: "contact", ERPID: erpID}}
 	}
-	old1 := synctest.Insert(t, db, "customer", "C-1", `{"first_name":"Old"}`)
-	old2 := synctest.Insert(t, db, "customer", "C-2", `{"first_name":"Old"}`)
+	old1 := outboxtest.Insert(t, db, "customer", "C-1", `{"first_name":"Old"}`)
+	old2 := outboxtest.Insert(t, db, "customer", "C-2", `{"first_name":"Old"}`)
 	if rows, err := st.Claim(ctx, "a", 10, time.Minute); err != nil || len(rows) != 2 {
 		t.Fatalf("claim a: %v %v", rows, err)
 	}
 	clk.Advance(time.Minute + time.Second)
-	new1 := synctest.Insert(t, db, "customer", "C-1", `{"first_name":"New"}`)
-	new2 := synctest.Insert(t, db, "customer", "C-2", `{"first_name":"New"}`)
+	new1 := outboxtest.Insert(t, db, "customer", "C-1", `{"first_name":"New"}`)
+	new2 := outboxtest.Insert(t, db, "customer", "C-2", `{"first_name":"New"}`)
 	if rows, err := st.Claim(ctx, "b", 10, time.Minute); err != nil || len(rows) != 4 {
 		t.Fatalf("claim b: %v %v", rows, err)
 	}
@@ -375,7 +376,7 @@ func TestRecordLostKeyReopensNewestRow(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	held := synctest.Insert(t, db, "customer", "C-3", `{}`)
+	held := outboxtest.Insert(t, db, "customer", "C-3", `{}`)
 	if rows, err := st.Claim(ctx, "a", 10, time.Minute); err != nil || len(rows) != 1 {
 		t.Fatalf("claim a again: %v %v", rows, err)
 	}
@@ -429,12 +430,12 @@ func TestRecordLostKeyWhileAnotherHoldsIt(t *testing.T) {
 	ctx := context.Background()
 	db, clk, st := newStore(t)
 	key := []store.MapKey{{PortalID: 1, ObjectType: "contact", ERPID: "C-1"}}
-	old := synctest.Insert(t, db, "customer", "C-1", `{"first_name":"Old"}`)
+	old := outboxtest.Insert(t, db, "customer", "C-1", `{"first_name":"Old"}`)
 	if _, err := st.Claim(ctx, "a", 10, time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	clk.Advance(time.Minute + time.Second)
-	newer := synctest.Insert(t, db, "customer", "C-1", `{"first_name":"New"}`)
+	newer := outboxtest.Insert(t, db, "customer", "C-1", `{"first_name":"New"}`)
 	if rows, err := st.Claim(ctx, "b", 10, time.Minute); err != nil || len(rows) != 2 {
 		t.Fatalf("claim b: %v %v", rows, err)
 	}

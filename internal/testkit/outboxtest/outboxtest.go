@@ -1,4 +1,6 @@
-package synctest
+// Package outboxtest writes outbox rows into a pgtest schema the way an ERP
+// does, and reads counts and rows back for test checks.
+package outboxtest
 
 import (
 	"context"

@@ -1,4 +1,8 @@
-package synctest
+// Package shareddata reads the shared test data set (real datasets: Thai
+// names and provinces, Northwind, encodings), which is checked out beside
+// the repository rather than in it; tests that need it skip cleanly when it
+// is absent.
+package shareddata
 
 import (
 	"encoding/csv"
@@ -12,18 +16,18 @@ import (
 // internal/, where `go test` runs a package's tests.
 var sharedDir = filepath.Join("..", "..", "..", "shared", "testdata")
 
-// HasSharedTestdata reports whether rel (slash-separated) is in the shared
+// Has reports whether rel (slash-separated) is in the shared
 // test data set, for tests that use it when present and something else
 // otherwise.
-func HasSharedTestdata(rel string) bool {
+func Has(rel string) bool {
 	_, err := os.Stat(filepath.Join(sharedDir, filepath.FromSlash(rel)))
 	return err == nil
 }
 
-// SharedTestdata returns the path of rel (slash-separated) in the shared
+// Path returns the path of rel (slash-separated) in the shared
 // test data set, skipping the test when the set is not checked out beside
 // the repository.
-func SharedTestdata(t testing.TB, rel string) string {
+func Path(t testing.TB, rel string) string {
 	t.Helper()
 	p := filepath.Join(sharedDir, filepath.FromSlash(rel))
 	if _, err := os.Stat(p); err != nil {
@@ -36,7 +40,7 @@ func SharedTestdata(t testing.TB, rel string) string {
 // header, skipping the test when the set is absent.
 func ReadCSV(t testing.TB, rel string) []map[string]string {
 	t.Helper()
-	f, err := os.Open(SharedTestdata(t, rel))
+	f, err := os.Open(Path(t, rel))
 	if err != nil {
 		t.Fatal(err)
 	}

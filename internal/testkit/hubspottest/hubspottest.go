@@ -1,19 +1,21 @@
-// Package synctest holds what syncd's tests build a sync from: a virtual
-// clock, HubSpot clients on an emulator served by httptest, outbox rows in a
-// pgtest schema, and the shared test data beside the repository.
+// Package hubspottest builds the HubSpot side of a sync under test: a
+// client of an emulator served by httptest whose governor waits on a fake
+// clock, the setup run that creates syncd's properties and pipelines, a
+// quiet logger for the engines, and decimal parsing for comparing the
+// amounts HubSpot holds.
 //
 // It imports no engine, outbox or normalize code, so that those packages'
 // own tests can use it without an import cycle; each test package builds
-// its engine from these parts.
-package synctest
+// its engine from these parts. The fake clock is package fakeclock, outbox
+// fixtures are package outboxtest, and the shared test data beside the
+// repository is package shareddata.
+package hubspottest
 
 import (
 	"context"
 	"io"
 	"math/big"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/sirupsen/logrus"
 
@@ -21,46 +23,17 @@ import (
 	"github.com/syncd/syncd/internal/governor"
 	"github.com/syncd/syncd/internal/hubspot"
 	"github.com/syncd/syncd/internal/setup"
+	"github.com/syncd/syncd/internal/testkit/fakeclock"
 )
 
 // Token is the bearer token the tests' emulators accept and their clients
 // send.
 const Token = "test-token"
 
-// Clock is a virtual clock shared by the store, the engines, the governors
-// and, where a test wants it, the emulator: waits advance it instead of
-// sleeping, so tests never wait on real time.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-// NewClock returns a clock an hour ahead of the wall clock. Outbox rows get
-// next_attempt_at from the database's now(), and claims compare it with
-// this clock: the head start keeps fresh rows claimable however slowly a
-// test runs (the race detector on two cores is slow).
-func NewClock() *Clock { return &Clock{t: time.Now().Add(time.Hour)} }
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-// Advance moves the clock forward by d.
-func (c *Clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-
-// Sleep is a governor's sleep: it advances the clock at once, or returns
-// ctx's error when ctx is done.
-func (c *Clock) Sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.Advance(d)
-	return nil
-}
-
 // Client returns a new HubSpot client on baseURL, sending Token, whose
 // enterprise-tier governor waits on clk, so pacing and retries cost no
 // wall time. Each call has its own governor, as each syncd process does.
-func Client(t testing.TB, baseURL string, clk *Clock) *hubspot.Client {
+func Client(t testing.TB, baseURL string, clk *fakeclock.Clock) *hubspot.Client {
 	t.Helper()
 	gov, err := governor.New(governor.Options{Tier: "enterprise", Now: clk.Now, Sleep: clk.Sleep, DailyReserve: -1})
 	if err != nil {

@@ -1,4 +1,4 @@
-package synctest
+package shareddata
 
 import (
 	"bufio"
@@ -66,7 +66,7 @@ func ThaiCustomers(tb testing.TB, n int, seed uint64) []ThaiCustomer {
 // data set, trimmed, skipping the test when the set is absent.
 func ReadLines(tb testing.TB, rel string) []string {
 	tb.Helper()
-	f, err := os.Open(SharedTestdata(tb, rel))
+	f, err := os.Open(Path(tb, rel))
 	if err != nil {
 		tb.Fatal(err)
 	}

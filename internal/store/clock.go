@@ -1,0 +1,27 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// clock returns the store's time for a transaction: the database's clock
+// as it reads it (clock_timestamp(), not the transaction's start, which may
+// lie before a lock it waited for), moved forward by Options.Offset.
+func (s *Store) clock(ctx context.Context, tx pgx.Tx) (time.Time, error) {
+	var now time.Time
+	if err := tx.QueryRow(ctx, `SELECT clock_timestamp() + $1::interval`, s.offset()).Scan(&now); err != nil {
+		return time.Time{}, fmt.Errorf("read the database's clock: %w", err)
+	}
+	return now.UTC(), nil
+}
+
+// sqlNow is the store's time in a single statement: the statement's start
+// on the database's clock, moved forward by parameter $n, which is
+// s.offset().
+func sqlNow(n int) string {
+	return fmt.Sprintf("(statement_timestamp() + $%d::interval)", n)
+}
