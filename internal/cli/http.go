@@ -9,9 +9,11 @@ import (
 
 	"github.com/syncd/syncd/internal/config"
 	"github.com/syncd/syncd/internal/daemon"
+	"github.com/syncd/syncd/internal/engine"
 	"github.com/syncd/syncd/internal/metrics"
 	"github.com/syncd/syncd/internal/outbox"
 	"github.com/syncd/syncd/internal/server"
+	"github.com/syncd/syncd/internal/store"
 )
 
 // HTTPEndpoint is the endpoint `syncd run` serves while it runs: the
@@ -58,15 +60,20 @@ func (f *Factory) StartHTTP(ctx context.Context, addr string, sched cron.Schedul
 	}
 	gov := hs.Governor()
 	entities := make([]string, len(outbox.Entities))
+	types := map[string]store.ObjectType{}
 	for i, e := range outbox.Entities {
 		entities[i] = string(e)
+		if t, ok := engine.IDMapType(e); ok {
+			types[string(e)] = t
+		}
 	}
 	m := metrics.New(metrics.Options{
-		Version: Version, Backlog: st.Backlog, Entities: entities, Budget: gov.State, Now: f.Now, Logger: log,
+		Version: Version, Backlog: st.Backlog, Entities: entities, Budget: gov.State, Logger: log,
 	})
 	srv, err := server.New(server.Options{
 		Store: st, Metrics: m.Handler(), Token: cfg.HTTP.Token, Account: hs.AccountDetails, Budget: gov.State,
-		Schedule: sched, Lease: cfg.Sync.Lease.Duration, Entities: entities, Version: Version, Now: f.Now, Logger: log,
+		Schedule: sched, Lease: cfg.Sync.Lease.Duration, Entities: entities, ObjectTypes: types,
+		Version: Version, Now: f.Now, Logger: log,
 	})
 	if err != nil {
 		return nil, err

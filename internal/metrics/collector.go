@@ -32,7 +32,6 @@ var (
 type backlogCollector struct {
 	read     func(context.Context) (*store.Backlog, error)
 	entities []string
-	now      func() time.Time
 	timeout  time.Duration
 	log      logrus.FieldLogger
 }
@@ -72,7 +71,8 @@ func (c *backlogCollector) Collect(ch chan<- prometheus.Metric) {
 		e.warned += n.Warned
 		rows[[2]string{n.Entity, n.State}] += n.Rows
 	}
-	now := c.now()
+	// The age is on the database's clock, which wrote created_at.
+	now := b.Now
 	for _, ent := range entities {
 		for _, st := range store.States {
 			ch <- prometheus.MustNewConstMetric(descOutboxRows, prometheus.GaugeValue, float64(rows[[2]string{ent, st}]), ent, st)

@@ -32,8 +32,6 @@ type Options struct {
 	// Budget returns the rate budgets at scrape time:
 	// (*governor.Governor).State.
 	Budget func() governor.State
-	// Now is the clock of the oldest pending row's age; time.Now when nil.
-	Now func() time.Time
 	// Logger receives what went wrong in a scrape; nothing is logged when
 	// nil.
 	Logger logrus.FieldLogger
@@ -67,9 +65,6 @@ var Outcomes = []string{"claimed", "created", "updated", "unchanged", "deleted",
 // New returns the registry with syncd's collectors, the Go runtime's and
 // the process's.
 func New(o Options) *Metrics {
-	if o.Now == nil {
-		o.Now = time.Now
-	}
 	if o.ScrapeTimeout <= 0 {
 		o.ScrapeTimeout = 5 * time.Second
 	}
@@ -149,7 +144,7 @@ func New(o Options) *Metrics {
 		m.rows.WithLabelValues(out)
 	}
 	if o.Backlog != nil {
-		m.reg.MustRegister(&backlogCollector{read: o.Backlog, entities: o.Entities, now: o.Now, timeout: o.ScrapeTimeout, log: log})
+		m.reg.MustRegister(&backlogCollector{read: o.Backlog, entities: o.Entities, timeout: o.ScrapeTimeout, log: log})
 	}
 	if o.Budget != nil {
 		m.reg.MustRegister(&budgetCollector{state: o.Budget})

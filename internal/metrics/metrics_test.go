@@ -47,7 +47,6 @@ func fed(t *testing.T, backlogErr error) *metrics.Metrics {
 			return governor.State{Window: 10 * time.Second, WindowLimit: 171, WindowLeft: 120, DailyLimit: 625000, DailyUsed: 1000, DailyReserve: 125000,
 				DailyBlockedUntil: now.Add(time.Hour)}
 		},
-		Now: func() time.Time { return now },
 	})
 	h := m.Hooks()
 	h.CycleFinished(daemon.Cycle{Trigger: daemon.TriggerStart, Started: now, Finished: now.Add(1500 * time.Millisecond),

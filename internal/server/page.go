@@ -149,15 +149,6 @@ type lookupView struct {
 	Err         string
 }
 
-// entityObjectTypes are the id_map object types of each outbox entity.
-var entityObjectTypes = map[string][]string{
-	"customer": {"contact"},
-	"company":  {"company"},
-	"product":  {"product"},
-	"order":    {"deal"},
-	"ticket":   {"ticket"},
-}
-
 func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 	lang := pickLang(w, r)
 	ctx := r.Context()
@@ -276,9 +267,12 @@ func entityViews(b *store.Backlog, entities []string) ([]entityView, entityView)
 
 func (s *Server) lookup(ctx context.Context, key, entity string) *lookupView {
 	v := &lookupView{Key: key, Entity: entity}
-	types, entities := entityObjectTypes[entity], []string{entity}
-	if types == nil {
-		v.Entity, types, entities = "", nil, s.o.Entities
+	var types []store.ObjectType
+	entities := []string{entity}
+	if t, ok := s.o.ObjectTypes[entity]; ok {
+		types = []store.ObjectType{t}
+	} else {
+		v.Entity, entities = "", s.o.Entities
 	}
 	res, err := s.o.Store.LookupKey(ctx, key, types, entities)
 	if err != nil {

@@ -48,8 +48,11 @@ type Options struct {
 	// Lease is sync.lease: how long a running cycle keeps syncd ready.
 	Lease time.Duration
 	// Entities are the outbox entities the page lists even without rows,
-	// in order.
-	Entities []string
+	// in order; ObjectTypes, the ID map's object type of each
+	// (engine.IDMapType), for the lookup by entity. A lookup of an entity
+	// without one searches every type.
+	Entities    []string
+	ObjectTypes map[string]store.ObjectType
 	// Version is the build's version, shown on the page.
 	Version string
 	// Now is the clock; time.Now when nil.

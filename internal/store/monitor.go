@@ -33,7 +33,8 @@ type BacklogCount struct {
 
 // Backlog is the outbox at a glance, per entity.
 type Backlog struct {
-	// Now is the store clock's time the counts refer to.
+	// Now is the store's clock (the database's) when the counts were
+	// taken; the oldest pending row's age is Now less its created_at.
 	Now time.Time
 	// Counts has one element per entity and state with rows, ordered by
 	// entity, then state.
@@ -48,23 +49,24 @@ type Backlog struct {
 // each entity. It reads every row of the outbox (done rows included), as
 // `syncd status` does.
 func (s *Store) Backlog(ctx context.Context) (*Backlog, error) {
-	now := s.now().UTC()
 	r, err := s.pool.Query(ctx, `
-SELECT entity, state, count(*),
-       count(*) FILTER (WHERE state IN ('pending', 'failed') AND lease_expires_at > $1),
+SELECT `+sqlNow(1)+`, entity, state, count(*),
+       count(*) FILTER (WHERE state IN ('pending', 'failed') AND lease_expires_at > `+sqlNow(1)+`),
        count(*) FILTER (WHERE state = 'pending' AND waiting_for IS NOT NULL),
        count(*) FILTER (WHERE state = 'done' AND warnings IS NOT NULL),
        min(created_at) FILTER (WHERE state = 'pending')
 FROM outbox
 GROUP BY entity, state
-ORDER BY entity, state`, now)
+ORDER BY entity, state`, s.offset())
 	if err != nil {
 		return nil, notMigrated(fmt.Errorf("store: count the outbox: %w", err))
 	}
-	out := &Backlog{Now: now, OldestPending: map[string]time.Time{}}
+	out := &Backlog{OldestPending: map[string]time.Time{}}
 	var c BacklogCount
+	var now time.Time
 	var oldest *time.Time
-	_, err = pgx.ForEachRow(r, []any{&c.Entity, &c.State, &c.Rows, &c.InProgress, &c.Waiting, &c.Warned, &oldest}, func() error {
+	_, err = pgx.ForEachRow(r, []any{&now, &c.Entity, &c.State, &c.Rows, &c.InProgress, &c.Waiting, &c.Warned, &oldest}, func() error {
+		out.Now = now.UTC()
 		out.Counts = append(out.Counts, c)
 		if oldest != nil {
 			out.OldestPending[c.Entity] = *oldest
@@ -73,6 +75,13 @@ ORDER BY entity, state`, now)
 	})
 	if err != nil {
 		return nil, notMigrated(fmt.Errorf("store: count the outbox: %w", err))
+	}
+	if out.Now.IsZero() {
+		// No rows: the statement returned no time either.
+		if err := s.pool.QueryRow(ctx, `SELECT `+sqlNow(1), s.offset()).Scan(&out.Now); err != nil {
+			return nil, fmt.Errorf("store: count the outbox: %w", err)
+		}
+		out.Now = out.Now.UTC()
 	}
 	return out, nil
 }
@@ -127,7 +136,7 @@ func LatestMigration() int64 {
 // HubSpot's UI (the view id_map_links).
 type KeyRecord struct {
 	PortalID     int64
-	ObjectType   string // contact, company, deal, line_item, product, ticket
+	ObjectType   ObjectType
 	ERPID        string
 	HubSpotID    string
 	ObjectTypeID string // HubSpot's object type ID, such as 0-1
@@ -151,12 +160,13 @@ type KeyLookup struct {
 // LookupKey finds erpID in the id_map, in objectTypes (contact, company,
 // ...; every type when empty), and the newest outbox row of the key in
 // each of entities (customer, company, ...).
-func (s *Store) LookupKey(ctx context.Context, erpID string, objectTypes, entities []string) (*KeyLookup, error) {
+func (s *Store) LookupKey(ctx context.Context, erpID string, objectTypes []ObjectType, entities []string) (*KeyLookup, error) {
 	if strings.TrimSpace(erpID) == "" {
 		return nil, errors.New("store: look up an ERP key: the key is empty")
 	}
-	if objectTypes == nil {
-		objectTypes = []string{}
+	types := make([]string, len(objectTypes))
+	for i, t := range objectTypes {
+		types[i] = string(t)
 	}
 	out := &KeyLookup{ERPID: erpID}
 	r, err := s.pool.Query(ctx, `
@@ -165,7 +175,7 @@ FROM id_map_links l
 JOIN id_map m USING (portal_id, object_type, erp_id)
 WHERE (l.erp_id = $1 AND (cardinality($2::text[]) = 0 OR l.object_type = ANY($2)))
    OR (m.order_erp_id = $1 AND (cardinality($2::text[]) = 0 OR 'deal' = ANY($2)))
-ORDER BY l.object_type, l.portal_id, l.erp_id`, erpID, objectTypes)
+ORDER BY l.object_type, l.portal_id, l.erp_id`, erpID, types)
 	if err != nil {
 		return nil, notMigrated(fmt.Errorf("store: look up ERP key %q: %w", erpID, err))
 	}
