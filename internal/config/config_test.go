@@ -357,9 +357,14 @@ func TestHTTPSection(t *testing.T) {
 	if !strings.Contains(cfg.Redacted(), "# http token: set, from "+filepath.Join(dir, "http-token")) {
 		t.Errorf("Redacted does not say where the http token comes from:\n%s", cfg.Redacted())
 	}
-	cfg, err = config.LoadEnv(path, env("SYNCD_HTTP_TOKEN", "from-env"))
-	if err != nil || cfg.HTTP.Token.Reveal() != "from-env" || cfg.HTTP.TokenSource != "SYNCD_HTTP_TOKEN" {
+	cfg, err = config.LoadEnv(path, env("SYNCD_HTTP_TOKEN", "from-env-0123456789"))
+	if err != nil || cfg.HTTP.Token.Reveal() != "from-env-0123456789" || cfg.HTTP.TokenSource != "SYNCD_HTTP_TOKEN" {
 		t.Errorf("with SYNCD_HTTP_TOKEN: %v, token from %q", err, cfg.HTTP.TokenSource)
+	}
+	// A short token is refused, naming where it came from, not quoting it.
+	_, err = config.LoadEnv(path, env("SYNCD_HTTP_TOKEN", "short-secret"))
+	if err == nil || !strings.HasPrefix(err.Error(), "SYNCD_HTTP_TOKEN: ") || !strings.Contains(err.Error(), "at least 16") || strings.Contains(err.Error(), "short-secret") {
+		t.Errorf("a short SYNCD_HTTP_TOKEN: error = %v", err)
 	}
 
 	inFile := write(t, "config.toml", "[http]\naddr = \"127.0.0.1:9464\"\ntoken = \""+secret+"\"\n")

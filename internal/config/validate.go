@@ -129,6 +129,14 @@ func (c *Config) validate() []error {
 	if a := c.HTTP.Addr; a != "" {
 		add(ValidListenAddr("http.addr", a))
 	}
+	if tok := c.HTTP.Token.Reveal(); tok != "" && len(tok) < MinHTTPTokenLen {
+		// Anyone who reaches the port may guess it: a short one is refused.
+		err := bad("http.token_file", "the access token must be at least %d characters; make one with: openssl rand -hex 32", MinHTTPTokenLen)
+		if c.HTTP.TokenSource == EnvHTTPToken {
+			err.(*Error).File, err.(*Error).Key = EnvHTTPToken, ""
+		}
+		add(err)
+	}
 
 	errs = append(errs, c.Deals.validate("deals")...)
 	errs = append(errs, c.Tickets.validate("tickets")...)
@@ -184,6 +192,9 @@ func sortedKeys(m map[string]string) []string {
 	slices.Sort(keys)
 	return keys
 }
+
+// MinHTTPTokenLen is the shortest access token the HTTP endpoint accepts.
+const MinHTTPTokenLen = 16
 
 // ValidListenAddr checks that addr is a host:port to listen on, such as
 // "127.0.0.1:9464" or ":9464" (every interface); key names it in the error.
