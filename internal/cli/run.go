@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"time"
@@ -17,6 +18,7 @@ type runOptions struct {
 	once  bool
 	json  bool
 	grace time.Duration
+	http  string
 }
 
 func newCmdRun(f *Factory) *cobra.Command {
@@ -37,8 +39,14 @@ With --once, run cycles until no claimable row is left, print a summary on
 stdout and exit: 0 when every row synced, 3 when some rows failed or went
 dead (their reason is in outbox.last_error).
 
+With --http (or [http] addr), run also serves /healthz, /readyz, /metrics
+and a status page on that address until it stops; beyond this machine they
+need the access token (SYNCD_HTTP_TOKEN or http.token_file), the probes
+excepted. --once serves nothing.
+
 Without a HubSpot token, run syncs to the built-in emulator and says so.`,
 		Example: `  syncd run
+  syncd run --http 127.0.0.1:9464
   syncd run --once --json`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -48,6 +56,7 @@ Without a HubSpot token, run syncs to the built-in emulator and says so.`,
 	cmd.Flags().BoolVar(&o.once, "once", false, "sync every pending row, print a summary and exit")
 	cmd.Flags().BoolVar(&o.json, "json", false, "with --once: print the summary as JSON")
 	cmd.Flags().DurationVar(&o.grace, "grace", 30*time.Second, "on stop, how long the running cycle may take to finish")
+	cmd.Flags().StringVar(&o.http, "http", "", "serve the probes, /metrics and the status page on `host:port` (default http.addr)")
 	return cmd
 }
 
@@ -55,9 +64,18 @@ func runRun(ctx context.Context, f *Factory, o runOptions) error {
 	if o.json && !o.once {
 		return usageErrorf("--json needs --once")
 	}
+	if o.http != "" && o.once {
+		return usageErrorf("--http serves while syncd runs; --once exits when the outbox is drained")
+	}
 	cfg, err := f.Config()
 	if err != nil {
 		return err
+	}
+	addr := cmp.Or(o.http, cfg.HTTP.Addr)
+	if o.http != "" {
+		if err := config.ValidListenAddr("--http", o.http); err != nil {
+			return usageErrorf("%v", err)
+		}
 	}
 	sched, err := config.CronParser.Parse(cfg.Sync.Schedule)
 	if err != nil {
@@ -88,11 +106,26 @@ func runRun(ctx context.Context, f *Factory, o runOptions) error {
 	if err != nil {
 		return err
 	}
+	var hooks []daemon.Hooks
+	if addr != "" {
+		ep, err := f.StartHTTP(ctx, addr, sched)
+		if err != nil {
+			return err
+		}
+		// The endpoint outlives the daemon's stop, so that the probes say
+		// "stopping" until the last cycle has finished.
+		defer func() {
+			if err := ep.Stop(); err != nil {
+				log.WithError(err).Warn("http: the endpoint stopped with an error")
+			}
+		}()
+		hooks = ep.Hooks
+	}
 	log.WithFields(logrus.Fields{"owner": eng.Owner(), "schedule": cfg.Sync.Schedule}).
 		Info("syncd running; stop with SIGINT or SIGTERM")
 	return daemon.Run(ctx, daemon.Options{
 		Engine: eng, Store: st, HubSpot: hs, Governor: hs.Governor(),
-		Logger: log, Schedule: sched, Grace: o.grace, Now: f.Now,
+		Logger: log, Schedule: sched, Grace: o.grace, Now: f.Now, Hooks: hooks,
 	})
 }
 

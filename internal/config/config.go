@@ -22,6 +22,28 @@ type Config struct {
 	Tickets PipelineMapping `toml:"tickets"`
 	// Setup says what `syncd setup` may create in HubSpot.
 	Setup Setup `toml:"setup"`
+	// HTTP is the endpoint `syncd run` serves: probes, metrics, the
+	// status page.
+	HTTP HTTP `toml:"http"`
+}
+
+// HTTP configures the endpoint of `syncd run`: /healthz, /readyz,
+// /metrics and the status page. It is off while Addr is empty.
+type HTTP struct {
+	// Addr is the host:port to listen on, such as "127.0.0.1:9464"; ""
+	// (the default) serves nothing. `syncd run --http` overrides it.
+	Addr string `toml:"addr"`
+	// TokenFile names a file holding the access token alone on one line;
+	// SYNCD_HTTP_TOKEN overrides it. Requests from beyond loopback need the
+	// token; without one they are refused.
+	TokenFile string `toml:"token_file"`
+
+	// Token is filled from SYNCD_HTTP_TOKEN or TokenFile; never from TOML,
+	// never logged or shown.
+	Token Secret `toml:"-"`
+	// TokenSource says where Token came from: "SYNCD_HTTP_TOKEN", the
+	// token file's path, or "" when none is configured.
+	TokenSource string `toml:"-"`
 }
 
 // Database is the PostgreSQL connection and the schema syncd owns.

@@ -329,3 +329,62 @@ func TestExampleHasEveryKey(t *testing.T) {
 		}
 	}
 }
+
+// TestHTTPSection checks the [http] section: the address, the access token
+// from SYNCD_HTTP_TOKEN or http.token_file (the variable wins), never from
+// the file itself, never printed, and a bad address named by its key.
+func TestHTTPSection(t *testing.T) {
+	t.Parallel()
+	const secret = "status-page-secret-1234"
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "http-token"), []byte(secret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "config.toml")
+	if err := os.WriteFile(path, []byte("[http]\naddr = \"0.0.0.0:9464\"\ntoken_file = \"http-token\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.LoadEnv(path, env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.HTTP.Addr != "0.0.0.0:9464" || cfg.HTTP.Token.Reveal() != secret || cfg.HTTP.TokenSource != filepath.Join(dir, "http-token") {
+		t.Errorf("http = %q, token from %q", cfg.HTTP.Addr, cfg.HTTP.TokenSource)
+	}
+	if out := fmt.Sprintf("%v %+v %#v", *cfg, *cfg, *cfg) + cfg.Redacted(); strings.Contains(out, secret) {
+		t.Errorf("the config prints the http token: %s", out)
+	}
+	if !strings.Contains(cfg.Redacted(), "# http token: set, from "+filepath.Join(dir, "http-token")) {
+		t.Errorf("Redacted does not say where the http token comes from:\n%s", cfg.Redacted())
+	}
+	cfg, err = config.LoadEnv(path, env("SYNCD_HTTP_TOKEN", "from-env-0123456789"))
+	if err != nil || cfg.HTTP.Token.Reveal() != "from-env-0123456789" || cfg.HTTP.TokenSource != "SYNCD_HTTP_TOKEN" {
+		t.Errorf("with SYNCD_HTTP_TOKEN: %v, token from %q", err, cfg.HTTP.TokenSource)
+	}
+	// A short token is refused, naming where it came from, not quoting it.
+	_, err = config.LoadEnv(path, env("SYNCD_HTTP_TOKEN", "short-secret"))
+	if err == nil || !strings.HasPrefix(err.Error(), "SYNCD_HTTP_TOKEN: ") || !strings.Contains(err.Error(), "at least 16") || strings.Contains(err.Error(), "short-secret") {
+		t.Errorf("a short SYNCD_HTTP_TOKEN: error = %v", err)
+	}
+
+	inFile := write(t, "config.toml", "[http]\naddr = \"127.0.0.1:9464\"\ntoken = \""+secret+"\"\n")
+	_, err = config.LoadEnv(inFile, env())
+	if err == nil || !strings.Contains(err.Error(), `:3: key "http.token"`) || !strings.Contains(err.Error(), "SYNCD_HTTP_TOKEN") {
+		t.Errorf("a token in the file: error = %v", err)
+	} else if strings.Contains(err.Error(), secret) {
+		t.Errorf("error %q quotes the token", err)
+	}
+
+	for _, addr := range []string{"9464", "127.0.0.1:http-alt", "example.com:9464", "127.0.0.1:70000"} {
+		p := write(t, "config.toml", "[http]\naddr = \""+addr+"\"\n")
+		if _, err := config.LoadEnv(p, env()); err == nil || !strings.Contains(err.Error(), `:2: key "http.addr"`) {
+			t.Errorf("addr %q: error = %v", addr, err)
+		}
+	}
+	for _, addr := range []string{":9464", "localhost:0", "[::1]:9464"} {
+		p := write(t, "config.toml", "[http]\naddr = \""+addr+"\"\n")
+		if _, err := config.LoadEnv(p, env()); err != nil {
+			t.Errorf("addr %q: %v", addr, err)
+		}
+	}
+}

@@ -18,6 +18,7 @@ const (
 	EnvDatabaseURL    = "SYNCD_DATABASE_URL"
 	EnvHubSpotToken   = "HUBSPOT_TOKEN"
 	EnvHubSpotBaseURL = "SYNCD_HUBSPOT_BASE_URL"
+	EnvHTTPToken      = "SYNCD_HTTP_TOKEN"
 )
 
 // DefaultBaseURL is HubSpot's API host.
@@ -160,9 +161,13 @@ func Parse(name string, data []byte, lookup LookupEnv) (*Config, error) {
 			return nil, fileError(name, err)
 		}
 		for key, line := range lines {
-			if strings.EqualFold(key, "hubspot.token") {
+			switch {
+			case strings.EqualFold(key, "hubspot.token"):
 				return nil, &Error{File: name, Line: line, Key: key,
 					Msg: "the token is never read from the config file; set " + EnvHubSpotToken + " or hubspot.token_file"}
+			case strings.EqualFold(key, "http.token"):
+				return nil, &Error{File: name, Line: line, Key: key,
+					Msg: "the token is never read from the config file; set " + EnvHTTPToken + " or http.token_file"}
 			}
 		}
 		// Stage maps from the file replace the defaults rather than merge
@@ -181,6 +186,7 @@ func Parse(name string, data []byte, lookup LookupEnv) (*Config, error) {
 	var errs []error
 	fromEnv := cfg.applyEnv(lookup)
 	errs = append(errs, cfg.readToken(name, lookup)...)
+	errs = append(errs, cfg.readHTTPToken(name, lookup)...)
 	errs = append(errs, cfg.validate()...)
 	for _, e := range errs {
 		ce, ok := e.(*Error)
@@ -321,18 +327,40 @@ func (c *Config) applyEnv(lookup LookupEnv) map[string]string {
 // readToken fills HubSpot.Token from HUBSPOT_TOKEN, else from token_file,
 // resolved against the config file's directory when relative.
 func (c *Config) readToken(name string, lookup LookupEnv) []error {
-	if v, ok := lookup(EnvHubSpotToken); ok && strings.TrimSpace(v) != "" {
+	tok, src, err := readSecret(name, lookup, EnvHubSpotToken, "hubspot.token_file", c.HubSpot.TokenFile)
+	if err != nil {
+		return []error{err}
+	}
+	c.HubSpot.Token, c.HubSpot.TokenSource = tok, src
+	return nil
+}
+
+// readHTTPToken fills HTTP.Token from SYNCD_HTTP_TOKEN, else from
+// http.token_file.
+func (c *Config) readHTTPToken(name string, lookup LookupEnv) []error {
+	tok, src, err := readSecret(name, lookup, EnvHTTPToken, "http.token_file", c.HTTP.TokenFile)
+	if err != nil {
+		return []error{err}
+	}
+	c.HTTP.Token, c.HTTP.TokenSource = tok, src
+	return nil
+}
+
+// readSecret reads a credential from the environment variable env, else
+// from the file path (the value of key), resolved against the config file
+// name's directory when relative. It returns the secret and where it came
+// from (env or the file's path); both empty when neither is set.
+func readSecret(name string, lookup LookupEnv, env, key, path string) (Secret, string, error) {
+	if v, ok := lookup(env); ok && strings.TrimSpace(v) != "" {
 		tok := strings.TrimSpace(v)
 		if strings.ContainsAny(tok, " \t\r\n") {
-			return []error{&Error{File: EnvHubSpotToken, Msg: "the token contains whitespace"}}
+			return "", "", &Error{File: env, Msg: "the token contains whitespace"}
 		}
-		c.HubSpot.Token, c.HubSpot.TokenSource = Secret(tok), EnvHubSpotToken
-		return nil
+		return Secret(tok), env, nil
 	}
-	if c.HubSpot.TokenFile == "" {
-		return nil
+	if path == "" {
+		return "", "", nil
 	}
-	path := c.HubSpot.TokenFile
 	if !filepath.IsAbs(path) && name != "" {
 		path = filepath.Join(filepath.Dir(name), path)
 	}
@@ -343,15 +371,14 @@ func (c *Config) readToken(name string, lookup LookupEnv) []error {
 		if errors.As(err, &pe) {
 			msg = pe.Err.Error()
 		}
-		return []error{&Error{Key: "hubspot.token_file", Msg: fmt.Sprintf("cannot read %s: %s", path, msg)}}
+		return "", "", &Error{Key: key, Msg: fmt.Sprintf("cannot read %s: %s", path, msg)}
 	}
 	tok := strings.TrimSpace(string(b))
 	switch {
 	case tok == "":
-		return []error{&Error{Key: "hubspot.token_file", Msg: path + " is empty"}}
+		return "", "", &Error{Key: key, Msg: path + " is empty"}
 	case strings.ContainsAny(tok, " \t\r\n"):
-		return []error{&Error{Key: "hubspot.token_file", Msg: path + " must hold the token alone on one line"}}
+		return "", "", &Error{Key: key, Msg: path + " must hold the token alone on one line"}
 	}
-	c.HubSpot.Token, c.HubSpot.TokenSource = Secret(tok), path
-	return nil
+	return Secret(tok), path, nil
 }

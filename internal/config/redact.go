@@ -28,6 +28,9 @@ func (c Config) Redacted() string {
 	default:
 		head.WriteString("# hubspot token: not set; syncd targets the built-in emulator\n")
 	}
+	if c.HTTP.Token != "" {
+		head.WriteString("# http token: set, from " + c.HTTP.TokenSource + " (not shown)\n")
+	}
 	return head.String() + string(b)
 }
 

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -125,6 +126,18 @@ func (c *Config) validate() []error {
 		add(bad("log.format", "%q is not auto, json or text", f))
 	}
 
+	if a := c.HTTP.Addr; a != "" {
+		add(ValidListenAddr("http.addr", a))
+	}
+	if tok := c.HTTP.Token.Reveal(); tok != "" && len(tok) < MinHTTPTokenLen {
+		// Anyone who reaches the port may guess it: a short one is refused.
+		err := bad("http.token_file", "the access token must be at least %d characters; make one with: openssl rand -hex 32", MinHTTPTokenLen)
+		if c.HTTP.TokenSource == EnvHTTPToken {
+			err.(*Error).File, err.(*Error).Key = EnvHTTPToken, ""
+		}
+		add(err)
+	}
+
 	errs = append(errs, c.Deals.validate("deals")...)
 	errs = append(errs, c.Tickets.validate("tickets")...)
 	return errs
@@ -178,6 +191,25 @@ func sortedKeys(m map[string]string) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// MinHTTPTokenLen is the shortest access token the HTTP endpoint accepts.
+const MinHTTPTokenLen = 16
+
+// ValidListenAddr checks that addr is a host:port to listen on, such as
+// "127.0.0.1:9464" or ":9464" (every interface); key names it in the error.
+func ValidListenAddr(key, addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return bad(key, "%q is not host:port, such as 127.0.0.1:9464", addr)
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		return bad(key, "%q: the port must be a number from 0 to 65535", addr)
+	}
+	if host != "" && host != "localhost" && net.ParseIP(host) == nil {
+		return bad(key, "%q: the host must be an IP address, localhost or empty (every interface)", addr)
+	}
+	return nil
 }
 
 // IsLoopback reports whether host is localhost or a loopback IP address.

@@ -63,3 +63,16 @@ func (t *objType) assocTypeIDs(to *objType) []int {
 	}
 	return ids
 }
+
+// IDMapType returns the ID map's object_type of the records an outbox
+// entity becomes (an order's deal; its line items are store.LineItems),
+// from the table of object types, for what looks records up by their ERP
+// key (the status page).
+func IDMapType(e outbox.Entity) (store.ObjectType, bool) {
+	for _, t := range objTypes {
+		if t.entity == e && e != "" {
+			return t.idMap, true
+		}
+	}
+	return "", false
+}

@@ -68,3 +68,20 @@ func TestObjectTypesInIDMap(t *testing.T) {
 		t.Errorf("id_map_links shows %d rows (%v), want %d: the view lacks an object type", n, err, len(objTypes))
 	}
 }
+
+// TestIDMapType checks the ID map type of each outbox entity.
+func TestIDMapType(t *testing.T) {
+	t.Parallel()
+	want := map[outbox.Entity]string{
+		outbox.EntityCustomer: "contact", outbox.EntityCompany: "company", outbox.EntityProduct: "product",
+		outbox.EntityOrder: "deal", outbox.EntityTicket: "ticket",
+	}
+	for _, e := range outbox.Entities {
+		if got, ok := IDMapType(e); !ok || string(got) != want[e] {
+			t.Errorf("IDMapType(%s) = %q, %v; want %q", e, got, ok, want[e])
+		}
+	}
+	if got, ok := IDMapType("invoice"); ok || got != "" {
+		t.Errorf("IDMapType(invoice) = %q, %v", got, ok)
+	}
+}

@@ -1,0 +1,115 @@
+package cli_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/syncd/syncd/internal/cli"
+	"github.com/syncd/syncd/internal/pgtest"
+)
+
+// TestRunHTTPUsage checks the --http flag's usage errors.
+func TestRunHTTPUsage(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, args := range [][]string{
+		{"run", "--once", "--http", "127.0.0.1:0"},
+		{"run", "--http", "localhost"},
+	} {
+		r := run(t, ctx, map[string]string{"SYNCD_DATABASE_URL": pgtest.DefaultURL}, args...)
+		if r.code != cli.ExitUsage || !strings.Contains(r.stderr, "--http") {
+			t.Errorf("syncd %v: exit %d, stderr %q; want a usage error naming --http", args, r.code, r.stderr)
+		}
+	}
+}
+
+// TestRunHTTP runs `syncd run` with [http] addr on a free loopback port and
+// the access token from a file: it logs where it serves, answers the probes,
+// the metrics and the page, stops with status 0, and the token is in no
+// log line.
+func TestRunHTTP(t *testing.T) {
+	t.Parallel()
+	db := pgtest.Migrated(t)
+	dir := t.TempDir()
+	const token = "http-token-3f9a1c7e5b2d4a6c8e0f"
+	if err := os.WriteFile(filepath.Join(dir, "http-token"), []byte(token+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfgPath := filepath.Join(dir, "syncd.toml")
+	cfg := fmt.Sprintf("[database]\nschema = %q\n[sync]\nschedule = \"@hourly\"\n[log]\nformat = \"json\"\n[http]\naddr = \"127.0.0.1:0\"\ntoken_file = \"http-token\"\n", db.Schema)
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var logs lineWatcher
+	serving, idle := logs.when("serving /healthz"), logs.when("sync cycle: nothing to do")
+	f := &cli.Factory{
+		IO: cli.IOStreams{In: strings.NewReader(""), Out: io.Discard, Err: &logs},
+		LookupEnv: func(k string) (string, bool) {
+			if k == "SYNCD_DATABASE_URL" {
+				return db.BaseURL, true
+			}
+			return "", false
+		},
+		Now: time.Now,
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	code := make(chan int, 1)
+	go func() { code <- cli.Main(ctx, f, []string{"--config", cfgPath, "--log-level", "debug", "run"}) }()
+	for _, ready := range []<-chan struct{}{serving, idle} {
+		select {
+		case <-ready:
+		case c := <-code:
+			t.Fatalf("run exited with %d:\n%s", c, logs.String())
+		case <-time.After(time.Minute):
+			t.Fatalf("run is not serving and idle after a minute:\n%s", logs.String())
+		}
+	}
+	base := ""
+	sc := bufio.NewScanner(strings.NewReader(logs.String()))
+	for sc.Scan() {
+		var l struct{ Msg, Addr string }
+		if json.Unmarshal(sc.Bytes(), &l) == nil && strings.HasPrefix(l.Msg, "serving /healthz") {
+			base = l.Addr
+			if !strings.Contains(l.Msg, "on this machine only") {
+				t.Errorf("a loopback address is not said to serve this machine only: %q", l.Msg)
+			}
+		}
+	}
+	if !strings.HasPrefix(base, "http://127.0.0.1:") {
+		t.Fatalf("no address in the serving line:\n%s", logs.String())
+	}
+	for path, want := range map[string]int{"/healthz": 200, "/readyz": 200, "/metrics": 200, "/": 200, "/nothing": 404} {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("GET %s = %d, want %d:\n%s", path, resp.StatusCode, want, body)
+		}
+		if strings.Contains(string(body), token) {
+			t.Errorf("GET %s shows the access token", path)
+		}
+	}
+	stop()
+	if c := <-code; c != cli.ExitOK {
+		t.Errorf("run exited with %d after the stop:\n%s", c, logs.String())
+	}
+	if _, err := http.Get(base + "/healthz"); err == nil {
+		t.Error("the endpoint still answers after syncd stopped")
+	}
+	if strings.Contains(logs.String(), token) {
+		t.Errorf("the log shows the access token:\n%s", logs.String())
+	}
+}
