@@ -9,7 +9,7 @@ LDFLAGS  := -X github.com/syncd/syncd/internal/cli.Version=$(VERSION)
 # The whole suite runs with the race detector: syncd is concurrent (claims,
 # leases, several processes, the governor), and on two cores a cold build and
 # run take under two minutes.
-TESTFLAGS ?= -race -count=1 -timeout 9m
+TESTFLAGS ?= -race -count=1 -timeout 15m
 # golangci-lint, pinned; `make lint` installs it into bin/ (ignored by git)
 # on first use, under a name that carries the version, so that a new pin
 # installs afresh.
