@@ -35,7 +35,7 @@ func ParseTaxID(raw string) (TaxID, error) {
 		return TaxID{}, ErrEmpty
 	}
 	if reSci.MatchString(s) {
-		return TaxID{}, fmt.Errorf("%w: it is in scientific notation, so digits are lost; send the 13 digits as text", ErrInvalid)
+		return TaxID{}, fmt.Errorf("%w: it is in scientific notation, so digits are lost", ErrInvalid)
 	}
 	if !reTaxIDChars.MatchString(s) {
 		return TaxID{}, fmt.Errorf("%w: a tax ID is 13 digits, optionally grouped with spaces or dashes", ErrInvalid)
@@ -47,7 +47,7 @@ func ParseTaxID(raw string) (TaxID, error) {
 	case len(d) != 13:
 		return TaxID{}, fmt.Errorf("%w: it has %d digits, a tax ID has 13", ErrInvalid, len(d))
 	case !ValidThaiID13(d):
-		return TaxID{}, fmt.Errorf("%w: the check digit (the last one) is wrong; check for a typing error", ErrInvalid)
+		return TaxID{}, fmt.Errorf("%w: the check digit (the last one) is wrong", ErrInvalid)
 	}
 	return TaxID{ID: d}, nil
 }

@@ -242,7 +242,7 @@ func (r *reader) company() *Company {
 		if strings.TrimSpace(raw) == "" {
 			c.props[r.opts.TaxIDProperty] = ""
 		} else if id, err := normalize.ParseTaxID(raw); err != nil {
-			r.fail("tax_id", raw, reasonOf(err), "send the 13-digit tax ID as text, such as \"0105536112014\"", err)
+			r.fail("tax_id", raw, reasonOf(err), "check it for a typing error and send the 13 digits as text, such as \"0105536112014\"", err)
 		} else {
 			c.TaxID, c.props[r.opts.TaxIDProperty] = id.ID, id.ID
 			if id.Restored {

@@ -233,7 +233,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"foreign phone", "company", "CO-1", "upsert", `{"phone":"030-0074321"}`,
 			`company CO-1: field "phone": "030-0074321" is not valid: no such number in the TH numbering plan; check the number, write a number from another country with + and its country code (+49 30 0074321), or leave phone empty`},
 		{"tax id checksum", "company", "CO-1", "upsert", `{"tax_id":"0107544000109"}`,
-			`company CO-1: field "tax_id": "0107544000109" is not valid: the check digit (the last one) is wrong; check for a typing error; send the 13-digit tax ID as text, such as "0105536112014"`},
+			`company CO-1: field "tax_id": "0107544000109" is not valid: the check digit (the last one) is wrong; check it for a typing error and send the 13 digits as text, such as "0105536112014"`},
 		{"passthrough conflicts", "customer", "C-1", "upsert", `{"properties":{"email":"a@b.co","syncd_erp_id":"x","Bad Name":1,"nested":{"a":1}}}`,
 			`customer C-1: field "properties.Bad Name": is not a HubSpot property name; use the property's internal name: lower-case letters, digits and _` +
 				` | field "properties.email": is set by syncd; use the payload field email instead` +
