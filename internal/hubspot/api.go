@@ -38,6 +38,8 @@ type Object struct {
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
 	Archived   bool
+	// ArchivedAt is when HubSpot archived the record; zero while it is live.
+	ArchivedAt time.Time
 	// New is set by batch upsert: true when the input created the record.
 	New bool
 	// TraceID is the input's objectWriteTraceId when HubSpot echoes it on a
@@ -149,6 +151,21 @@ type SearchRequest struct {
 // SearchResult is one page of search results. After is empty on the last page.
 type SearchResult struct {
 	Total   int
+	Results []Object
+	After   string
+}
+
+// ListRequest asks for one page of a list of records (List).
+type ListRequest struct {
+	Properties []string
+	Limit      int
+	After      string
+	Archived   bool
+}
+
+// ListPage is one page of a list of records. After is empty on the last
+// page.
+type ListPage struct {
 	Results []Object
 	After   string
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -17,7 +18,11 @@ var (
 	epBatchUpsert  = endpoint{method: http.MethodPost, template: "/crm/objects/{v}/{objectType}/batch/upsert", write: true}
 	epBatchArchive = endpoint{method: http.MethodPost, template: "/crm/objects/{v}/{objectType}/batch/archive", write: true}
 	epSearch       = endpoint{method: http.MethodPost, template: "/crm/objects/{v}/{objectType}/search", search: true}
+	epList         = endpoint{method: http.MethodGet, template: "/crm/objects/{v}/{objectType}"}
 )
+
+// MaxListLimit is HubSpot's largest page of a list of records.
+const MaxListLimit = 100
 
 // DefaultSearchLimit is the page size Search asks for when the request sets
 // none. HubSpot allows up to 200.
@@ -32,6 +37,7 @@ type wireObject struct {
 	CreatedAt          string                     `json:"createdAt"`
 	UpdatedAt          string                     `json:"updatedAt"`
 	Archived           bool                       `json:"archived"`
+	ArchivedAt         string                     `json:"archivedAt"`
 	New                bool                       `json:"new"`
 	ObjectWriteTraceID string                     `json:"objectWriteTraceId"`
 }
@@ -43,6 +49,7 @@ func (w wireObject) object() Object {
 		CreatedAt:  parseTime(w.CreatedAt),
 		UpdatedAt:  parseTime(w.UpdatedAt),
 		Archived:   w.Archived,
+		ArchivedAt: parseTime(w.ArchivedAt),
 		New:        w.New,
 		TraceID:    w.ObjectWriteTraceID,
 	}
@@ -376,6 +383,37 @@ func (c *Client) Search(ctx context.Context, objectType string, req SearchReques
 	}
 	total, _ := strconv.Atoi(out.Total.String())
 	return &SearchResult{Total: total, Results: objects(out.Results), After: out.Paging.after()}, nil
+}
+
+// List reads one page of objectType's records in ID order: req.Limit up to
+// MaxListLimit (0 asks for MaxListLimit), from the cursor req.After
+// (empty: the first page). With req.Archived only archived records come
+// back, each with its ArchivedAt. ListPage.After is empty on the last page.
+//
+// HubSpot operation: GET /crm/objects/2026-09/{objectType}
+func (c *Client) List(ctx context.Context, objectType string, req ListRequest) (*ListPage, error) {
+	limit := req.Limit
+	if limit <= 0 || limit > MaxListLimit {
+		limit = MaxListLimit
+	}
+	q := url.Values{"limit": {strconv.Itoa(limit)}}
+	if req.After != "" {
+		q.Set("after", req.After)
+	}
+	if len(req.Properties) > 0 {
+		q.Set("properties", strings.Join(req.Properties, ","))
+	}
+	if req.Archived {
+		q.Set("archived", "true")
+	}
+	var out struct {
+		Results []wireObject `json:"results"`
+		Paging  *wirePaging  `json:"paging"`
+	}
+	if _, err := c.do(ctx, epList, c.path(epList, objectType), q, nil, &out); err != nil {
+		return nil, err
+	}
+	return &ListPage{Results: objects(out.Results), After: out.Paging.after()}, nil
 }
 
 type wirePaging struct {
