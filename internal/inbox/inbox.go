@@ -231,11 +231,12 @@ func (in *Inbox) pollType(ctx context.Context, portal int64, t objectType) (Type
 }
 
 // search reads the records modified at or after from, oldest first. After
-// each page it searches again from the last modification time read (GTE):
-// records read twice are not processed twice (inbox_state), so the search
-// never pages beyond the first results of a query and HubSpot's cap of
-// 10,000 results a query does not stop it. Only a page whose records all
-// share one modification time pages on (after) within that time.
+// each page it searches again from the last modification time read (GTE),
+// skipping (after) the records of that time it has read: the search never
+// pages far into a query, so HubSpot's cap of 10,000 results a query does
+// not stop it, and a record changed while it pages (which moves to the
+// end) cannot shift an unread one out of view. Records read twice are not
+// processed twice (inbox_state).
 func (in *Inbox) search(ctx context.Context, portal int64, t objectType, from time.Time, tr *TypeResult) error {
 	props := in.readProperties(t)
 	anchor, after := from, 0
@@ -281,7 +282,15 @@ func (in *Inbox) search(ctx context.Context, portal int64, t objectType, from ti
 			return nil
 		}
 		if last.After(anchor) {
+			// The next query starts at the last time read, past the
+			// records of that time this page held: HubSpot orders records
+			// of one time the same way in both queries (by ID). Were it
+			// not to, a record skipped here is read again by the next
+			// cycle's overlap.
 			anchor, after = last, 0
+			for i := len(page.Results) - 1; i >= 0 && modifiedAt(page.Results[i], t).Equal(last); i-- {
+				after++
+			}
 			continue
 		}
 		// A full page of one modification time: page on within it.
