@@ -58,13 +58,14 @@ type objectType struct {
 	name    string           // HubSpot's: deals
 	mapType store.ObjectType // the ID map's: deal
 	lastMod string           // the last-modified property
+	entity  string           // the outbox entity syncd writes it from (docs/outbox.md)
 }
 
 var objectTypes = map[string]objectType{
-	hubspot.Contacts:  {hubspot.Contacts, "contact", "lastmodifieddate"},
-	hubspot.Companies: {hubspot.Companies, "company", "hs_lastmodifieddate"},
-	hubspot.Deals:     {hubspot.Deals, "deal", "hs_lastmodifieddate"},
-	hubspot.Tickets:   {hubspot.Tickets, "ticket", "hs_lastmodifieddate"},
+	hubspot.Contacts:  {hubspot.Contacts, "contact", "lastmodifieddate", "customer"},
+	hubspot.Companies: {hubspot.Companies, "company", "hs_lastmodifieddate", "company"},
+	hubspot.Deals:     {hubspot.Deals, "deal", "hs_lastmodifieddate", "order"},
+	hubspot.Tickets:   {hubspot.Tickets, "ticket", "hs_lastmodifieddate", "ticket"},
 }
 
 // MapType returns the ID map's object type for a HubSpot object type the
@@ -331,10 +332,21 @@ func modifiedAt(o hubspot.Object, t objectType) time.Time {
 func (in *Inbox) process(ctx context.Context, portal int64, t objectType, recs []hubspot.Object, tr *TypeResult) (store.InboxBatch, *hubspot.Object, error) {
 	b := store.InboxBatch{ObjectType: t.mapType}
 	ids := make([]string, 0, len(recs))
-	var merged []string
+	var merged, keys []string
 	for _, r := range recs {
 		ids = append(ids, r.ID)
 		merged = append(merged, splitIDs(r.Properties[propMerged])...)
+		if k := r.Properties[in.o.ERPIDProperty]; k != "" && in.o.ERPIDProperty != "" {
+			keys = append(keys, k)
+		}
+	}
+	// The leases first, the ID map after: a cycle that wrote a record
+	// holds its row's lease until the transaction that records the
+	// record's ID and values, so a record not leased any more is read
+	// from the ID map as that transaction left it.
+	leased, err := in.o.Store.LeasedKeys(ctx, t.entity, keys)
+	if err != nil {
+		return b, nil, err
 	}
 	maps, err := in.o.Store.MappingsByHubSpotID(ctx, portal, t.mapType, append(slices.Clone(ids), merged...))
 	if err != nil {
@@ -365,19 +377,23 @@ func (in *Inbox) process(ctx context.Context, portal int64, t objectType, recs [
 				}
 			}
 		}
-		erpID := ""
+		key := ""
+		if in.o.ERPIDProperty != "" {
+			key = r.Properties[in.o.ERPIDProperty]
+		}
+		// A sync cycle's write it has not recorded yet: its row is
+		// leased, or (a cycle that died before recording) the record
+		// has syncd's key but no ID map row and is young.
+		if leased[key] || (!mapped && !seen && key != "" && now.Sub(mod) < pendingFor) {
+			tr.Pending++
+			if pending == nil {
+				pending = &recs[i]
+			}
+			continue
+		}
+		erpID := key
 		if mapped {
 			erpID = m.ERPID
-		} else if key := r.Properties[in.o.ERPIDProperty]; key != "" && in.o.ERPIDProperty != "" && !seen {
-			if now.Sub(mod) < pendingFor {
-				// A sync cycle's write whose IDs are not recorded yet.
-				tr.Pending++
-				if pending == nil {
-					pending = &recs[i]
-				}
-				continue
-			}
-			erpID = key
 		}
 		row := store.InboxRow{
 			ObjectType: t.mapType, HubSpotID: r.ID, ERPID: erpID, ModifiedAt: mod,
@@ -398,19 +414,23 @@ func (in *Inbox) process(ctx context.Context, portal int64, t objectType, recs [
 					next.Synced[p] = synced
 				}
 			}
-			// syncd wrote p since the inbox last read the record (or the
-			// inbox never read it): what syncd wrote is what it knows.
+			// syncd's value of p changed since the inbox last read the
+			// record (or the inbox never read it): what syncd wrote is
+			// what it knows.
 			prev, hadPrev := st.Synced[p]
-			wroteSince := hasSynced && (!seen || !hadPrev || prev != synced)
-			if wroteSince && synced == nv {
+			syncedChanged := hasSynced && (!seen || !hadPrev || prev != synced)
+			// An echo: HubSpot holds what syncd wrote, and syncd has
+			// written since the last read (a write of an unchanged value
+			// shows in the ID map's time only).
+			if hasSynced && synced == nv && (syncedChanged || m.LastSyncedAt.After(st.ObservedAt)) {
 				if !seen || st.Properties[p] != nv {
 					echoes++
 				}
-				continue // an echo of syncd's own write
+				continue
 			}
 			old, hasOld := "", false
 			switch {
-			case wroteSince:
+			case syncedChanged:
 				old, hasOld = synced, true
 			case seen:
 				old, hasOld = st.Properties[p]

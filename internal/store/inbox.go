@@ -52,6 +52,9 @@ type InboxState struct {
 	MergedIDs  []string
 	ModifiedAt time.Time
 	ArchivedAt *time.Time
+	// ObservedAt is when the inbox last read the record (the store's
+	// clock), as id_map.last_synced_at; not written by RecordInbox.
+	ObservedAt time.Time
 }
 
 // Watermark is how far the inbox has read an object type's changes.
@@ -101,7 +104,7 @@ func (s *Store) InboxStates(ctx context.Context, portal int64, objectType Object
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := s.pool.Query(ctx, `SELECT hubspot_id, properties, synced, merged_ids, modified_at, archived_at
+	rows, err := s.pool.Query(ctx, `SELECT hubspot_id, properties, synced, merged_ids, modified_at, archived_at, observed_at
 FROM inbox_state WHERE portal_id = $1 AND object_type = $2 AND hubspot_id = ANY($3)`, portal, string(objectType), ids)
 	if err != nil {
 		return nil, inboxErr("read inbox_state", err)
@@ -110,7 +113,7 @@ FROM inbox_state WHERE portal_id = $1 AND object_type = $2 AND hubspot_id = ANY(
 	for rows.Next() {
 		var st InboxState
 		var props, synced []byte
-		if err := rows.Scan(&st.HubSpotID, &props, &synced, &st.MergedIDs, &st.ModifiedAt, &st.ArchivedAt); err != nil {
+		if err := rows.Scan(&st.HubSpotID, &props, &synced, &st.MergedIDs, &st.ModifiedAt, &st.ArchivedAt, &st.ObservedAt); err != nil {
 			return nil, inboxErr("read inbox_state", err)
 		}
 		if err := json.Unmarshal(props, &st.Properties); err != nil {
@@ -124,6 +127,31 @@ FROM inbox_state WHERE portal_id = $1 AND object_type = $2 AND hubspot_id = ANY(
 	}
 	if err := rows.Err(); err != nil {
 		return nil, inboxErr("read inbox_state", err)
+	}
+	return out, nil
+}
+
+// LeasedKeys returns which of erpIDs of entity have an outbox row a sync
+// cycle holds right now (pending or failed, lease not expired): the cycle
+// may have written the record to HubSpot without having recorded it in the
+// ID map yet, which it does in the same transaction that ends the lease.
+func (s *Store) LeasedKeys(ctx context.Context, entity string, erpIDs []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	if len(erpIDs) == 0 {
+		return out, nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT DISTINCT erp_id FROM outbox
+WHERE entity = $1 AND erp_id = ANY($2) AND state IN ('pending', 'failed') AND lease_expires_at > `+sqlNow(3),
+		entity, erpIDs, s.offset())
+	if err != nil {
+		return nil, inboxErr("read the outbox's leases", err)
+	}
+	keys, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, inboxErr("read the outbox's leases", err)
+	}
+	for _, k := range keys {
+		out[k] = true
 	}
 	return out, nil
 }
