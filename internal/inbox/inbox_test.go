@@ -28,15 +28,15 @@ const erpProp = "syncd_erp_id"
 // fake clock. syncd's writes are simulated: a record written through the
 // client and its ID map row with the synced values.
 type harness struct {
-	t     *testing.T
-	clk   *fakeclock.Clock
-	emu   *emulator.Server
-	url   string
-	hs    *hubspot.Client
-	db    *pgtest.DB
-	st    *store.Store
-	in    *inbox.Inbox
-	cfg   config.Inbox
+	t      *testing.T
+	clk    *fakeclock.Clock
+	emu    *emulator.Server
+	url    string
+	hs     *hubspot.Client
+	db     *pgtest.DB
+	st     *store.Store
+	in     *inbox.Inbox
+	cfg    config.Inbox
 	portal int64
 }
 
