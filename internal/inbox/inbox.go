@@ -279,7 +279,10 @@ func (in *Inbox) search(ctx context.Context, portal int64, t objectType, from ti
 			return err
 		}
 		tr.Rows += n
-		if page.After == "" || len(page.Results) < PageSize {
+		// The end: a short page, or the last one of all the query found.
+		// (A query that reached HubSpot's cap has no next page either,
+		// but more results: the next query starts after the last read.)
+		if len(page.Results) < PageSize || (page.After == "" && after+len(page.Results) >= page.Total) {
 			return nil
 		}
 		if last.After(anchor) {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -362,4 +363,58 @@ VALUES ('order', 'SO-1', '{}', 'host:1', now() + $1::interval + interval '5 minu
 	h.want(h.cycle())
 	h.stage(id, "closedlost")
 	h.want(h.cycle(), id+` changed SO-1 {"dealstage": {"new": "closedlost", "old": "closedwon"}}`)
+}
+
+// createDeals creates n deals in batches of 100 without moving the clock:
+// all at one modification time, as an import might. (Its client paces on
+// a clock of its own.)
+func (h *harness) createDeals(n int) {
+	h.t.Helper()
+	hs := hubspottest.Client(h.t, h.url, fakeclock.New(h.clk.Now()))
+	for i := 0; i < n; i += hubspot.MaxBatchInputs {
+		var inputs []hubspot.CreateInput
+		for j := i; j < min(i+hubspot.MaxBatchInputs, n); j++ {
+			inputs = append(inputs, hubspot.CreateInput{Properties: map[string]string{"dealname": fmt.Sprint("Import ", j), "dealstage": "appointmentscheduled", "pipeline": "default"}})
+		}
+		if _, err := hs.BatchCreate(context.Background(), hubspot.Deals, inputs); err != nil {
+			h.t.Fatal(err)
+		}
+	}
+}
+
+// More records than a page at one modification time are paged through
+// within that time, each read once.
+func TestManyChangesInOneMillisecond(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	h.createDeals(650)
+	res, err := h.in.Cycle(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := outboxtest.Count(t, h.db, `SELECT count(DISTINCT hubspot_id) FROM inbox WHERE kind = 'created'`)
+	times := outboxtest.Count(t, h.db, `SELECT count(DISTINCT modified_at) FROM inbox`)
+	if res.Rows() != 650 || n != 650 || res.Types[0].Read != 650 || times != 1 {
+		t.Errorf("650 deals of one millisecond: %d rows of %d records at %d times, %d read; want 650 of each at one time", res.Rows(), n, times, res.Types[0].Read)
+	}
+}
+
+// More than HubSpot's 10,000 search results at one modification time
+// cannot be paged through: the cycle says so, naming the time, after
+// recording what it could read.
+func TestMoreThanTheCapInOneMillisecond(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("10,001 records")
+	}
+	h := newHarness(t, nil)
+	at := h.clk.Now().UTC().Format("2006-01-02T15:04:05")
+	h.createDeals(10001)
+	_, err := h.in.Cycle(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "more than 10000 records share the modification time "+at) {
+		t.Fatalf("cycle error %v, want one naming the time %s", err, at)
+	}
+	if n := outboxtest.Count(t, h.db, `SELECT count(DISTINCT hubspot_id) FROM inbox`); n != 10000 {
+		t.Errorf("%d records recorded, want the 10,000 search reached", n)
+	}
 }
