@@ -441,6 +441,6 @@ func TestInboxWithinSearchLimitWhileSyncing(t *testing.T) {
 	if rows != 3600 {
 		t.Errorf("the inbox cycles wrote %d rows, want the 3,600 records people created", rows)
 	}
-	t.Logf("sync of %d rows (%d calls, %d of them searches) beside %d inbox cycles (%d rows, %d searches) in %s: %d search calls in all, %.1f a second (HubSpot allows 5); 429s: %d; records of the sync read before it recorded their IDs: %d",
-		sum.Rows, sum.Calls, searchCalls-int64(inboxSearches), cycles, rows, inboxSearches, elapsed.Round(time.Millisecond), searchCalls, float64(searchCalls)/elapsed.Seconds(), limited, pending)
+	t.Logf("sync of %d rows (%d calls, %d of them searches, %s) beside %d inbox cycles (%d rows, %d searches) in %s: %d search calls in all, %.1f a second (HubSpot allows 5); 429s: %d; records of the sync read before it recorded their IDs: %d",
+		sum.Rows, sum.Calls, searchCalls-int64(inboxSearches), sum.Duration.Round(time.Millisecond), cycles, rows, inboxSearches, elapsed.Round(time.Millisecond), searchCalls, float64(searchCalls)/elapsed.Seconds(), limited, pending)
 }

@@ -219,7 +219,8 @@ func (in *Inbox) pollType(ctx context.Context, portal int64, t objectType) (Type
 	if !wm.ModifiedUntil.IsZero() {
 		from = wm.ModifiedUntil.Add(-in.o.Config.Overlap.Duration)
 	}
-	if err := in.search(ctx, portal, t, from, &tr); err != nil {
+	types := in.propertyTypes(ctx, t)
+	if err := in.search(ctx, portal, t, from, types, &tr); err != nil {
 		return tr, fmt.Errorf("inbox: %s: %w", t.name, err)
 	}
 	if err := in.archived(ctx, portal, t, &tr); err != nil {
@@ -238,7 +239,7 @@ func (in *Inbox) pollType(ctx context.Context, portal int64, t objectType) (Type
 // not stop it, and a record changed while it pages (which moves to the
 // end) cannot shift an unread one out of view. Records read twice are not
 // processed twice (inbox_state).
-func (in *Inbox) search(ctx context.Context, portal int64, t objectType, from time.Time, tr *TypeResult) error {
+func (in *Inbox) search(ctx context.Context, portal int64, t objectType, from time.Time, types map[string]string, tr *TypeResult) error {
 	props := in.readProperties(t)
 	anchor, after := from, 0
 	// hold is set once a record was found that a sync cycle has yet to
@@ -264,7 +265,7 @@ func (in *Inbox) search(ctx context.Context, portal int64, t objectType, from ti
 			return nil
 		}
 		last := modifiedAt(page.Results[len(page.Results)-1], t)
-		b, pending, err := in.process(ctx, portal, t, page.Results, tr)
+		b, pending, err := in.process(ctx, portal, t, page.Results, types, tr)
 		if err != nil {
 			return err
 		}
@@ -305,6 +306,23 @@ func (in *Inbox) search(ctx context.Context, portal int64, t objectType, from ti
 	}
 }
 
+// propertyTypes returns the HubSpot type of each property of t (number,
+// date, datetime, string, enumeration, …), by name, so that values are
+// compared as HubSpot means them. Without them (HubSpot did not answer)
+// values are compared as text.
+func (in *Inbox) propertyTypes(ctx context.Context, t objectType) map[string]string {
+	props, err := in.o.HubSpot.ListProperties(ctx, t.name)
+	if err != nil {
+		in.o.Logger.WithError(err).WithField("object_type", t.name).Warn("inbox: cannot read the property definitions; values are compared as text")
+		return map[string]string{}
+	}
+	out := make(map[string]string, len(props))
+	for _, p := range props {
+		out[p.Name] = p.Type
+	}
+	return out
+}
+
 // readProperties are the properties a search asks for.
 func (in *Inbox) readProperties(t objectType) []string {
 	ps := slices.Clone(in.properties(t.name))
@@ -332,7 +350,7 @@ func modifiedAt(o hubspot.Object, t objectType) time.Time {
 // process turns one page of records into inbox rows and states. pending
 // is the first record a sync cycle wrote without having recorded its ID
 // yet: it is left unprocessed, for the next cycle.
-func (in *Inbox) process(ctx context.Context, portal int64, t objectType, recs []hubspot.Object, tr *TypeResult) (store.InboxBatch, *hubspot.Object, error) {
+func (in *Inbox) process(ctx context.Context, portal int64, t objectType, recs []hubspot.Object, types map[string]string, tr *TypeResult) (store.InboxBatch, *hubspot.Object, error) {
 	b := store.InboxBatch{ObjectType: t.mapType}
 	ids := make([]string, 0, len(recs))
 	var merged, keys []string
@@ -425,7 +443,7 @@ func (in *Inbox) process(ctx context.Context, portal int64, t objectType, recs [
 			// An echo: HubSpot holds what syncd wrote, and syncd has
 			// written since the last read (a write of an unchanged value
 			// shows in the ID map's time only).
-			if hasSynced && synced == nv && (syncedChanged || m.LastSyncedAt.After(st.ObservedAt)) {
+			if hasSynced && sameValue(types[p], synced, nv) && (syncedChanged || m.LastSyncedAt.After(st.ObservedAt)) {
 				if !seen || st.Properties[p] != nv {
 					echoes++
 				}
@@ -438,7 +456,7 @@ func (in *Inbox) process(ctx context.Context, portal int64, t objectType, recs [
 			case seen:
 				old, hasOld = st.Properties[p]
 			}
-			if old == nv || (!hasOld && nv == "") {
+			if sameValue(types[p], old, nv) || (!hasOld && nv == "") {
 				continue
 			}
 			row.Changes[p] = store.InboxChange{Old: value(old, hasOld), New: value(nv, nv != "")}
