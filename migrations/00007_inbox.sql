@@ -45,7 +45,7 @@ CREATE TABLE inbox_watermarks (
     portal_id      bigint      NOT NULL,
     object_type    text        NOT NULL CHECK (object_type IN ('contact', 'company', 'deal', 'ticket')),
     modified_until timestamptz,
-    checked_at     timestamptz NOT NULL,
+    checked_at     timestamptz,
     PRIMARY KEY (portal_id, object_type)
 );
 
@@ -53,7 +53,7 @@ COMMENT ON TABLE inbox_watermarks IS 'How far syncd has read HubSpot''s changes,
 COMMENT ON COLUMN inbox_watermarks.portal_id IS 'The HubSpot account (portal) ID.';
 COMMENT ON COLUMN inbox_watermarks.object_type IS 'contact, company, deal or ticket.';
 COMMENT ON COLUMN inbox_watermarks.modified_until IS 'The latest HubSpot modification time of a record syncd has processed (HubSpot''s clock); NULL before the first record.';
-COMMENT ON COLUMN inbox_watermarks.checked_at IS 'When the last inbox cycle that read the object type to the end started (syncd''s clock): every change made before this less HubSpot''s search lag is in the inbox. Its age is the watermark age of syncd status and the metrics.';
+COMMENT ON COLUMN inbox_watermarks.checked_at IS 'When the last inbox cycle that read the object type to the end started (syncd''s clock): every change made before this less HubSpot''s search lag is in the inbox; NULL until a read reaches the end. Its age is the watermark age of syncd status and the metrics.';
 
 -- What syncd last observed of each record, so that "old" is right and a
 -- change read again in the overlap is not reported again.

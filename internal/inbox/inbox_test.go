@@ -418,3 +418,34 @@ func TestMoreThanTheCapInOneMillisecond(t *testing.T) {
 		t.Errorf("%d records recorded, want the 10,000 search reached", n)
 	}
 }
+
+// A cycle that fails halfway (HubSpot answers the archived list with 503s),
+// the first one included, keeps what it recorded; the next one goes on
+// from there, recording nothing twice.
+func TestFailedCycleResumes(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	id := h.syncdWrites("SO-1", "", deal)
+	h.stage(id, "qualifiedtobuy")
+	faults := func(rules ...emulator.FaultRule) {
+		t.Helper()
+		cfg := h.emu.Config()
+		cfg.Faults = emulator.FaultConfig{Seed: 1, Rules: rules}
+		if err := h.emu.SetConfig(cfg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	faults(emulator.FaultRule{Route: "GET /crm/objects/*", Rate: 1, Statuses: []int{503}})
+	h.clk.Advance(time.Second)
+	if _, err := h.in.Cycle(context.Background()); err == nil || !strings.Contains(err.Error(), "archived records") {
+		t.Fatalf("cycle with the archived list failing: %v, want its error", err)
+	}
+	faults()
+	h.want(h.cycle())
+	rows := outboxtest.Strings(t, h.db, `SELECT hubspot_id || ' ' || (changes->'dealstage'->>'new') FROM inbox`)
+	if fmt.Sprint(rows) != "["+id+" qualifiedtobuy]" {
+		t.Errorf("inbox %v, want the one change", rows)
+	}
+	h.stage(id, "closedwon")
+	h.want(h.cycle(), id+` changed SO-1 {"dealstage": {"new": "closedwon", "old": "qualifiedtobuy"}}`)
+}

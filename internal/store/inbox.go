@@ -81,9 +81,9 @@ func (s *Store) Now(ctx context.Context) (time.Time, error) {
 // Watermark when there is none yet.
 func (s *Store) InboxWatermark(ctx context.Context, portal int64, objectType ObjectType) (Watermark, error) {
 	var w Watermark
-	var until *time.Time
+	var until, checked *time.Time
 	err := s.pool.QueryRow(ctx, `SELECT modified_until, checked_at FROM inbox_watermarks WHERE portal_id = $1 AND object_type = $2`,
-		portal, string(objectType)).Scan(&until, &w.CheckedAt)
+		portal, string(objectType)).Scan(&until, &checked)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Watermark{}, nil
 	}
@@ -93,7 +93,9 @@ func (s *Store) InboxWatermark(ctx context.Context, portal int64, objectType Obj
 	if until != nil {
 		w.ModifiedUntil = until.UTC()
 	}
-	w.CheckedAt = w.CheckedAt.UTC()
+	if checked != nil {
+		w.CheckedAt = checked.UTC()
+	}
 	return w, nil
 }
 
@@ -255,7 +257,7 @@ WHERE s.modified_at <= excluded.modified_at`,
 	}
 	if !b.ModifiedUntil.IsZero() {
 		_, err := tx.Exec(ctx, `
-INSERT INTO inbox_watermarks AS w (portal_id, object_type, modified_until, checked_at) VALUES ($1, $2, $3, '-infinity')
+INSERT INTO inbox_watermarks AS w (portal_id, object_type, modified_until, checked_at) VALUES ($1, $2, $3, NULL)
 ON CONFLICT (portal_id, object_type) DO UPDATE
 SET modified_until = greatest(w.modified_until, excluded.modified_until)`, portal, string(b.ObjectType), b.ModifiedUntil)
 		if err != nil {
@@ -316,7 +318,7 @@ func (s *Store) InboxBacklogs(ctx context.Context) ([]InboxBacklog, error) {
 WITH b AS (
     SELECT object_type, count(*) AS n, min(observed_at) AS oldest FROM inbox WHERE consumed_at IS NULL GROUP BY object_type
 ), w AS (
-    SELECT object_type, max(modified_until) AS until, max(checked_at) FILTER (WHERE checked_at > '-infinity') AS checked
+    SELECT object_type, max(modified_until) AS until, max(checked_at) AS checked
     FROM inbox_watermarks GROUP BY object_type
 )
 SELECT coalesce(b.object_type, w.object_type), coalesce(b.n, 0), b.oldest, w.until, w.checked,
