@@ -30,8 +30,8 @@ COMMENT ON COLUMN inbox.kind IS 'created: a record neither in the ID map nor obs
 COMMENT ON COLUMN inbox.changes IS 'The changed properties: {"property": {"old": value, "new": value}}, values as HubSpot''s strings or null. old is what syncd last knew: the value it last wrote (id_map.synced_properties) or last observed, null when it knew none; new is HubSpot''s value. For archived: {}.';
 COMMENT ON COLUMN inbox.merged_ids IS 'For kind merged: the HubSpot IDs merged into hubspot_id (hs_merged_object_ids); NULL otherwise.';
 COMMENT ON COLUMN inbox.modified_at IS 'HubSpot''s modification time of the record (lastmodifieddate, hs_lastmodifieddate), or its archive time for kind archived. With object_type and hubspot_id it makes a change unique: the same change observed twice is one row.';
-COMMENT ON COLUMN inbox.updated_by_user_id IS 'The HubSpot user who made the last change (hs_updated_by_user_id) when HubSpot says; NULL for integrations and automation.';
-COMMENT ON COLUMN inbox.source IS 'Where the record came from when HubSpot says (hs_object_source, e.g. CRM_UI, INTEGRATION, API), for created and merged rows; NULL otherwise.';
+COMMENT ON COLUMN inbox.updated_by_user_id IS 'The HubSpot user who made the change (hs_updated_by_user_id, else the property history''s updatedByUserId) when HubSpot says; NULL for integrations and automation.';
+COMMENT ON COLUMN inbox.source IS 'Where the change came from when HubSpot says: for changed rows the source of the newest changed value in HubSpot''s property history (sourceType: CRM_UI, INTEGRATION, API, IMPORT, WORKFLOW, …); for created and merged rows where the record came from (hs_object_source); NULL otherwise.';
 COMMENT ON COLUMN inbox.observed_at IS 'When syncd observed the change (the database''s clock).';
 COMMENT ON COLUMN inbox.consumed_at IS 'Set by the ERP when it has handled the row; NULL while unconsumed. syncd never sets it; it deletes consumed rows older than inbox.retention.';
 

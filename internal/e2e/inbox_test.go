@@ -97,13 +97,13 @@ func (e *env) asUser(method, path string, body any) string {
 
 // inboxRow is an inbox row as the tests compare it.
 type inboxRow struct {
-	objectType, hubspotID, erpID, kind, changes, updatedBy string
+	objectType, hubspotID, erpID, kind, changes, updatedBy, source string
 }
 
 func (e *env) inboxRows() map[string]inboxRow {
 	e.t.Helper()
 	rows, err := e.db.Pool.Query(context.Background(), `SELECT object_type, hubspot_id, coalesce(erp_id, '<NULL>'), kind, changes::text,
-coalesce(updated_by_user_id, '') FROM inbox ORDER BY id`)
+coalesce(updated_by_user_id, ''), coalesce(source, '') FROM inbox ORDER BY id`)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ coalesce(updated_by_user_id, '') FROM inbox ORDER BY id`)
 	for rows.Next() {
 		var r inboxRow
 		var raw string
-		if err := rows.Scan(&r.objectType, &r.hubspotID, &r.erpID, &r.kind, &raw, &r.updatedBy); err != nil {
+		if err := rows.Scan(&r.objectType, &r.hubspotID, &r.erpID, &r.kind, &raw, &r.updatedBy, &r.source); err != nil {
 			e.t.Fatal(err)
 		}
 		r.changes = canonical(e.t, raw)
@@ -216,18 +216,18 @@ func TestInboxHoldsWhatUsersChanged(t *testing.T) {
 		e.clk.Advance(time.Millisecond)
 		stage := []string{"qualifiedtobuy", "presentationscheduled"}[i%2]
 		e.asUser("PATCH", "/crm/objects/2026-09/deals/"+m[1], map[string]any{"properties": map[string]any{"dealstage": stage}})
-		want["deal "+m[1]] = inboxRow{"deal", m[1], m[0], "changed", changes(t, map[string]any{"dealstage": change(ptr(m[2]), stage)}), user}
+		want["deal "+m[1]] = inboxRow{"deal", m[1], m[0], "changed", changes(t, map[string]any{"dealstage": change(ptr(m[2]), stage)}), user, "CRM_UI"}
 	}
 	for i, m := range e.mapped("contact", "phone", "", 20) {
 		e.clk.Advance(time.Millisecond)
 		phone := fmt.Sprintf("+6629%07d", i)
 		e.asUser("PATCH", "/crm/objects/2026-09/contacts/"+m[1], map[string]any{"properties": map[string]any{"phone": phone}})
-		want["contact "+m[1]] = inboxRow{"contact", m[1], m[0], "changed", changes(t, map[string]any{"phone": change(ptr(m[2]), phone)}), user}
+		want["contact "+m[1]] = inboxRow{"contact", m[1], m[0], "changed", changes(t, map[string]any{"phone": change(ptr(m[2]), phone)}), user, "CRM_UI"}
 	}
 	for _, m := range e.mapped("ticket", "hs_pipeline_stage", "1", 30) {
 		e.clk.Advance(time.Millisecond)
 		e.asUser("PATCH", "/crm/objects/2026-09/tickets/"+m[1], map[string]any{"properties": map[string]any{"hs_pipeline_stage": "4"}})
-		want["ticket "+m[1]] = inboxRow{"ticket", m[1], m[0], "changed", changes(t, map[string]any{"hs_pipeline_stage": change(ptr(m[2]), "4")}), user}
+		want["ticket "+m[1]] = inboxRow{"ticket", m[1], m[0], "changed", changes(t, map[string]any{"hs_pipeline_stage": change(ptr(m[2]), "4")}), user, "CRM_UI"}
 	}
 	for i := range 10 {
 		e.clk.Advance(time.Millisecond)
@@ -238,7 +238,7 @@ func TestInboxHoldsWhatUsersChanged(t *testing.T) {
 		for k, v := range p {
 			c[k] = change(nil, v.(string))
 		}
-		want["contact "+id] = inboxRow{"contact", id, "<NULL>", "created", changes(t, c), user}
+		want["contact "+id] = inboxRow{"contact", id, "<NULL>", "created", changes(t, c), user, "CRM_UI"}
 	}
 	e.clk.Advance(time.Second)
 
@@ -307,7 +307,7 @@ func TestInboxFindsChangesPastTheSearchCap(t *testing.T) {
 	}
 	e.clk.Advance(time.Second)
 	created := cycle(t, in)
-	e.checkOnce(store.InboxCreated, n, `changes->'firstname'->>'old' IS NULL AND changes->'email'->>'new' LIKE 'c%@example.co.th'`)
+	e.checkOnce(store.InboxCreated, n, `changes->'firstname'->>'old' IS NULL AND changes->'email'->>'new' LIKE 'c%@example.co.th' AND source = 'API' AND updated_by_user_id IS NULL`)
 
 	for i := 0; i < n; i += hubspot.MaxBatchInputs {
 		var inputs []hubspot.UpdateInput
@@ -322,7 +322,7 @@ func TestInboxFindsChangesPastTheSearchCap(t *testing.T) {
 	e.clk.Advance(time.Second)
 	changed := cycle(t, in)
 	e.checkOnce(store.InboxChanged, n, `changes->'firstname'->>'new' = 'G' || substr(changes->'firstname'->>'old', 2)
-AND changes->'firstname'->>'old' LIKE 'F%' AND changes - 'firstname' = '{}'::jsonb`)
+AND changes->'firstname'->>'old' LIKE 'F%' AND changes - 'firstname' = '{}'::jsonb AND source = 'API' AND updated_by_user_id IS NULL`)
 	if again := cycle(t, in); again.Rows() != 0 {
 		t.Errorf("a cycle without changes wrote %d rows", again.Rows())
 	}

@@ -45,6 +45,9 @@ type Object struct {
 	// TraceID is the input's objectWriteTraceId when HubSpot echoes it on a
 	// batch write result; empty otherwise.
 	TraceID string
+	// History holds the past values of the properties asked for with
+	// PropertiesWithHistory, newest first; nil otherwise.
+	History map[string][]PropertyVersion
 }
 
 // BatchReadRequest reads records by ID, or by a unique property when
@@ -53,7 +56,23 @@ type BatchReadRequest struct {
 	IDs        []string
 	IDProperty string
 	Properties []string
-	Archived   bool
+	// PropertiesWithHistory also returns these properties' past values
+	// (Object.History).
+	PropertiesWithHistory []string
+	Archived              bool
+}
+
+// PropertyVersion is one value a property held, as HubSpot's history
+// (propertiesWithHistory) gives it, newest first.
+type PropertyVersion struct {
+	Value     string
+	Timestamp time.Time
+	// SourceType says where the value came from: CRM_UI, INTEGRATION,
+	// API, IMPORT, WORKFLOW, …
+	SourceType string
+	SourceID   string
+	// UpdatedByUserID is the HubSpot user who set it, empty when none.
+	UpdatedByUserID string
 }
 
 // AssociationType is one association type, as HubSpot's AssociationSpec.

@@ -525,3 +525,29 @@ func TestEmulatorListArchived(t *testing.T) {
 		t.Errorf("live list: %d records, after %q; want the 2 not archived on one page", len(live.Results), live.After)
 	}
 }
+
+// TestEmulatorBatchReadHistory reads past values, newest first, with
+// their source.
+func TestEmulatorBatchReadHistory(t *testing.T) {
+	t.Parallel()
+	e := newEmulated(t, professional(), governor.Options{Tier: "professional"})
+	ctx := context.Background()
+	res, err := e.hs.BatchCreate(ctx, hubspot.Deals, []hubspot.CreateInput{{Properties: map[string]string{"dealname": "D", "dealstage": "appointmentscheduled", "pipeline": "default"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := res.Results[0].ID
+	e.clock.Advance(time.Second)
+	if _, err := e.hs.BatchUpdate(ctx, hubspot.Deals, []hubspot.UpdateInput{{ID: id, Properties: map[string]string{"dealstage": "closedwon"}}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.hs.BatchRead(ctx, hubspot.Deals, hubspot.BatchReadRequest{IDs: []string{id}, PropertiesWithHistory: []string{"dealstage"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := got.Results[0].History["dealstage"]
+	if len(h) != 2 || h[0].Value != "closedwon" || h[1].Value != "appointmentscheduled" || h[0].SourceType != "API" ||
+		!h[0].Timestamp.Equal(e.clock.Now()) || h[0].UpdatedByUserID != "" {
+		t.Errorf("dealstage history %+v, want closedwon (now, API, no user) then appointmentscheduled", h)
+	}
+}

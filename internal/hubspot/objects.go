@@ -40,6 +40,16 @@ type wireObject struct {
 	ArchivedAt         string                     `json:"archivedAt"`
 	New                bool                       `json:"new"`
 	ObjectWriteTraceID string                     `json:"objectWriteTraceId"`
+	History            map[string][]wireVersion   `json:"propertiesWithHistory"`
+}
+
+// wireVersion is ValueWithTimestamp.
+type wireVersion struct {
+	Value           string      `json:"value"`
+	Timestamp       string      `json:"timestamp"`
+	SourceType      string      `json:"sourceType"`
+	SourceID        string      `json:"sourceId"`
+	UpdatedByUserID json.Number `json:"updatedByUserId"`
 }
 
 func (w wireObject) object() Object {
@@ -52,6 +62,15 @@ func (w wireObject) object() Object {
 		ArchivedAt: parseTime(w.ArchivedAt),
 		New:        w.New,
 		TraceID:    w.ObjectWriteTraceID,
+	}
+	for k, vs := range w.History {
+		if o.History == nil {
+			o.History = map[string][]PropertyVersion{}
+		}
+		for _, v := range vs {
+			o.History[k] = append(o.History[k], PropertyVersion{Value: v.Value, Timestamp: parseTime(v.Timestamp),
+				SourceType: v.SourceType, SourceID: v.SourceID, UpdatedByUserID: v.UpdatedByUserID.String()})
+		}
 	}
 	for k, raw := range w.Properties {
 		if len(raw) == 0 || string(raw) == "null" {
@@ -147,7 +166,8 @@ func nonNil(s []string) []string {
 }
 
 // BatchRead reads up to MaxBatchInputs records by ID, or by the unique
-// property req.IDProperty. Records that do not exist come back in
+// property req.IDProperty (fewer with PropertiesWithHistory, which HubSpot
+// serves in smaller batches; 50 is safe). Records that do not exist come back in
 // BatchResult.Errors (category OBJECT_NOT_FOUND, IDs in IDs); a merged-away
 // ID comes back as the surviving record under its own ID. No IDs: no call.
 //
@@ -164,7 +184,7 @@ func (c *Client) BatchRead(ctx context.Context, objectType string, req BatchRead
 		Properties            []string `json:"properties"`
 		PropertiesWithHistory []string `json:"propertiesWithHistory"`
 		IDProperty            string   `json:"idProperty,omitempty"`
-	}{Properties: nonNil(req.Properties), PropertiesWithHistory: []string{}, IDProperty: req.IDProperty}
+	}{Properties: nonNil(req.Properties), PropertiesWithHistory: nonNil(req.PropertiesWithHistory), IDProperty: req.IDProperty}
 	for _, id := range req.IDs {
 		body.Inputs = append(body.Inputs, wireID{ID: id})
 	}

@@ -23,6 +23,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -275,6 +276,7 @@ func (in *Inbox) search(ctx context.Context, portal int64, t objectType, from ti
 		if !hold {
 			b.ModifiedUntil = last
 		}
+		in.sources(ctx, t, b.Rows)
 		n, err := in.o.Store.RecordInbox(ctx, portal, b)
 		if err != nil {
 			return err
@@ -478,6 +480,64 @@ func (in *Inbox) process(ctx context.Context, portal int64, t objectType, recs [
 		b.Rows = append(b.Rows, row)
 	}
 	return b, pending, nil
+}
+
+// historyBatch is how many records a read with property history asks for:
+// HubSpot takes fewer than its usual 100 then.
+const historyBatch = 50
+
+// sources fills in the source (and the user, when search gave none) of
+// changed rows from HubSpot's property history: the newest version of the
+// changed properties says where it came from (CRM_UI, INTEGRATION,
+// WORKFLOW, IMPORT, …). A failed read leaves them empty: they are for
+// information, and the change is recorded without them.
+func (in *Inbox) sources(ctx context.Context, t objectType, rows []store.InboxRow) {
+	var idx []int
+	props := map[string]bool{}
+	for i, r := range rows {
+		if r.Kind == store.InboxChanged && len(r.Changes) > 0 {
+			idx = append(idx, i)
+			for p := range r.Changes {
+				props[p] = true
+			}
+		}
+	}
+	hist := slices.Sorted(maps.Keys(props))
+	for start := 0; start < len(idx); start += historyBatch {
+		chunk := idx[start:min(start+historyBatch, len(idx))]
+		ids := make([]string, len(chunk))
+		for j, i := range chunk {
+			ids[j] = rows[i].HubSpotID
+		}
+		res, err := in.o.HubSpot.BatchRead(ctx, t.name, hubspot.BatchReadRequest{IDs: ids, Properties: []string{}, PropertiesWithHistory: hist})
+		if err != nil {
+			in.o.Logger.WithError(err).WithField("object_type", t.name).Warn("inbox: cannot read the property history; the changes are recorded without their source")
+			return
+		}
+		byID := make(map[string]hubspot.Object, len(res.Results))
+		for _, o := range res.Results {
+			byID[o.ID] = o
+		}
+		for _, i := range chunk {
+			o, ok := byID[rows[i].HubSpotID]
+			if !ok {
+				continue
+			}
+			var newest *hubspot.PropertyVersion
+			for p := range rows[i].Changes {
+				if vs := o.History[p]; len(vs) > 0 && (newest == nil || vs[0].Timestamp.After(newest.Timestamp)) {
+					newest = &vs[0]
+				}
+			}
+			if newest == nil {
+				continue
+			}
+			rows[i].Source = newest.SourceType
+			if rows[i].UpdatedBy == "" {
+				rows[i].UpdatedBy = newest.UpdatedByUserID
+			}
+		}
+	}
 }
 
 // archived lists the object type's archived records and reports those of

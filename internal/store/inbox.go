@@ -38,7 +38,8 @@ type InboxRow struct {
 	Changes    map[string]InboxChange
 	MergedIDs  []string
 	ModifiedAt time.Time
-	// UpdatedBy and Source are HubSpot's, empty when it says nothing.
+	// UpdatedBy and Source are HubSpot's (the user; the property history's
+	// sourceType or hs_object_source), empty when it says nothing.
 	UpdatedBy string
 	Source    string
 }
