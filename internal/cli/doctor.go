@@ -185,7 +185,7 @@ func (d *doctor) run(ctx context.Context) {
 	}
 	d.scopes(ctx, hs)
 	d.setup(ctx, hs)
-	d.budget(hs)
+	d.budget(ctx, hs)
 	d.clock()
 }
 
@@ -322,11 +322,17 @@ func orDefault(s, def string) string {
 	return s
 }
 
-// budget reports the rate limits as HubSpot's answers to doctor's calls
-// told them.
-func (d *doctor) budget(hs *hubspot.Client) {
+// budget reports the rate limits: the burst limit as HubSpot's answers to
+// doctor's calls told it, and today's use of the daily allowance as
+// HubSpot counts it.
+func (d *doctor) budget(ctx context.Context, hs *hubspot.Client) {
 	st := hs.Governor().State()
 	burst := fmt.Sprintf("burst limit %d calls per %s (syncd uses %d)", hs.Governor().Limits().BurstMax, st.Window, st.WindowLimit)
+	if u, ok, err := hs.DailyUsage(ctx); err == nil && ok && u.Limit > 0 {
+		cfg, _ := d.f.Config()
+		st.DailyUsed, st.DailyLimit = u.Used, u.Limit
+		st.DailyReserve = int(cfg.HubSpot.DailyReserve * float64(u.Limit))
+	}
 	switch {
 	case !st.DailyBlockedUntil.IsZero():
 		d.add("rate budget", checkProblem, fmt.Sprintf("the daily allowance is spent until %s; %s", st.DailyBlockedUntil.UTC().Format(time.RFC3339), burst),

@@ -61,6 +61,18 @@ func runPlan(ctx context.Context, f *Factory, asJSON bool) error {
 	if err != nil {
 		return err
 	}
+	if p.Calls.DailyUsed < 0 {
+		// No answer of the plan told today's use: ask HubSpot, with a
+		// call that is not the cycle's and not in the plan's count.
+		if hs, herr := f.HubSpot(ctx); herr == nil {
+			if u, ok, uerr := hs.DailyUsage(ctx); uerr == nil && ok && u.Limit > 0 {
+				p.Calls.DailyUsed, p.Calls.DailyLimit = u.Used, u.Limit
+				if cfg, cerr := f.Config(); cerr == nil {
+					p.Calls.DailyReserve = int(cfg.HubSpot.DailyReserve * float64(u.Limit))
+				}
+			}
+		}
+	}
 	if asJSON {
 		enc := json.NewEncoder(f.IO.Out)
 		enc.SetIndent("", "  ")

@@ -18,8 +18,8 @@ type runOptions struct {
 	once   bool
 	dryRun bool
 	json   bool
-	grace time.Duration
-	http  string
+	grace  time.Duration
+	http   string
 }
 
 func newCmdRun(f *Factory) *cobra.Command {
