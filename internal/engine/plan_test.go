@@ -10,6 +10,7 @@ import (
 
 	"github.com/syncd/syncd/internal/engine"
 	"github.com/syncd/syncd/internal/hubspot"
+	"github.com/syncd/syncd/internal/store"
 )
 
 // seedSynced syncs a first state (a company, a customer, a product, an
@@ -256,5 +257,90 @@ func TestPlanEqualsRun(t *testing.T) {
 	}
 	if !dealAssoc {
 		t.Errorf("associations %+v: want the new deal SO-2 with its contact", p.Associations)
+	}
+}
+
+// planThenRun plans the next cycle in one process and drains the outbox in
+// another, and fails the test where the run did other than the plan said.
+func planThenRun(t *testing.T, e *env) (*engine.Plan, engine.Summary) {
+	t.Helper()
+	ctx := context.Background()
+	p, err := e.engine(e.client(), "planner").Plan(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := e.client()
+	sum, err := e.engine(hs, "runner").Drain(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := p.Summary
+	if got.Rows != sum.Rows || got.Created != sum.Created || got.Updated != sum.Updated || got.Unchanged != sum.Unchanged ||
+		got.Deleted != sum.Deleted || got.Failed != sum.Failed || got.Dead != sum.Dead || got.Superseded != sum.Superseded ||
+		got.Waiting != sum.Waiting || got.Calls != sum.Calls || got.WriteCalls != sum.WriteCalls {
+		t.Errorf("plan  %+v\nrun   %+v", got, sum)
+	}
+	if calls := hs.Stats().Calls; !maps.Equal(p.Calls.ByOperation, calls) {
+		t.Errorf("calls by operation:\nplan %v\nrun  %v", p.Calls.ByOperation, calls)
+	}
+	return p, sum
+}
+
+// TestPlanAdoptedProduct checks the ID-map row a cycle saves before it
+// records (a product row whose SKU an order already created in HubSpot
+// takes that record over): the plan keeps it in memory, and predicts the
+// update of that record the run makes, not a create.
+func TestPlanAdoptedProduct(t *testing.T) {
+	t.Parallel()
+	e := newOrderEnv(t)
+	e.insertJSON("customer", "C-1", map[string]any{"email": "a@example.co.th"})
+	e.insertJSON("order", "SO-1", map[string]any{"customer_id": "C-1", "status": "open", "items": []map[string]any{
+		{"line_id": "1", "sku": "RICE-5", "name": "Rice 5 kg", "quantity": 2, "unit_price": 90}}})
+	if sum := e.drain(e.eng); sum.Failed+sum.Dead != 0 {
+		t.Fatalf("first sync: %+v %v", sum, e.failures())
+	}
+	e.insertJSON("product", "P-100", map[string]any{"sku": "RICE-5", "name": "Jasmine rice 5 kg", "price": 100})
+	p, sum := planThenRun(t, e)
+	if sum.Updated != 1 || sum.Created != 0 || len(p.Updates) != 1 || p.Updates[0].ERPID != "P-100" || strings.HasPrefix(p.Updates[0].HubSpotID, "new:") {
+		t.Errorf("run %+v, plan updates %+v: want P-100 to update the order's product", sum, p.Updates)
+	}
+	if n := e.count(`SELECT count(*) FROM id_map WHERE object_type = 'product' AND erp_id = 'P-100'`); n != 1 {
+		t.Errorf("the run recorded %d ID map rows for P-100", n)
+	}
+}
+
+// TestPlanWaitingRows checks rows that wait: a customer whose company's
+// row fails in the same cycle waits for it, in the plan as in the run, and
+// a customer whose company's row another process holds waits for that
+// row.
+func TestPlanWaitingRows(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	bad := companyPayload(1)
+	bad["tax_id"] = badTaxID()
+	co := e.insertJSON("company", "CO-1", bad)
+	p1 := customerPayload(1, 0)
+	p1["company_id"] = "CO-1"
+	cu := e.insertJSON("customer", "C-1", p1)
+	held := e.insertJSON("company", "CO-2", companyPayload(2))
+	p2 := customerPayload(2, 0)
+	p2["company_id"] = "CO-2"
+	e.insertJSON("customer", "C-2", p2)
+	if _, err := e.db.Pool.Exec(context.Background(), `UPDATE outbox SET lease_owner = 'other', lease_expires_at = now() + interval '1 hour' WHERE id = $1`, held); err != nil {
+		t.Fatal(err)
+	}
+	p, sum := planThenRun(t, e)
+	if sum.Failed != 1 || sum.Waiting != 2 {
+		t.Errorf("run %+v: want CO-1 failed, C-1 and C-2 waiting", sum)
+	}
+	waits := map[string]int64{}
+	for _, w := range p.Waiting {
+		waits[w.ERPID] = w.WaitingFor
+	}
+	if waits["C-1"] != co || waits["C-2"] != held || len(p.Failures) != 1 || p.Failures[0].ERPID != "CO-1" {
+		t.Errorf("plan waits %v (want C-1 → %d, C-2 → %d), failures %+v", waits, co, held, p.Failures)
+	}
+	if r := e.row(cu); r.State != store.StatePending {
+		t.Errorf("C-1 after the run: %+v", r)
 	}
 }
