@@ -290,17 +290,19 @@ func (d *doctor) setup(ctx context.Context, hs *hubspot.Client) {
 			// Created with the properties; a missing group alone stops nothing.
 		}
 	}
+	// A problem names a property syncd needs, or a pipeline or stage.
+	properties := map[string]bool{
+		orDefault(cfg.Sync.ERPIDProperty, setup.DefaultERPIDProperty): true,
+		orDefault(cfg.Sync.TaxIDProperty, setup.DefaultTaxIDProperty): true,
+		setup.DefaultBranchProperty:                                   true,
+	}
 	for _, p := range plan.Problems {
-		check := "properties"
-		if p.ObjectType == hubspot.Deals || p.ObjectType == hubspot.Tickets {
-			if !strings.Contains(p.Detail, "property") {
-				check = "pipelines"
-			}
-		}
-		if check == "pipelines" {
-			pipes++
-		} else {
+		check := "pipelines"
+		if properties[p.Name] {
+			check = "properties"
 			props++
+		} else {
+			pipes++
 		}
 		d.add(check, checkProblem, fmt.Sprintf("%s %s: %s", p.ObjectType, p.Name, p.Detail), p.Fix)
 	}

@@ -152,6 +152,17 @@ func TestDoctorFindsProblems(t *testing.T) {
 	if r := run(t, context.Background(), d.env, "--config", d.config(t, "setup.toml", ""), "setup"); r.code != cli.ExitOK {
 		t.Fatalf("setup: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
+	// On contacts, the configured ERP-ID property exists but does not
+	// require unique values.
+	req, _ := http.NewRequest(http.MethodPost, d.env["SYNCD_HUBSPOT_BASE_URL"]+"/crm/properties/2026-09/contacts",
+		strings.NewReader(`{"name":"erp_key","label":"ERP key","type":"string","fieldType":"text","groupName":"contactinformation"}`))
+	req.Header.Set("Authorization", "Bearer "+doctorToken)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("create contacts.erp_key: %v %v", resp, err)
+	}
+	resp.Body.Close()
 	cfg := d.config(t, "syncd.toml", `[sync]
 erp_id_property = "erp_key"
 
@@ -183,6 +194,9 @@ shipped = "Shipped to customer"
 	}
 	if fix := find("properties", "deals has no property erp_key"); !strings.Contains(fix, "syncd setup") {
 		t.Errorf("property fix %q", fix)
+	}
+	if fix := find("properties", "does not require unique values"); !strings.Contains(fix, "erp_id_property") {
+		t.Errorf("unique fix %q", fix)
 	}
 	if fix := find("pipelines", "Shipped to customer"); !strings.Contains(fix, "[deals.stages]") && !strings.Contains(fix, "create_pipelines") {
 		t.Errorf("stage fix %q", fix)
