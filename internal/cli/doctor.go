@@ -85,8 +85,9 @@ thing that is wrong. Each check is ok, a warning, or a problem:
   rate budget   the burst limit and today's use of the daily allowance
   clock         this machine's clock against HubSpot's Date header
 
-doctor only reads: it writes nothing to HubSpot or the database. It costs a
-few HubSpot calls (about 20).
+doctor only reads: it writes nothing to HubSpot or the database. It costs
+about 25 HubSpot calls. Write scopes cannot be seen without writing: a
+missing one stops the first cycle that writes, naming the scopes.
 
 Exit status 0 when no check is a problem (warnings allowed), 4 when one is.`,
 		Example: `  syncd doctor
