@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -164,6 +166,14 @@ func New(deps Deps, cfg config.Config) (*Engine, error) {
 	}
 	e.dealStages = NewDealStages(cfg, s.PipelineRefresh.Duration, e.now, e.st)
 	e.ticketStages = NewTicketStages(cfg, s.PipelineRefresh.Duration, e.now, e.st)
+	if err := checkConflictTypes(); err != nil {
+		return nil, err
+	}
+	for ot := range cfg.Conflicts {
+		if !slices.Contains(config.ConflictObjectTypes, ot) {
+			return nil, fmt.Errorf("engine: [conflicts.%s]: not an object type syncd writes (one of %s)", ot, strings.Join(config.ConflictObjectTypes, ", "))
+		}
+	}
 	kinds, err := writeOrder()
 	if err != nil {
 		return nil, err

@@ -65,6 +65,10 @@ func (c *cycle) syncObjects(ctx context.Context, spec objectSpec, items []*item)
 	if err != nil {
 		return err
 	}
+	updates, err = c.keepHubSpotChanges(ctx, spec.t, updates)
+	if err != nil {
+		return err
+	}
 	err = batched(ctx, c, spec.t.hubspot, updates, func(ctx context.Context, chunk []*item) (*hubspot.BatchResult, error) {
 		in := make([]hubspot.UpdateInput, len(chunk))
 		for i, it := range chunk {
@@ -159,6 +163,31 @@ func (c *cycle) plan(items []*item) (creates, updates, archives []*item) {
 		}
 	}
 	return creates, updates, archives
+}
+
+// keepHubSpotChanges applies [conflicts] hubspot_wins to the updates of
+// mapped records (see checkConflicts) and returns the updates left to
+// send: an update all of whose changes HubSpot keeps sends nothing, and
+// its item is unchanged. A record found by a read or search, not through
+// the ID map, has no last write of syncd's to compare with: its update
+// was planned against what HubSpot holds, and goes as planned.
+func (c *cycle) keepHubSpotChanges(ctx context.Context, t *objType, updates []*item) ([]*item, error) {
+	var checks []*conflictCheck
+	for _, it := range updates {
+		if it.mapping != nil {
+			checks = append(checks, &conflictCheck{it: it, id: it.hubspotID, last: it.mapping.Properties, changes: it.changes, synced: it.synced})
+		}
+	}
+	if err := c.checkConflicts(ctx, t, checks); err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(updates, func(it *item) bool {
+		if it.ok() && len(it.changes) == 0 {
+			it.outcome = unchanged
+			return true
+		}
+		return false
+	}), nil
 }
 
 // archive archives the items' records; an archived or missing record is
