@@ -10,7 +10,11 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/syncd/syncd/internal/cli"
 	"github.com/syncd/syncd/internal/emulator"
@@ -144,6 +148,42 @@ func TestConflictPolicyStatus(t *testing.T) {
 			r = step(cli.ExitOK, "status")
 			if !regexp.MustCompile(`(?m)^2 +order +SO-1 +` + regexp.QuoteMeta(warning) + `$`).MatchString(r.stdout) {
 				t.Errorf("status does not list the conflict:\n%s", r.stdout)
+			}
+
+			// docs/inbox.md shows this warning, and its query finds it.
+			b, err := os.ReadFile("../../docs/inbox.md")
+			if err != nil {
+				t.Fatal(err)
+			}
+			doc := string(b)
+			if i := strings.Index(doc, "## Conflicts: erp_wins and hubspot_wins"); i < 0 {
+				t.Fatal("docs/inbox.md has no section on conflicts")
+			} else {
+				doc = doc[i:]
+			}
+			if !strings.Contains(doc, "```\n"+warning+"\n```") {
+				t.Errorf("docs/inbox.md does not show the warning %q", warning)
+			}
+			m := regexp.MustCompile("(?s)```sql\n(.*?)```").FindStringSubmatch(doc)
+			if m == nil {
+				t.Fatal("docs/inbox.md's section on conflicts has no query")
+			}
+			rows, err := db.Pool.Query(ctx, strings.ReplaceAll(m[1], "syncd.outbox", "outbox"))
+			if err != nil {
+				t.Fatalf("the query of docs/inbox.md: %v", err)
+			}
+			type found struct {
+				ID            int64
+				Entity, ERPID string
+				At            time.Time
+				Warning       string
+			}
+			got, err := pgx.CollectRows(rows, pgx.RowToStructByPos[found])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != 1 || got[0].ID != 2 || got[0].Entity != "order" || got[0].ERPID != "SO-1" || got[0].Warning != warning {
+				t.Errorf("the query of docs/inbox.md found %+v, want row 2 with its warning", got)
 			}
 		})
 	}

@@ -45,7 +45,7 @@ type Summary struct {
 	Dead       int           `json:"dead"`        // rows failed for the last time
 	Superseded int           `json:"superseded"`  // rows replaced by a newer row of the same key
 	Waiting    int           `json:"waiting"`     // rows left pending to wait for a row a record they reference has
-	Warned     int           `json:"warned"`      // rows done with warnings (fields skipped or repaired)
+	Warned     int           `json:"warned"`      // rows done with warnings (fields skipped or repaired, conflicts HubSpot won)
 	Calls      int64         `json:"calls"`       // HubSpot requests sent, retries included
 	WriteCalls int64         `json:"write_calls"` // of which wrote data
 	Duration   time.Duration `json:"duration_ns"`
