@@ -28,6 +28,8 @@ type conflictCheck struct {
 	// synced are the values to record as last synced; checkConflicts sets
 	// those of the properties it deletes from changes.
 	synced map[string]string
+	// kept are the properties HubSpot's value was kept for, with a warning.
+	kept []string
 }
 
 // checkConflicts applies [conflicts] hubspot_wins to updates of records of
@@ -44,15 +46,41 @@ type conflictCheck struct {
 // HubSpot's value already is the ERP's, nothing needs writing and that
 // value is recorded as synced, with no warning.
 //
+// pair, for a type with pipelines, names its pipeline and stage
+// properties: a stage belongs to its pipeline, so when HubSpot keeps one
+// of them the other is left out too (see keepTogether), and a
+// hubspot_wins one of them is read whenever the other is in the change.
+//
 // It makes no call when t has no hubspot_wins property or no update
 // touches one. A read that fails fails the items of its chunk as any call
 // does (a retry, without spending attempts, when HubSpot is unavailable).
 // An update whose record the read does not return goes ahead: its write
 // finds out what happened to the record.
-func (c *cycle) checkConflicts(ctx context.Context, t *objType, checks []*conflictCheck) error {
+func (c *cycle) checkConflicts(ctx context.Context, t *objType, checks []*conflictCheck, pair [2]string) error {
 	wins := c.e.cfg.HubSpotWins(t.hubspot)
 	if len(wins) == 0 {
 		return nil
+	}
+	// partner returns the other property of p's pair, or "".
+	partner := func(p string) string {
+		switch {
+		case pair[0] == "":
+			return ""
+		case p == pair[0]:
+			return pair[1]
+		case p == pair[1]:
+			return pair[0]
+		}
+		return ""
+	}
+	// reads reports whether ch's update needs HubSpot's value of p.
+	reads := func(ch *conflictCheck, p string) bool {
+		if _, known := ch.last[p]; !known {
+			return false
+		}
+		_, sent := ch.changes[p]
+		_, partnerSent := ch.changes[partner(p)]
+		return sent || partner(p) != "" && partnerSent
 	}
 	var todo []*conflictCheck
 	var props []string
@@ -62,9 +90,7 @@ func (c *cycle) checkConflicts(ctx context.Context, t *objType, checks []*confli
 		}
 		touched := false
 		for _, p := range wins {
-			_, sent := ch.changes[p]
-			_, known := ch.last[p]
-			if sent && known {
+			if reads(ch, p) {
 				touched = true
 				if !slices.Contains(props, p) {
 					props = append(props, p)
@@ -110,14 +136,21 @@ func (c *cycle) checkConflicts(ctx context.Context, t *objType, checks []*confli
 				continue
 			}
 			for _, p := range wins {
-				erp, sent := ch.changes[p]
-				last, known := ch.last[p]
-				if !sent || !known {
+				if !reads(ch, p) {
 					continue
 				}
+				last := ch.last[p]
 				have := o.Properties[p] // a property HubSpot holds no value of reads ""
 				if sameValue(have, last) {
 					continue // unchanged in HubSpot since syncd wrote it: the ERP's value is written
+				}
+				erp, sent := ch.changes[p]
+				if !sent {
+					// The ERP's value is still the one syncd wrote, and
+					// HubSpot has another: its partner in the change must
+					// not be written against it.
+					ch.kept = append(ch.kept, p)
+					continue
 				}
 				delete(ch.changes, p)
 				if sameValue(have, erp) {
@@ -125,14 +158,46 @@ func (c *cycle) checkConflicts(ctx context.Context, t *objType, checks []*confli
 					continue
 				}
 				ch.synced[p] = last
-				w := fmt.Sprintf("%s%sproperty %q: HubSpot has %q, changed there since syncd wrote %q; the ERP's %q was not written (conflicts.%s.%s = %q)",
-					ch.it.prefix(), ch.what, p, have, last, erp, t.hubspot, p, config.ConflictHubSpotWins)
-				ch.it.warnings = append(ch.it.warnings, w)
-				c.log.WithField("outbox_id", ch.it.row.ID).Warn(w)
+				ch.kept = append(ch.kept, p)
+				c.warn(ch, fmt.Sprintf("property %q: HubSpot has %q, changed there since syncd wrote %q; the ERP's %q was not written (conflicts.%s.%s = %q)",
+					p, have, last, erp, t.hubspot, p, config.ConflictHubSpotWins))
+			}
+			if pair[0] != "" {
+				c.keepTogether(t, ch, pair)
 			}
 		}
 		return nil
 	})
+}
+
+// warn keeps msg as a warning on ch's row. c.mu must be held.
+func (c *cycle) warn(ch *conflictCheck, msg string) {
+	w := ch.it.prefix() + ch.what + msg
+	ch.it.warnings = append(ch.it.warnings, w)
+	c.log.WithField("outbox_id", ch.it.row.ID).Warn(w)
+}
+
+// keepTogether leaves both properties of pair (a pipeline and its stage)
+// out of ch's update when HubSpot's value was kept for one of them: the
+// ERP's stage belongs to the ERP's pipeline, and HubSpot refuses a stage
+// of another pipeline. The other's ERP value is kept as a warning too.
+func (c *cycle) keepTogether(t *objType, ch *conflictCheck, pair [2]string) {
+	for i, p := range pair {
+		other := pair[1-i]
+		erp, sent := ch.changes[other]
+		if !slices.Contains(ch.kept, p) || !sent {
+			continue
+		}
+		delete(ch.changes, other)
+		if last, known := ch.last[other]; known {
+			ch.synced[other] = last
+		} else {
+			delete(ch.synced, other)
+		}
+		ch.kept = append(ch.kept, other)
+		c.warn(ch, fmt.Sprintf("property %q: the ERP's %q was not written, as HubSpot kept the record's %s (conflicts.%s.%s = %q)",
+			other, erp, p, t.hubspot, p, config.ConflictHubSpotWins))
+	}
 }
 
 // checkConflictTypes fails unless every object type a [conflicts] section

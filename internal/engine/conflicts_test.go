@@ -346,3 +346,39 @@ func TestConflictUnknownObjectType(t *testing.T) {
 		t.Errorf("engine.New = %v, want an error naming [conflicts.orders]", err)
 	}
 }
+
+// TestConflictPipelineKeepsStage checks that a stage goes with its
+// pipeline: with hubspot_wins on the pipeline, a deal a user moved to
+// another pipeline keeps its stage there too, rather than getting the
+// ERP's stage of the ERP's pipeline, which HubSpot would refuse.
+func TestConflictPipelineKeepsStage(t *testing.T) {
+	t.Parallel()
+	e := conflictEnv(t, map[string]string{"pipeline": config.ConflictHubSpotWins}, nil)
+	rec := e.direct(http.MethodPost, "/crm/pipelines/2026-09/deals", []byte(`{"label":"Partners","displayOrder":5,"stages":[{"label":"Intro","displayOrder":0,"metadata":{"probability":"0.1"}}]}`))
+	var p struct {
+		ID     string
+		Stages []struct{ ID string }
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil || rec.Code != http.StatusCreated || len(p.Stages) != 1 {
+		t.Fatalf("create pipeline: %d %s", rec.Code, rec.Body)
+	}
+	e.insertJSON("order", "SO-1", order("open", 2))
+	e.cycleOf()
+	e.userPatch(hubspot.Deals, erpIndex(t, e, hubspot.Deals)["SO-1"].ID, map[string]string{"pipeline": p.ID, "dealstage": p.Stages[0].ID})
+	row := e.insertJSON("order", "SO-1", order("shipped", 3))
+	_, routes := e.cycleOf()
+	d := erpIndex(t, e, hubspot.Deals, "pipeline", "dealstage", "amount")["SO-1"]
+	if d.Properties["pipeline"] != p.ID || d.Properties["dealstage"] != p.Stages[0].ID || !sameNumber(d.Properties["amount"], "30") {
+		t.Errorf("deal %v; want the user's pipeline %s and stage %s, the ERP's amount 30", d.Properties, p.ID, p.Stages[0].ID)
+	}
+	want := fmt.Sprintf(`outbox row %d: order SO-1: property "dealstage": the ERP's "closedwon" was not written, as HubSpot kept the record's pipeline (conflicts.deals.pipeline = "hubspot_wins")`, row)
+	if ws := e.warnings(row); len(ws) != 1 || ws[0] != want {
+		t.Errorf("warnings %q\nwant [%q]", ws, want)
+	}
+	if routes[batchReadDeals] != 1 {
+		t.Errorf("routes %v, want one batch read", routes)
+	}
+	if s := e.synced("deal", "SO-1"); s["pipeline"] != "default" || s["dealstage"] != "appointmentscheduled" {
+		t.Errorf("synced pipeline %q stage %q; want syncd's last write, default and appointmentscheduled", s["pipeline"], s["dealstage"])
+	}
+}

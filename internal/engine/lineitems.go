@@ -284,7 +284,7 @@ func (c *cycle) keepLineItemChanges(ctx context.Context, updates []*lineItemWrit
 		w.all = cloneMap(w.all)
 		checks = append(checks, &conflictCheck{it: w.order, what: "line item " + w.key + ": ", id: w.id, last: last, changes: w.props, synced: w.all})
 	}
-	if err := c.checkConflicts(ctx, lineItemType, checks); err != nil {
+	if err := c.checkConflicts(ctx, lineItemType, checks, [2]string{}); err != nil {
 		return nil, err
 	}
 	return slices.DeleteFunc(updates, func(w *lineItemWrite) bool {

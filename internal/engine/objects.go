@@ -17,6 +17,10 @@ type objectSpec struct {
 	// extra, when set, adds the properties the engine computes (a deal's
 	// pipeline and stage) to an upsert's desired properties.
 	extra func(it *item, props map[string]string)
+	// stage, when set, names the pipeline and stage properties of a type
+	// with pipelines: a stage belongs to its pipeline, so a conflict
+	// HubSpot wins for one of them keeps the other too.
+	stage [2]string
 }
 
 // syncObjects resolves, diffs and writes items of one plain object type
@@ -65,7 +69,7 @@ func (c *cycle) syncObjects(ctx context.Context, spec objectSpec, items []*item)
 	if err != nil {
 		return err
 	}
-	updates, err = c.keepHubSpotChanges(ctx, spec.t, updates)
+	updates, err = c.keepHubSpotChanges(ctx, spec, updates)
 	if err != nil {
 		return err
 	}
@@ -171,14 +175,14 @@ func (c *cycle) plan(items []*item) (creates, updates, archives []*item) {
 // its item is unchanged. A record found by a read or search, not through
 // the ID map, has no last write of syncd's to compare with: its update
 // was planned against what HubSpot holds, and goes as planned.
-func (c *cycle) keepHubSpotChanges(ctx context.Context, t *objType, updates []*item) ([]*item, error) {
+func (c *cycle) keepHubSpotChanges(ctx context.Context, spec objectSpec, updates []*item) ([]*item, error) {
 	var checks []*conflictCheck
 	for _, it := range updates {
 		if it.mapping != nil {
 			checks = append(checks, &conflictCheck{it: it, id: it.hubspotID, last: it.mapping.Properties, changes: it.changes, synced: it.synced})
 		}
 	}
-	if err := c.checkConflicts(ctx, t, checks); err != nil {
+	if err := c.checkConflicts(ctx, spec.t, checks, spec.stage); err != nil {
 		return nil, err
 	}
 	return slices.DeleteFunc(updates, func(it *item) bool {
