@@ -382,3 +382,31 @@ func TestConflictPipelineKeepsStage(t *testing.T) {
 		t.Errorf("synced pipeline %q stage %q; want syncd's last write, default and appointmentscheduled", s["pipeline"], s["dealstage"])
 	}
 }
+
+// TestConflictContactPhone checks hubspot_wins on a plain object type: a
+// phone a user corrected in HubSpot stays when the ERP changes the phone
+// and the name, and the name is written; the comparison is with the
+// normalised number syncd wrote.
+func TestConflictContactPhone(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{cfg: func(cfg *config.Config) {
+		cfg.Conflicts = map[string]map[string]string{"contacts": {"phone": config.ConflictHubSpotWins}}
+	}})
+	e.insertJSON("customer", "C-1", map[string]any{"email": "somchai@example.co.th", "first_name": "Somchai", "phone": "081-234-5678"})
+	e.cycleOf()
+	c := erpIndex(t, e, hubspot.Contacts, "phone")["C-1"]
+	if c.Properties["phone"] != "+66812345678" {
+		t.Fatalf("phone %q, want +66812345678", c.Properties["phone"])
+	}
+	e.userPatch(hubspot.Contacts, c.ID, map[string]string{"phone": "+66899990000"})
+	row := e.insertJSON("customer", "C-1", map[string]any{"email": "somchai@example.co.th", "first_name": "Somchai J.", "phone": "082-222-3333"})
+	e.cycleOf()
+	c = erpIndex(t, e, hubspot.Contacts, "phone", "firstname")["C-1"]
+	if c.Properties["phone"] != "+66899990000" || c.Properties["firstname"] != "Somchai J." {
+		t.Errorf("contact %v; want the user's phone and the ERP's first name", c.Properties)
+	}
+	want := fmt.Sprintf(`outbox row %d: customer C-1: property "phone": HubSpot has "+66899990000", changed there since syncd wrote "+66812345678"; the ERP's "+66822223333" was not written (conflicts.contacts.phone = "hubspot_wins")`, row)
+	if ws := e.warnings(row); len(ws) != 1 || ws[0] != want {
+		t.Errorf("warnings %q\nwant [%q]", ws, want)
+	}
+}
