@@ -72,7 +72,8 @@ func (c *cycle) resolveStages(ctx context.Context, m *StageMapper, t *objType, i
 // m read the pipelines again next cycle when HubSpot refused one.
 func (c *cycle) syncStaged(ctx context.Context, t *objType, m *StageMapper, stages map[*item]pipelineStage, items []*item) error {
 	spec := objectSpec{
-		t: t,
+		t:     t,
+		stage: m.props,
 		extra: func(it *item, props map[string]string) {
 			if ps, ok := stages[it]; ok {
 				props[m.props[0]], props[m.props[1]] = ps.pipeline, ps.stage

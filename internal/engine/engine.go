@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -43,7 +45,7 @@ type Summary struct {
 	Dead       int           `json:"dead"`        // rows failed for the last time
 	Superseded int           `json:"superseded"`  // rows replaced by a newer row of the same key
 	Waiting    int           `json:"waiting"`     // rows left pending to wait for a row a record they reference has
-	Warned     int           `json:"warned"`      // rows done with warnings (fields skipped or repaired)
+	Warned     int           `json:"warned"`      // rows done with warnings (fields skipped or repaired, conflicts HubSpot won)
 	Calls      int64         `json:"calls"`       // HubSpot requests sent, retries included
 	WriteCalls int64         `json:"write_calls"` // of which wrote data
 	Duration   time.Duration `json:"duration_ns"`
@@ -174,6 +176,14 @@ func New(deps Deps, cfg config.Config) (*Engine, error) {
 		w:       live{Client: e.hs, Store: e.st},
 		deals:   NewDealStages(cfg, s.PipelineRefresh.Duration, e.now, e.st),
 		tickets: NewTicketStages(cfg, s.PipelineRefresh.Duration, e.now, e.st),
+	}
+	if err := checkConflictTypes(); err != nil {
+		return nil, err
+	}
+	for ot := range cfg.Conflicts {
+		if !slices.Contains(config.ConflictObjectTypes, ot) {
+			return nil, fmt.Errorf("engine: [conflicts.%s]: not an object type syncd writes (one of %s)", ot, strings.Join(config.ConflictObjectTypes, ", "))
+		}
 	}
 	kinds, err := writeOrder()
 	if err != nil {

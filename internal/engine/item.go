@@ -57,7 +57,8 @@ type item struct {
 	// waitFor is the outbox row the item waits for when it is waiting.
 	waitFor int64
 	// warnings are kept on the row when it is done: fields its record is
-	// written without (sync.invalid_field = "skip") and repaired values.
+	// written without (sync.invalid_field = "skip"), repaired values, and
+	// values HubSpot kept under [conflicts] hubspot_wins.
 	warnings []string
 	// gone marks a mapped record HubSpot no longer has.
 	gone bool

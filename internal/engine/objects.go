@@ -17,6 +17,10 @@ type objectSpec struct {
 	// extra, when set, adds the properties the engine computes (a deal's
 	// pipeline and stage) to an upsert's desired properties.
 	extra func(it *item, props map[string]string)
+	// stage, when set, names the pipeline and stage properties of a type
+	// with pipelines: a stage belongs to its pipeline, so a conflict
+	// HubSpot wins for one of them keeps the other too.
+	stage [2]string
 }
 
 // syncObjects resolves, diffs and writes items of one plain object type
@@ -62,6 +66,10 @@ func (c *cycle) syncObjects(ctx context.Context, spec objectSpec, items []*item)
 		it.outcome = created
 	}
 	err := batched(ctx, c, spec.t.hubspot, creates, upsert, upserted)
+	if err != nil {
+		return err
+	}
+	updates, err = c.keepHubSpotChanges(ctx, spec, updates)
 	if err != nil {
 		return err
 	}
@@ -159,6 +167,31 @@ func (c *cycle) plan(items []*item) (creates, updates, archives []*item) {
 		}
 	}
 	return creates, updates, archives
+}
+
+// keepHubSpotChanges applies [conflicts] hubspot_wins to the updates of
+// mapped records (see checkConflicts) and returns the updates left to
+// send: an update all of whose changes HubSpot keeps sends nothing, and
+// its item is unchanged. A record found by a read or search, not through
+// the ID map, has no last write of syncd's to compare with: its update
+// was planned against what HubSpot holds, and goes as planned.
+func (c *cycle) keepHubSpotChanges(ctx context.Context, spec objectSpec, updates []*item) ([]*item, error) {
+	var checks []*conflictCheck
+	for _, it := range updates {
+		if it.mapping != nil {
+			checks = append(checks, &conflictCheck{it: it, id: it.hubspotID, last: it.mapping.Properties, changes: it.changes, synced: it.synced})
+		}
+	}
+	if err := c.checkConflicts(ctx, spec.t, checks, spec.stage); err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(updates, func(it *item) bool {
+		if it.ok() && len(it.changes) == 0 {
+			it.outcome = unchanged
+			return true
+		}
+		return false
+	}), nil
 }
 
 // archive archives the items' records; an archived or missing record is

@@ -71,7 +71,8 @@ type Outcome struct {
 	// first; see Wait.
 	Waiting []Wait
 	// Warnings are kept on Done rows, by row id: values the row's record
-	// was written without, or repaired.
+	// was written without (refused, or kept by HubSpot in a conflict), or
+	// repaired.
 	Warnings map[int64][]string
 }
 
