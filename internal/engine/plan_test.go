@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/syncd/syncd/internal/config"
 	"github.com/syncd/syncd/internal/engine"
 	"github.com/syncd/syncd/internal/hubspot"
 	"github.com/syncd/syncd/internal/store"
@@ -342,5 +343,34 @@ func TestPlanWaitingRows(t *testing.T) {
 	}
 	if r := e.row(cu); r.State != store.StatePending {
 		t.Errorf("C-1 after the run: %+v", r)
+	}
+}
+
+// TestPlanHubSpotWins checks [conflicts] hubspot_wins in a plan: the plan
+// reads HubSpot's values as the cycle does, leaves the stage a user chose
+// out of the update, keeps the conflict as the row's warning, and the run
+// does the same with the same calls.
+func TestPlanHubSpotWins(t *testing.T) {
+	t.Parallel()
+	e := conflictEnv(t, map[string]string{"dealstage": config.ConflictHubSpotWins}, nil)
+	e.insertJSON("order", "SO-1", order("open", 2))
+	e.cycleOf()
+	dealID := erpIndex(t, e, hubspot.Deals)["SO-1"].ID
+	e.userPatch(hubspot.Deals, dealID, map[string]string{"dealstage": "contractsent"})
+	e.insertJSON("order", "SO-1", order("shipped", 3))
+	p, sum := planThenRun(t, e)
+	if sum.Updated != 1 || sum.Warned != 1 || len(p.Updates) != 1 {
+		t.Fatalf("run %+v, plan updates %+v", sum, p.Updates)
+	}
+	u := p.Updates[0]
+	var props []string
+	for _, c := range u.Changes {
+		props = append(props, c.Property)
+	}
+	if u.HubSpotID != dealID || slices.Contains(props, "dealstage") || !slices.Contains(props, "amount") || len(u.Warnings) == 0 {
+		t.Errorf("planned update %+v: want the amount, not the stage HubSpot keeps, with a warning", u)
+	}
+	if got := erpIndex(t, e, hubspot.Deals, "dealstage")["SO-1"].Properties["dealstage"]; got != "contractsent" {
+		t.Errorf("the run wrote dealstage %s", got)
 	}
 }
