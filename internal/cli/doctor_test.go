@@ -97,9 +97,25 @@ func TestDoctorHealthy(t *testing.T) {
 	if r := run(t, context.Background(), d.env, "--config", cfg, "setup"); r.code != cli.ExitOK {
 		t.Fatalf("setup: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
+	before, db := d.emu.Stats(), dbState(t, d.db)
 	r, out := d.doctor(t, cfg)
 	if r.code != cli.ExitOK || out.Problems != 0 {
 		t.Fatalf("exit %d, %d problems:\n%s", r.code, out.Problems, r.stdout)
+	}
+	// doctor only reads, and costs about 25 calls.
+	after := d.emu.Stats()
+	for route, n := range after.ByRoute {
+		if n > before.ByRoute[route] && !strings.HasPrefix(route, "GET ") && !strings.HasSuffix(route, "/batch/read") {
+			t.Errorf("doctor sent %s", route)
+		}
+	}
+	if calls := after.Total - before.Total; calls > 30 {
+		t.Errorf("doctor made %d calls", calls)
+	} else {
+		t.Logf("doctor made %d HubSpot calls", calls)
+	}
+	if dbState(t, d.db) != db {
+		t.Error("doctor changed the database")
 	}
 	if out.Account == nil || out.Account.PortalID != 12345678 || out.Account.TimeZone == "" || out.Account.Currency == "" {
 		t.Errorf("account = %+v", out.Account)
