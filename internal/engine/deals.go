@@ -95,7 +95,7 @@ func syncDeals(ctx context.Context, c *cycle, items []*item) error {
 	if err != nil {
 		return err
 	}
-	stages, err := c.resolveStages(ctx, c.e.dealStages, dealType, items, func(it *item) string { return order(it).Status })
+	stages, err := c.resolveStages(ctx, c.dealStages, dealType, items, func(it *item) string { return order(it).Status })
 	if err != nil {
 		return err
 	}
@@ -134,7 +134,7 @@ func syncDeals(ctx context.Context, c *cycle, items []*item) error {
 		}
 	}
 
-	if err := c.syncStaged(ctx, dealType, c.e.dealStages, stages, items); err != nil {
+	if err := c.syncStaged(ctx, dealType, c.dealStages, stages, items); err != nil {
 		return err
 	}
 	if err := c.syncLineItems(ctx, items, products); err != nil {

@@ -45,6 +45,9 @@ type item struct {
 	// changes are the properties an update sends: those of props that
 	// differ from what HubSpot holds, or from what syncd last wrote.
 	changes map[string]string
+	// before are the values changes replace: the last synced ones (a
+	// mapped record) or HubSpot's (a record found by a read or search).
+	before map[string]string
 	// synced are the values to record as last synced.
 	synced map[string]string
 

@@ -161,7 +161,7 @@ func (c *cycle) syncLineItems(ctx context.Context, orders []*item, products map[
 					TraceID:      w.traceID(),
 				}
 			}
-			return c.e.hs.BatchCreate(ctx, lineItemType.hubspot, in)
+			return c.w.BatchCreate(ctx, lineItemType.hubspot, in)
 		}, func(w *lineItemWrite, o hubspot.Object) {
 			w.id = o.ID
 			for _, id := range toDeal {
@@ -184,7 +184,7 @@ func (c *cycle) syncLineItems(ctx context.Context, orders []*item, products map[
 			for i, w := range chunk {
 				in[i] = hubspot.UpdateInput{ID: w.id, Properties: w.props, TraceID: w.traceID()}
 			}
-			return c.e.hs.BatchUpdate(ctx, lineItemType.hubspot, in)
+			return c.w.BatchUpdate(ctx, lineItemType.hubspot, in)
 		}, func(w *lineItemWrite, _ hubspot.Object) { done(w, false) })
 	}
 

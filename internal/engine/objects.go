@@ -55,7 +55,7 @@ func (c *cycle) syncObjects(ctx context.Context, spec objectSpec, items []*item)
 		for i, it := range chunk {
 			in[i] = hubspot.UpsertInput{ID: it.row.ERPID, IDProperty: erpProp, Properties: it.props, TraceID: it.traceID()}
 		}
-		return c.e.hs.BatchUpsert(ctx, spec.t.hubspot, in)
+		return c.w.BatchUpsert(ctx, spec.t.hubspot, in)
 	}
 	upserted := func(it *item, o hubspot.Object) {
 		it.hubspotID = o.ID
@@ -78,7 +78,7 @@ func (c *cycle) syncObjects(ctx context.Context, spec objectSpec, items []*item)
 		for i, it := range chunk {
 			in[i] = hubspot.UpdateInput{ID: it.hubspotID, Properties: it.changes, TraceID: it.traceID()}
 		}
-		return c.e.hs.BatchUpdate(ctx, spec.t.hubspot, in)
+		return c.w.BatchUpdate(ctx, spec.t.hubspot, in)
 	}, func(it *item, o hubspot.Object) {
 		it.outcome = updated
 	})
@@ -148,7 +148,7 @@ func (c *cycle) plan(items []*item) (creates, updates, archives []*item) {
 		case it.mapping != nil:
 			it.synced = mergeProps(it.mapping.Properties, it.props)
 			if ch := diffProps(it.mapping.Properties, it.props, false); len(ch) > 0 {
-				it.changes = ch
+				it.changes, it.before = ch, pick(it.mapping.Properties, ch)
 				updates = append(updates, it)
 			} else {
 				it.outcome = unchanged
@@ -156,7 +156,7 @@ func (c *cycle) plan(items []*item) (creates, updates, archives []*item) {
 		case it.hubspotID != "":
 			it.synced = cloneMap(it.props)
 			if ch := diffProps(it.current, it.props, true); len(ch) > 0 {
-				it.changes = ch
+				it.changes, it.before = ch, pick(it.current, ch)
 				updates = append(updates, it)
 			} else {
 				it.outcome = unchanged
@@ -227,6 +227,16 @@ func diffProps(have, want map[string]string, complete bool) map[string]string {
 			out = map[string]string{}
 		}
 		out[k] = v
+	}
+	return out
+}
+
+// pick returns the values in have of the properties changes names ("" for
+// those have lacks).
+func pick(have, changes map[string]string) map[string]string {
+	out := make(map[string]string, len(changes))
+	for k := range changes {
+		out[k] = have[k]
 	}
 	return out
 }
