@@ -170,8 +170,10 @@ func writePlan(w io.Writer, p *engine.Plan) error {
 	}
 	switch {
 	case c.DailyUsed >= 0 && c.DailyLimit > 0:
-		fmt.Fprintf(w, "Daily allowance: %d of %d used today (%d kept for other integrations); this cycle would use %d more.\n",
-			c.DailyUsed, c.DailyLimit, c.DailyReserve, c.Total-c.Reads)
+		// The cycle makes the plan's reads again, so it costs every call of
+		// the plan; today's use already counts the plan's own reads.
+		fmt.Fprintf(w, "Daily allowance: %d of %d used today, the plan's own reads (%d) included (%d kept for other integrations); the cycle would use %d more.\n",
+			c.DailyUsed, c.DailyLimit, c.Reads, c.DailyReserve, c.Total)
 	case c.DailyLimit > 0:
 		fmt.Fprintf(w, "Daily allowance: %d (today's use not reported by HubSpot).\n", c.DailyLimit)
 	}
