@@ -6,9 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -18,7 +16,6 @@ import (
 
 	"github.com/syncd/syncd/internal/cli"
 	"github.com/syncd/syncd/internal/emulator"
-	"github.com/syncd/syncd/internal/pgtest"
 )
 
 // An order synced by `syncd run`, its stage moved by a user through
@@ -37,27 +34,17 @@ func TestConflictPolicyStatus(t *testing.T) {
 	for _, policy := range []string{"hubspot_wins", "erp_wins", ""} {
 		t.Run("policy="+policy, func(t *testing.T) {
 			t.Parallel()
-			db := pgtest.New(t)
-			emu := emulator.New(emulator.Options{Tokens: []string{token}, DisableRateLimits: true})
-			ts := httptest.NewServer(emu)
-			t.Cleanup(ts.Close)
-			cfg := fmt.Sprintf("[database]\nschema = %q\n", db.Schema)
+			e := newSyncdEnv(t, envOptions{token: token, unmigrated: true})
+			db, emu := e.db, e.emu
+			extra := ""
 			if policy != "" {
-				cfg += fmt.Sprintf("[conflicts.deals]\ndealstage = %q\n", policy)
+				extra = fmt.Sprintf("[conflicts.deals]\ndealstage = %q\n", policy)
 			}
-			cfgPath := filepath.Join(t.TempDir(), "syncd.toml")
-			if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			env := map[string]string{"SYNCD_DATABASE_URL": db.BaseURL, "SYNCD_HUBSPOT_BASE_URL": ts.URL, "HUBSPOT_TOKEN": token}
+			cfgPath := e.config(t, "syncd.toml", extra)
 			ctx := context.Background()
 			step := func(want int, args ...string) result {
 				t.Helper()
-				r := run(t, ctx, env, append([]string{"--config", cfgPath}, args...)...)
-				if r.code != want {
-					t.Fatalf("syncd %v: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", args, r.code, want, r.stdout, r.stderr)
-				}
-				return r
+				return e.step(t, cfgPath, want, args...)
 			}
 			insert := func(payload string) {
 				t.Helper()
@@ -83,7 +70,7 @@ func TestConflictPolicyStatus(t *testing.T) {
 			}
 
 			// A user moves the deal in HubSpot.
-			req, _ := http.NewRequest(http.MethodPatch, ts.URL+"/crm/objects/2026-09/deals/"+d.ID, bytes.NewReader([]byte(`{"properties":{"dealstage":"contractsent"}}`)))
+			req, _ := http.NewRequest(http.MethodPatch, e.env["SYNCD_HUBSPOT_BASE_URL"]+"/crm/objects/2026-09/deals/"+d.ID, bytes.NewReader([]byte(`{"properties":{"dealstage":"contractsent"}}`)))
 			req.Header.Set("Authorization", "Bearer "+token)
 			req.Header.Set("Content-Type", "application/json")
 			resp, err := http.DefaultClient.Do(req)

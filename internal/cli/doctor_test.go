@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,7 +13,6 @@ import (
 	"time"
 
 	"github.com/syncd/syncd/internal/cli"
-	"github.com/syncd/syncd/internal/emulator"
 	"github.com/syncd/syncd/internal/pgtest"
 )
 
@@ -37,47 +35,9 @@ type doctorOut struct {
 	} `json:"checks"`
 }
 
-// doctorEnv is a migrated schema, an emulator behind a real HTTP server
-// that accepts token (with scopes, when given), and syncd's environment.
-type doctorEnv struct {
-	db  *pgtest.DB
-	emu *emulator.Server
-	env map[string]string
-	dir string
-}
-
 const doctorToken = "pat-na1-0d0c7012-aaaa-4bbb-8ccc-123456789abc"
 
-func newDoctorEnv(t *testing.T, scopes []string, wrap func(http.Handler) http.Handler) doctorEnv {
-	t.Helper()
-	db := pgtest.Migrated(t)
-	opts := emulator.Options{Tokens: []string{doctorToken}, DisableRateLimits: true}
-	if scopes != nil {
-		opts.Scopes = map[string][]string{doctorToken: scopes}
-	}
-	emu := emulator.New(opts)
-	var h http.Handler = emu
-	if wrap != nil {
-		h = wrap(emu)
-	}
-	ts := httptest.NewServer(h)
-	t.Cleanup(ts.Close)
-	return doctorEnv{db: db, emu: emu, dir: t.TempDir(), env: map[string]string{
-		"SYNCD_DATABASE_URL": db.BaseURL, "SYNCD_HUBSPOT_BASE_URL": ts.URL, "HUBSPOT_TOKEN": doctorToken,
-	}}
-}
-
-// config writes a config file for the schema with extra TOML after it.
-func (d doctorEnv) config(t *testing.T, name, extra string) string {
-	t.Helper()
-	p := filepath.Join(d.dir, name)
-	if err := os.WriteFile(p, []byte(fmt.Sprintf("[database]\nschema = %q\n\n%s", d.db.Schema, extra)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
-func (d doctorEnv) doctor(t *testing.T, cfg string) (result, doctorOut) {
+func (d syncdEnv) doctor(t *testing.T, cfg string) (result, doctorOut) {
 	t.Helper()
 	r := run(t, context.Background(), d.env, "--config", cfg, "doctor", "--json")
 	var out doctorOut
@@ -92,7 +52,7 @@ func (d doctorEnv) doctor(t *testing.T, cfg string) (result, doctorOut) {
 // output says so without the token.
 func TestDoctorHealthy(t *testing.T) {
 	t.Parallel()
-	d := newDoctorEnv(t, nil, nil)
+	d := newSyncdEnv(t, envOptions{token: doctorToken})
 	cfg := d.config(t, "syncd.toml", "")
 	if r := run(t, context.Background(), d.env, "--config", cfg, "setup"); r.code != cli.ExitOK {
 		t.Fatalf("setup: exit %d\n%s%s", r.code, r.stdout, r.stderr)
@@ -164,7 +124,7 @@ func TestDoctorFindsProblems(t *testing.T) {
 	}
 	// Deals: their properties and pipelines, not their records.
 	scopes = append(scopes, "crm.schemas.deals.read", "crm.schemas.deals.write")
-	d := newDoctorEnv(t, scopes, nil)
+	d := newSyncdEnv(t, envOptions{token: doctorToken, scopes: scopes})
 	if r := run(t, context.Background(), d.env, "--config", d.config(t, "setup.toml", ""), "setup"); r.code != cli.ExitOK {
 		t.Fatalf("setup: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
@@ -239,12 +199,12 @@ shipped = "Shipped to customer"
 // three minutes ahead.
 func TestDoctorDatabaseAndClock(t *testing.T) {
 	t.Parallel()
-	d := newDoctorEnv(t, nil, func(h http.Handler) http.Handler {
+	d := newSyncdEnv(t, envOptions{token: doctorToken, wrap: func(h http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Date", time.Now().Add(3*time.Minute).UTC().Format(http.TimeFormat))
 			h.ServeHTTP(w, r)
 		})
-	})
+	}})
 	cfg := d.config(t, "syncd.toml", "")
 	if r := run(t, context.Background(), d.env, "--config", cfg, "setup"); r.code != cli.ExitOK {
 		t.Fatalf("setup: exit %d\n%s%s", r.code, r.stdout, r.stderr)

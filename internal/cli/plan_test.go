@@ -110,16 +110,12 @@ func dbState(t *testing.T, db *pgtest.DB) string {
 // `syncd run --once` that follows does what it predicted, calls included.
 func TestPlanCommand(t *testing.T) {
 	t.Parallel()
-	d := newDoctorEnv(t, nil, nil)
+	d := newSyncdEnv(t, envOptions{token: doctorToken})
 	cfg := d.config(t, "syncd.toml", "")
 	ctx := context.Background()
 	step := func(want int, args ...string) result {
 		t.Helper()
-		r := run(t, ctx, d.env, append([]string{"--config", cfg}, args...)...)
-		if r.code != want {
-			t.Fatalf("syncd %v: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", args, r.code, want, r.stdout, r.stderr)
-		}
-		return r
+		return d.step(t, cfg, want, args...)
 	}
 	step(cli.ExitOK, "setup")
 	exec := func(sql string) {
