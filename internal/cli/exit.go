@@ -11,6 +11,7 @@ const (
 	ExitError      = 1 // the command failed
 	ExitUsage      = 2 // the command line is wrong: unknown verb, flag or argument
 	ExitRowsFailed = 3 // the command ran, but some outbox rows failed or went dead, or an import left bad lines out
+	ExitProblems   = 4 // syncd doctor found a problem with the setup
 )
 
 // UsageError is a mistake on the command line.
@@ -55,6 +56,7 @@ func ExitCode(err error) int {
 	var usage *UsageError
 	var rows *RowsFailedError
 	var bad *BadLinesError
+	var problems *ProblemsFoundError
 	switch {
 	case err == nil:
 		return ExitOK
@@ -66,6 +68,8 @@ func ExitCode(err error) int {
 		return ExitRowsFailed
 	case errors.As(err, &rows):
 		return ExitRowsFailed
+	case errors.As(err, &problems):
+		return ExitProblems
 	default:
 		return ExitError
 	}

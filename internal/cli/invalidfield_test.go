@@ -4,15 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"regexp"
 	"testing"
 
 	"github.com/syncd/syncd/internal/cli"
 	"github.com/syncd/syncd/internal/emulator"
-	"github.com/syncd/syncd/internal/pgtest"
 )
 
 // A customer with a masked phone: with [sync] invalid_field = "skip" it
@@ -27,27 +23,17 @@ func TestInvalidFieldPolicy(t *testing.T) {
 	for _, policy := range []string{"skip", "fail", ""} {
 		t.Run("policy="+policy, func(t *testing.T) {
 			t.Parallel()
-			db := pgtest.New(t)
-			emu := emulator.New(emulator.Options{Tokens: []string{token}, DisableRateLimits: true})
-			ts := httptest.NewServer(emu)
-			t.Cleanup(ts.Close)
-			cfg := fmt.Sprintf("[database]\nschema = %q\n", db.Schema)
+			e := newSyncdEnv(t, envOptions{token: token, unmigrated: true})
+			db, emu := e.db, e.emu
+			extra := ""
 			if policy != "" {
-				cfg += fmt.Sprintf("[sync]\ninvalid_field = %q\n", policy)
+				extra = fmt.Sprintf("[sync]\ninvalid_field = %q\n", policy)
 			}
-			cfgPath := filepath.Join(t.TempDir(), "syncd.toml")
-			if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			env := map[string]string{"SYNCD_DATABASE_URL": db.BaseURL, "SYNCD_HUBSPOT_BASE_URL": ts.URL, "HUBSPOT_TOKEN": token}
+			cfgPath := e.config(t, "syncd.toml", extra)
 			ctx := context.Background()
 			step := func(want int, args ...string) result {
 				t.Helper()
-				r := run(t, ctx, env, append([]string{"--config", cfgPath}, args...)...)
-				if r.code != want {
-					t.Fatalf("syncd %v: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", args, r.code, want, r.stdout, r.stderr)
-				}
-				return r
+				return e.step(t, cfgPath, want, args...)
 			}
 			step(cli.ExitOK, "migrate", "up")
 			step(cli.ExitOK, "setup")

@@ -53,6 +53,8 @@ Without a HubSpot token, syncd targets its built-in HubSpot emulator.`,
 	root.AddCommand(
 		newCmdMigrate(f),
 		newCmdRun(f),
+		newCmdPlan(f),
+		newCmdDoctor(f),
 		newCmdStatus(f),
 		newCmdRetry(f),
 		newCmdBackfill(f),

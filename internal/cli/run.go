@@ -16,10 +16,11 @@ import (
 )
 
 type runOptions struct {
-	once  bool
-	json  bool
-	grace time.Duration
-	http  string
+	once   bool
+	dryRun bool
+	json   bool
+	grace  time.Duration
+	http   string
 }
 
 func newCmdRun(f *Factory) *cobra.Command {
@@ -44,6 +45,9 @@ cycle follows: HubSpot's changes since the last one go to table inbox.
 With inbox.enabled, run also polls HubSpot's changes into table inbox on
 inbox.schedule (docs/inbox.md).
 
+With --once --dry-run, print what the next cycle would do instead, writing
+nothing: the same as "syncd plan".
+
 With --http (or [http] addr), run also serves /healthz, /readyz, /metrics
 and a status page on that address until it stops; beyond this machine they
 need the access token (SYNCD_HTTP_TOKEN or http.token_file), the probes
@@ -52,14 +56,16 @@ excepted. --once serves nothing.
 Without a HubSpot token, run syncs to the built-in emulator and says so.`,
 		Example: `  syncd run
   syncd run --http 127.0.0.1:9464
-  syncd run --once --json`,
+  syncd run --once --json
+  syncd run --once --dry-run`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runRun(cmd.Context(), f, o)
 		},
 	}
 	cmd.Flags().BoolVar(&o.once, "once", false, "sync every pending row, print a summary and exit")
-	cmd.Flags().BoolVar(&o.json, "json", false, "with --once: print the summary as JSON")
+	cmd.Flags().BoolVar(&o.dryRun, "dry-run", false, "with --once: print what the next cycle would do, write nothing (syncd plan)")
+	cmd.Flags().BoolVar(&o.json, "json", false, "with --once: print the summary (or the plan) as JSON")
 	cmd.Flags().DurationVar(&o.grace, "grace", 30*time.Second, "on stop, how long the running cycle may take to finish")
 	cmd.Flags().StringVar(&o.http, "http", "", "serve the probes, /metrics and the status page on `host:port` (default http.addr)")
 	return cmd
@@ -68,6 +74,15 @@ Without a HubSpot token, run syncs to the built-in emulator and says so.`,
 func runRun(ctx context.Context, f *Factory, o runOptions) error {
 	if o.json && !o.once {
 		return usageErrorf("--json needs --once")
+	}
+	if o.dryRun {
+		if !o.once {
+			return usageErrorf("--dry-run needs --once: a dry run plans one cycle (syncd plan)")
+		}
+		if o.http != "" {
+			return usageErrorf("--http serves while syncd runs; --dry-run plans one cycle and exits")
+		}
+		return runPlan(ctx, f, o.json)
 	}
 	if o.http != "" && o.once {
 		return usageErrorf("--http serves while syncd runs; --once exits when the outbox is drained")

@@ -24,20 +24,9 @@ import (
 func TestRunOnceWithToken(t *testing.T) {
 	t.Parallel()
 	const token = "pat-na1-7a1b2c3d-0000-4e5f-8a9b-123456789abc"
-	db := pgtest.New(t)
-	emu := emulator.New(emulator.Options{Tokens: []string{token}, DisableRateLimits: true})
-	ts := httptest.NewServer(emu)
-	t.Cleanup(ts.Close)
-
-	cfgPath := filepath.Join(t.TempDir(), "syncd.toml")
-	if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf("[database]\nschema = %q\n\n[log]\nformat = \"json\"\n", db.Schema)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	env := map[string]string{
-		"SYNCD_DATABASE_URL":     db.BaseURL,
-		"SYNCD_HUBSPOT_BASE_URL": ts.URL,
-		"HUBSPOT_TOKEN":          token,
-	}
+	e := newSyncdEnv(t, envOptions{token: token, unmigrated: true})
+	db, env := e.db, e.env
+	cfgPath := e.config(t, "syncd.toml", "[log]\nformat = \"json\"\n")
 	ctx := context.Background()
 	var logs strings.Builder
 	step := func(want int, args ...string) result {

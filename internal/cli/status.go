@@ -35,7 +35,8 @@ sync cycles from the runs table, and the newest failed and dead rows with
 their attempts, next attempt time and last_error. Pending rows that wait
 for the outbox row of a record they reference are listed with that row,
 and done rows with warnings (fields left out under sync.invalid_field =
-"skip", repaired values) with their warnings.
+"skip", repaired values, values HubSpot kept under a [conflicts]
+hubspot_wins setting) with their warnings.
 
 --entity narrows the counts and the rows to one entity; --state lists rows
 in other states instead (pending, failed, dead, done, superseded; repeat

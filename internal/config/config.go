@@ -28,6 +28,11 @@ type Config struct {
 	// Inbox is the way back: what people change in HubSpot, polled into
 	// table inbox for the ERP.
 	Inbox Inbox `toml:"inbox"`
+	// Conflicts says, per object type (as HubSpot's API paths name it:
+	// "deals") and property, who wins when a value syncd wrote was changed
+	// in HubSpot before the ERP's next change of it: ConflictERPWins (the
+	// default) or ConflictHubSpotWins. See ConflictObjectTypes.
+	Conflicts map[string]map[string]string `toml:"conflicts"`
 }
 
 // Inbox configures the inbox cycle of `syncd run`: it polls HubSpot's
@@ -66,6 +71,33 @@ func InboxDefaultProperties() map[string][]string {
 		"deals":     {"dealstage", "amount", "closedate", "hubspot_owner_id", "pipeline"},
 		"tickets":   {"hs_pipeline_stage", "hs_pipeline", "subject", "hubspot_owner_id"},
 	}
+}
+
+// The values of a [conflicts.<object type>] property.
+const (
+	// ConflictERPWins writes the ERP's value over whatever HubSpot holds.
+	ConflictERPWins = "erp_wins"
+	// ConflictHubSpotWins leaves a value changed in HubSpot since syncd's
+	// last write of it, and keeps the ERP's value as a warning on the
+	// outbox row.
+	ConflictHubSpotWins = "hubspot_wins"
+)
+
+// ConflictObjectTypes are the object types a [conflicts] section may name:
+// those syncd writes, as HubSpot's API paths name them. The engine checks
+// that its table of object types holds the same names.
+var ConflictObjectTypes = []string{"companies", "contacts", "products", "deals", "line_items", "tickets"}
+
+// HubSpotWins returns the properties of objectType configured
+// hubspot_wins, sorted; none by default.
+func (c Config) HubSpotWins(objectType string) []string {
+	var out []string
+	for _, p := range sortedKeys(c.Conflicts[objectType]) {
+		if c.Conflicts[objectType][p] == ConflictHubSpotWins {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // HTTP configures the endpoint of `syncd run`: /healthz, /readyz,

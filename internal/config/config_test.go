@@ -389,6 +389,49 @@ func TestHTTPSection(t *testing.T) {
 	}
 }
 
+// TestConflicts checks the [conflicts] sections: per object type and
+// property, erp_wins or hubspot_wins, and errors naming the key for an
+// object type syncd does not write, a value that is no policy, a name that
+// is no property, and the ERP-ID property.
+func TestConflicts(t *testing.T) {
+	t.Parallel()
+	path := write(t, "config.toml", "[conflicts.deals]\ndealstage = \"hubspot_wins\"\namount = \"erp_wins\"\nclosedate = \"hubspot_wins\"\n[conflicts.contacts]\nphone = \"hubspot_wins\"\n")
+	cfg, err := config.LoadEnv(path, env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.HubSpotWins("deals"); !reflect.DeepEqual(got, []string{"closedate", "dealstage"}) {
+		t.Errorf("HubSpotWins(deals) = %v, want closedate, dealstage", got)
+	}
+	if got := cfg.HubSpotWins("contacts"); !reflect.DeepEqual(got, []string{"phone"}) {
+		t.Errorf("HubSpotWins(contacts) = %v, want phone", got)
+	}
+	if got := cfg.HubSpotWins("tickets"); got != nil {
+		t.Errorf("HubSpotWins(tickets) = %v, want none", got)
+	}
+	if got := config.Default().HubSpotWins("deals"); got != nil {
+		t.Errorf("by default HubSpotWins(deals) = %v, want none", got)
+	}
+	if !strings.Contains(cfg.Redacted(), "[conflicts.deals]\namount = 'erp_wins'\nclosedate = 'hubspot_wins'\ndealstage = 'hubspot_wins'") {
+		t.Errorf("Redacted does not show the section:\n%s", cfg.Redacted())
+	}
+
+	for _, tt := range []struct{ body, want string }{
+		{"[conflicts.orders]\nstatus = \"hubspot_wins\"\n", `:1: key "conflicts.orders": "orders" is not an object type syncd writes: use one of companies, contacts, products, deals, line_items, tickets`},
+		{"[conflicts.deals]\ndealstage = \"hubspot\"\n", `:2: key "conflicts.deals.dealstage": "hubspot" is not erp_wins or hubspot_wins`},
+		{"[conflicts.deals]\nDealStage = \"hubspot_wins\"\n", `:2: key "conflicts.deals.DealStage": "DealStage" is not a HubSpot property name`},
+		{"[conflicts.contacts]\nsyncd_erp_id = \"hubspot_wins\"\n", `:2: key "conflicts.contacts.syncd_erp_id": the ERP-ID property (sync.erp_id_property) identifies the record`},
+		{"[conflicts]\ndeals = \"hubspot_wins\"\n", `key "conflicts.deals"`},
+		{"[conflicts.deals]\ndealstage = true\n", `key "conflicts.deals.dealstage"`},
+	} {
+		p := write(t, "config.toml", tt.body)
+		_, err := config.LoadEnv(p, env())
+		if err == nil || !strings.HasPrefix(err.Error(), p) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%q: error = %v\nwant %q after the path", tt.body, err, tt.want)
+		}
+	}
+}
+
 func TestInboxSection(t *testing.T) {
 	t.Parallel()
 	def := config.Default().Inbox

@@ -141,6 +141,37 @@ func (c *Config) validate() []error {
 	errs = append(errs, c.Inbox.validate()...)
 	errs = append(errs, c.Deals.validate("deals")...)
 	errs = append(errs, c.Tickets.validate("tickets")...)
+	errs = append(errs, c.validateConflicts()...)
+	return errs
+}
+
+// validateConflicts checks the [conflicts.<object type>] sections: known
+// object types, property names, and erp_wins or hubspot_wins.
+func (c *Config) validateConflicts() []error {
+	var errs []error
+	types := make([]string, 0, len(c.Conflicts))
+	for ot := range c.Conflicts {
+		types = append(types, ot)
+	}
+	slices.Sort(types)
+	for _, ot := range types {
+		if !slices.Contains(ConflictObjectTypes, ot) {
+			errs = append(errs, bad("conflicts."+ot, "%q is not an object type syncd writes: use one of %s", ot, strings.Join(ConflictObjectTypes, ", ")))
+			continue
+		}
+		props := c.Conflicts[ot]
+		for _, p := range sortedKeys(props) {
+			key := "conflicts." + ot + "." + p
+			switch v := props[p]; {
+			case !propertyRe.MatchString(p):
+				errs = append(errs, bad(key, "%q is not a HubSpot property name: lower-case letters, digits and _, starting with a letter", p))
+			case p == c.Sync.ERPIDProperty:
+				errs = append(errs, bad(key, "the ERP-ID property (sync.erp_id_property) identifies the record; syncd always writes it"))
+			case v != ConflictERPWins && v != ConflictHubSpotWins:
+				errs = append(errs, bad(key, "%q is not %s or %s", v, ConflictERPWins, ConflictHubSpotWins))
+			}
+		}
+	}
 	return errs
 }
 

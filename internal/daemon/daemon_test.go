@@ -19,35 +19,8 @@ import (
 	"github.com/syncd/syncd/internal/hubspot"
 	"github.com/syncd/syncd/internal/pgtest"
 	"github.com/syncd/syncd/internal/store"
+	"github.com/syncd/syncd/internal/testkit/daemontest"
 )
-
-// never is a schedule that does not fire: only the cycle at start and
-// outbox notifications run cycles.
-type never struct{}
-
-func (never) Next(t time.Time) time.Time { return t.AddDate(100, 0, 0) }
-
-// once fires at the first instant the scheduler asks for, then never.
-type once struct{ asked atomic.Bool }
-
-func (o *once) Next(t time.Time) time.Time {
-	if o.asked.CompareAndSwap(false, true) {
-		return t
-	}
-	return t.AddDate(100, 0, 0)
-}
-
-// recv waits for the next value on ch, failing the test after a minute.
-func recv[T any](t *testing.T, ch <-chan T, what string) T {
-	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(time.Minute):
-		t.Fatalf("no %s within a minute", what)
-		panic("unreachable")
-	}
-}
 
 // send hands v to ch without blocking the daemon; a full channel drops it
 // (the test reads only the first events of each kind).
@@ -111,25 +84,25 @@ func TestRunHooks(t *testing.T) {
 	go func() {
 		returned <- daemon.Run(runCtx, daemon.Options{
 			Engine: eng, Store: st, HubSpot: hs, Governor: gov,
-			Schedule: never{}, Grace: time.Minute,
+			Schedule: daemontest.Never{}, Grace: time.Minute,
 			Hooks: []daemon.Hooks{first, second},
-			Jobs: []daemon.Job{{Name: "inbox", Schedule: &once{}, Run: func(ctx context.Context) error {
+			Jobs: []daemon.Job{{Name: "inbox", Schedule: &daemontest.Once{}, Run: func(ctx context.Context) error {
 				return errInbox
 			}}},
 		})
 	}()
 
-	if info := recv(t, startedC, "start"); info.Owner != eng.Owner() || len(info.Jobs) != 1 || info.Jobs[0] != "inbox" {
+	if info := daemontest.Recv(t, startedC, "start"); info.Owner != eng.Owner() || len(info.Jobs) != 1 || info.Jobs[0] != "inbox" {
 		t.Errorf("Started(%+v); want owner %s and job inbox", info, eng.Owner())
 	}
-	if c := recv(t, cycleStart, "cycle start"); c.Trigger != daemon.TriggerStart || c.Started.IsZero() {
+	if c := daemontest.Recv(t, cycleStart, "cycle start"); c.Trigger != daemon.TriggerStart || c.Started.IsZero() {
 		t.Errorf("first CycleStarted(%+v); want trigger start", c)
 	}
-	c := recv(t, cycleEnd, "cycle end")
+	c := daemontest.Recv(t, cycleEnd, "cycle end")
 	if c.Err != nil || c.Summary.Rows != 1 || c.Summary.Created != 1 || c.Summary.Calls == 0 || c.Finished.Before(c.Started) {
 		t.Errorf("first CycleFinished(%+v); want 1 row created, some calls, no error", c)
 	}
-	if o := recv(t, otherEnd, "cycle end for the second subscriber"); o.Summary != c.Summary {
+	if o := daemontest.Recv(t, otherEnd, "cycle end for the second subscriber"); o.Summary != c.Summary {
 		t.Errorf("the second subscriber saw %+v, the first %+v", o.Summary, c.Summary)
 	}
 	// The calls of the cycle: among them the batch upsert that created
@@ -137,7 +110,7 @@ func TestRunHooks(t *testing.T) {
 	// creates).
 	var upserted bool
 	for range c.Summary.Calls {
-		call := recv(t, calls, "HubSpot call")
+		call := daemontest.Recv(t, calls, "HubSpot call")
 		if call.Operation == "POST /crm/objects/2026-09/{objectType}/batch/upsert" && call.Status == 200 && call.Write && call.Duration > 0 {
 			upserted = true
 		}
@@ -145,37 +118,37 @@ func TestRunHooks(t *testing.T) {
 	if !upserted {
 		t.Error("CallMade saw no successful batch upsert in the first cycle")
 	}
-	if s := recv(t, budgets, "budget"); s.WindowLimit <= 0 || s.WindowUsed <= 0 || s.DailyLimit <= 0 {
+	if s := daemontest.Recv(t, budgets, "budget"); s.WindowLimit <= 0 || s.WindowUsed <= 0 || s.DailyLimit <= 0 {
 		t.Errorf("BudgetChanged(%+v); want a window limit, calls in the window and a daily allowance", s)
 	}
 
 	// A cycle that claimed rows is followed at once by another, which
 	// here finds nothing left.
-	if c := recv(t, cycleStart, "cycle start"); c.Trigger != daemon.TriggerBacklog {
+	if c := daemontest.Recv(t, cycleStart, "cycle start"); c.Trigger != daemon.TriggerBacklog {
 		t.Errorf("second CycleStarted(%+v); want trigger backlog", c)
 	}
-	if c := recv(t, cycleEnd, "cycle end"); c.Err != nil || c.Summary.Rows != 0 {
+	if c := daemontest.Recv(t, cycleEnd, "cycle end"); c.Err != nil || c.Summary.Rows != 0 {
 		t.Errorf("second CycleFinished(%+v); want no rows", c)
 	}
 
-	if r := recv(t, jobEnd, "job run"); r.Job != "inbox" || r.Trigger != daemon.TriggerSchedule || !errors.Is(r.Err, errInbox) {
+	if r := daemontest.Recv(t, jobEnd, "job run"); r.Job != "inbox" || r.Trigger != daemon.TriggerSchedule || !errors.Is(r.Err, errInbox) {
 		t.Errorf("JobFinished(%+v); want job inbox on its schedule, with its error", r)
 	}
 
 	// Once the daemon listens, a row the ERP inserts starts a cycle.
-	for !recv(t, listening, "LISTEN") {
+	for !daemontest.Recv(t, listening, "LISTEN") {
 	}
 	insert("CO-2", "บริษัท สอง จำกัด")
-	if c := recv(t, cycleStart, "cycle start"); c.Trigger != daemon.TriggerNotify {
+	if c := daemontest.Recv(t, cycleStart, "cycle start"); c.Trigger != daemon.TriggerNotify {
 		t.Errorf("third CycleStarted(%+v); want trigger notify", c)
 	}
-	if c := recv(t, cycleEnd, "cycle end"); c.Err != nil || c.Summary.Created != 1 {
+	if c := daemontest.Recv(t, cycleEnd, "cycle end"); c.Err != nil || c.Summary.Created != 1 {
 		t.Errorf("third CycleFinished(%+v); want 1 row created", c)
 	}
 
 	stop()
-	recv(t, stoppingC, "stop")
-	if err := recv(t, returned, "return from Run"); err != nil {
+	daemontest.Recv(t, stoppingC, "stop")
+	if err := daemontest.Recv(t, returned, "return from Run"); err != nil {
 		t.Fatalf("Run = %v", err)
 	}
 	stopped.Store(true)
@@ -242,13 +215,13 @@ func TestRunWorksOffABacklog(t *testing.T) {
 	defer stop()
 	returned := make(chan error, 1)
 	go func() {
-		returned <- daemon.Run(ctx, daemon.Options{Engine: e.eng, Store: e.st, Schedule: never{}, Grace: time.Minute,
+		returned <- daemon.Run(ctx, daemon.Options{Engine: e.eng, Store: e.st, Schedule: daemontest.Never{}, Grace: time.Minute,
 			Hooks: []daemon.Hooks{{CycleFinished: send(ends)}}})
 	}()
 	created := 0
 	var triggers []daemon.Trigger
 	for created < 5 {
-		c := recv(t, ends, "cycle end")
+		c := daemontest.Recv(t, ends, "cycle end")
 		if c.Err != nil {
 			t.Fatalf("cycle %+v", c)
 		}
@@ -256,7 +229,7 @@ func TestRunWorksOffABacklog(t *testing.T) {
 		triggers = append(triggers, c.Trigger)
 	}
 	// 2 + 2 + 1 rows, then a cycle that finds none and starts no other.
-	if c := recv(t, ends, "cycle end"); c.Summary.Rows != 0 {
+	if c := daemontest.Recv(t, ends, "cycle end"); c.Summary.Rows != 0 {
 		t.Errorf("cycle after the backlog: %+v; want no rows", c.Summary)
 	}
 	want := []daemon.Trigger{daemon.TriggerStart, daemon.TriggerBacklog, daemon.TriggerBacklog}
@@ -264,7 +237,7 @@ func TestRunWorksOffABacklog(t *testing.T) {
 		t.Errorf("cycles started by %v; want %v", triggers, want)
 	}
 	stop()
-	if err := recv(t, returned, "return from Run"); err != nil {
+	if err := daemontest.Recv(t, returned, "return from Run"); err != nil {
 		t.Fatalf("Run = %v", err)
 	}
 	select {
@@ -280,7 +253,7 @@ func TestRunChecksOptions(t *testing.T) {
 	t.Parallel()
 	run := func(ctx context.Context) error { return nil }
 	err := daemon.Run(context.Background(), daemon.Options{Jobs: []daemon.Job{
-		{Name: "inbox", Schedule: never{}, Run: run}, {Name: "inbox", Schedule: never{}, Run: run}, {Schedule: never{}},
+		{Name: "inbox", Schedule: daemontest.Never{}, Run: run}, {Name: "inbox", Schedule: daemontest.Never{}, Run: run}, {Schedule: daemontest.Never{}},
 	}})
 	if err == nil {
 		t.Fatal("Run with empty options returned nil")

@@ -6,8 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/robfig/cron/v3"
 	logtest "github.com/sirupsen/logrus/hooks/test"
+
+	"github.com/syncd/syncd/internal/testkit/daemontest"
 )
 
 // logged reports whether an entry hook holds a line containing text.
@@ -20,20 +21,12 @@ func logged(hook *logtest.Hook, text string) bool {
 	return false
 }
 
-// never is a schedule that does not fire, so that only the scheduler's
-// first cycle runs.
-type never struct{}
-
-func (never) Next(t time.Time) time.Time { return t.AddDate(100, 0, 0) }
-
-var _ cron.Schedule = never{}
-
 func TestTickSkipsWhileRunning(t *testing.T) {
 	t.Parallel()
 	log, hook := logtest.NewNullLogger()
 	started, release := make(chan struct{}), make(chan struct{})
 	var cycles int
-	c := &task{name: "sync cycle", sched: never{}, run: func(ctx context.Context, _ Trigger) func() {
+	c := &task{name: "sync cycle", sched: daemontest.Never{}, run: func(ctx context.Context, _ Trigger) func() {
 		cycles++
 		close(started)
 		<-release
@@ -60,7 +53,7 @@ func TestTickSkipsWhileRunning(t *testing.T) {
 func runUntilStopped(t *testing.T, grace time.Duration, started <-chan struct{}, cycle func(ctx context.Context)) (<-chan struct{}, *logtest.Hook) {
 	t.Helper()
 	log, hook := logtest.NewNullLogger()
-	s := newScheduler(log, grace, &task{name: "sync cycle", sched: never{}, atStart: true, run: func(ctx context.Context, _ Trigger) func() {
+	s := newScheduler(log, grace, &task{name: "sync cycle", sched: daemontest.Never{}, atStart: true, run: func(ctx context.Context, _ Trigger) func() {
 		cycle(ctx)
 		return nil
 	}})

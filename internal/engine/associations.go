@@ -73,7 +73,7 @@ func (c *cycle) associate(ctx context.Context, from, to *objType, reqs []assocRe
 		for i, r := range chunk {
 			items[i] = r.it
 		}
-		ies, err := c.e.hs.CreateAssociations(ctx, fromType, toType, in)
+		ies, err := c.w.CreateAssociations(ctx, fromType, toType, in)
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		if err != nil {
@@ -162,7 +162,7 @@ func (c *cycle) replaceAssociations(ctx context.Context, from, to *objType, reqs
 		for _, p := range chunk {
 			items = append(items, byFrom[p.FromID])
 		}
-		if err := c.e.hs.ArchiveAssociations(ctx, fromType, toType, chunk); err != nil {
+		if err := c.w.ArchiveAssociations(ctx, fromType, toType, chunk); err != nil {
 			if ferr := c.callFailed(fromType+"→"+toType+" association", items, err); ferr != nil {
 				return ferr
 			}

@@ -242,7 +242,7 @@ func archiveCall[T batchInput](c *cycle, objectType string) func(context.Context
 		for i, in := range chunk {
 			ids[i] = in.recordID()
 		}
-		if err := c.e.hs.BatchArchive(ctx, objectType, ids); err != nil {
+		if err := c.w.BatchArchive(ctx, objectType, ids); err != nil {
 			return nil, err
 		}
 		res := &hubspot.BatchResult{Results: make([]hubspot.Object, len(chunk))}

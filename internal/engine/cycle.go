@@ -15,11 +15,17 @@ import (
 
 // cycle is one pass over claimed rows.
 type cycle struct {
-	e      *Engine
-	portal int64
-	rows   []store.Row
-	items  []*item
-	byKind map[outbox.Entity][]*item
+	e *Engine
+	// w is where the cycle's writes go: HubSpot and the store, or a dry
+	// run (see writer); dry is the dry run, nil in a real cycle.
+	w   writer
+	dry *dryRun
+	// dealStages and ticketStages are the cycle's stage mappers.
+	dealStages, ticketStages *StageMapper
+	portal                   int64
+	rows                     []store.Row
+	items                    []*item
+	byKind                   map[outbox.Entity][]*item
 	// written holds the HubSpot IDs of records resolved or written in this
 	// cycle, for references; skus those of products by SKU.
 	written map[mapKey]string
@@ -35,8 +41,9 @@ type cycle struct {
 	refused map[string]bool
 }
 
-func newCycle(e *Engine, portal int64, rows []store.Row) *cycle {
-	return &cycle{e: e, portal: portal, rows: rows, byKind: map[outbox.Entity][]*item{},
+func newCycle(e *Engine, g gate, portal int64, rows []store.Row) *cycle {
+	return &cycle{e: e, w: g.w, dry: g.dry, dealStages: g.deals, ticketStages: g.tickets,
+		portal: portal, rows: rows, byKind: map[outbox.Entity][]*item{},
 		written: map[mapKey]string{}, skus: map[string]string{}, log: e.log, leased: e.now()}
 }
 
@@ -114,7 +121,7 @@ func (c *cycle) keepLease(ctx context.Context) error {
 	for i, r := range c.rows {
 		ids[i] = r.ID
 	}
-	held, err := c.e.st.ExtendLease(ctx, c.e.owner, ids, lease)
+	held, err := c.w.extendLease(ctx, c.e.owner, ids, lease)
 	if err != nil {
 		return err
 	}
@@ -173,7 +180,7 @@ func (c *cycle) record(ctx context.Context) (Summary, error) {
 		out.Associations = append(out.Associations, it.associations...)
 		out.Unassociated = append(out.Unassociated, it.unassociated...)
 	}
-	rec, err := c.e.st.Record(ctx, c.e.owner, c.e.retry, out)
+	rec, err := c.w.record(ctx, c.e.owner, c.e.retry, out)
 	if err != nil {
 		return sum, err
 	}

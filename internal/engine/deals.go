@@ -72,7 +72,8 @@ func (c *cycle) resolveStages(ctx context.Context, m *StageMapper, t *objType, i
 // m read the pipelines again next cycle when HubSpot refused one.
 func (c *cycle) syncStaged(ctx context.Context, t *objType, m *StageMapper, stages map[*item]pipelineStage, items []*item) error {
 	spec := objectSpec{
-		t: t,
+		t:     t,
+		stage: m.props,
 		extra: func(it *item, props map[string]string) {
 			if ps, ok := stages[it]; ok {
 				props[m.props[0]], props[m.props[1]] = ps.pipeline, ps.stage
@@ -94,7 +95,7 @@ func syncDeals(ctx context.Context, c *cycle, items []*item) error {
 	if err != nil {
 		return err
 	}
-	stages, err := c.resolveStages(ctx, c.e.dealStages, dealType, items, func(it *item) string { return order(it).Status })
+	stages, err := c.resolveStages(ctx, c.dealStages, dealType, items, func(it *item) string { return order(it).Status })
 	if err != nil {
 		return err
 	}
@@ -133,7 +134,7 @@ func syncDeals(ctx context.Context, c *cycle, items []*item) error {
 		}
 	}
 
-	if err := c.syncStaged(ctx, dealType, c.e.dealStages, stages, items); err != nil {
+	if err := c.syncStaged(ctx, dealType, c.dealStages, stages, items); err != nil {
 		return err
 	}
 	if err := c.syncLineItems(ctx, items, products); err != nil {

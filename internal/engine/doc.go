@@ -23,6 +23,19 @@
 // until it resets. A mapped
 // record that a HubSpot user has deleted is created again.
 //
+// # Conflicts
+//
+// By default the ERP's value of a property is written over whatever
+// HubSpot holds. A property configured hubspot_wins ([conflicts.<type>])
+// is first read from HubSpot for updates of mapped records whose change
+// touches it (checkConflicts, conflicts.go: one batch read per 100
+// records, only those properties, no call when nothing touches one); a
+// value that is no longer what syncd last wrote is left out of the update
+// and the ERP's value kept as a warning on the row, while the ID map keeps
+// syncd's last written value. Records found on their first sync, and
+// properties syncd never wrote, have no last write to compare with and
+// are written as under erp_wins.
+//
 // # Idempotence
 //
 // New records are written with batch upsert on the unique ERP-ID property,

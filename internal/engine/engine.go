@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -43,7 +45,7 @@ type Summary struct {
 	Dead       int           `json:"dead"`        // rows failed for the last time
 	Superseded int           `json:"superseded"`  // rows replaced by a newer row of the same key
 	Waiting    int           `json:"waiting"`     // rows left pending to wait for a row a record they reference has
-	Warned     int           `json:"warned"`      // rows done with warnings (fields skipped or repaired)
+	Warned     int           `json:"warned"`      // rows done with warnings (fields skipped or repaired, conflicts HubSpot won)
 	Calls      int64         `json:"calls"`       // HubSpot requests sent, retries included
 	WriteCalls int64         `json:"write_calls"` // of which wrote data
 	Duration   time.Duration `json:"duration_ns"`
@@ -99,10 +101,18 @@ type Engine struct {
 	pmu      sync.Mutex // guards portalID
 	portalID int64
 
-	// dealStages and ticketStages map statuses to stages, with the
-	// pipelines read from HubSpot kept in the database for
-	// sync.pipeline_refresh.
-	dealStages, ticketStages *StageMapper
+	// live is what real cycles write through: HubSpot and the store, and
+	// the stage mappers that keep the pipelines read from HubSpot in the
+	// database for sync.pipeline_refresh.
+	live gate
+}
+
+// gate is what a cycle writes through, and its stage mappers: the live
+// one, or a dry run's (see writer).
+type gate struct {
+	w              writer
+	dry            *dryRun // nil for real cycles
+	deals, tickets *StageMapper
 }
 
 // New returns an Engine. It fails when a dependency is missing or the
@@ -162,8 +172,19 @@ func New(deps Deps, cfg config.Config) (*Engine, error) {
 		host, _ := os.Hostname()
 		e.owner = fmt.Sprintf("%s:%d", host, os.Getpid())
 	}
-	e.dealStages = NewDealStages(cfg, s.PipelineRefresh.Duration, e.now, e.st)
-	e.ticketStages = NewTicketStages(cfg, s.PipelineRefresh.Duration, e.now, e.st)
+	e.live = gate{
+		w:       live{Client: e.hs, Store: e.st},
+		deals:   NewDealStages(cfg, s.PipelineRefresh.Duration, e.now, e.st),
+		tickets: NewTicketStages(cfg, s.PipelineRefresh.Duration, e.now, e.st),
+	}
+	if err := checkConflictTypes(); err != nil {
+		return nil, err
+	}
+	for ot := range cfg.Conflicts {
+		if !slices.Contains(config.ConflictObjectTypes, ot) {
+			return nil, fmt.Errorf("engine: [conflicts.%s]: not an object type syncd writes (one of %s)", ot, strings.Join(config.ConflictObjectTypes, ", "))
+		}
+	}
 	kinds, err := writeOrder()
 	if err != nil {
 		return nil, err
@@ -226,7 +247,7 @@ func (e *Engine) RunCycle(ctx context.Context) (Summary, error) {
 		sum.WriteCalls = int64(after.Writes - before.Writes)
 		sum.Duration = e.now().Sub(start)
 	}
-	sum, err := e.runCycle(ctx, count)
+	sum, _, err := e.runCycle(ctx, count, e.live)
 	count(&sum)
 	return sum, err
 }
@@ -248,39 +269,41 @@ func (e *Engine) Drain(ctx context.Context) (Summary, error) {
 	}
 }
 
-func (e *Engine) runCycle(ctx context.Context, count func(*Summary)) (Summary, error) {
+// runCycle runs one cycle through g; it returns the cycle, nil when it
+// claimed nothing.
+func (e *Engine) runCycle(ctx context.Context, count func(*Summary), g gate) (Summary, *cycle, error) {
 	if e.dailyLimitSpent() {
-		return Summary{}, nil
+		return Summary{}, nil, nil
 	}
 	portal, err := e.PortalID(ctx)
 	if err != nil {
-		return Summary{}, err
+		return Summary{}, nil, err
 	}
-	rows, err := e.st.ClaimWithRefs(ctx, e.owner, e.cfg.Sync.BatchSize, e.cfg.Sync.Lease.Duration, claimRefs)
+	rows, err := g.w.claim(ctx, e.owner, e.cfg.Sync.BatchSize, e.cfg.Sync.Lease.Duration)
 	if err != nil {
-		return Summary{}, err
+		return Summary{}, nil, err
 	}
 	if len(rows) == 0 {
-		return Summary{}, nil
+		return Summary{}, nil, nil
 	}
-	runID, err := e.st.StartRun(ctx, e.owner)
+	runID, err := g.w.startRun(ctx, e.owner)
 	if err != nil {
-		e.release(rows)
-		return Summary{Rows: len(rows)}, err
+		e.release(g.w, rows)
+		return Summary{Rows: len(rows)}, nil, err
 	}
-	e.dealStages.Reset(portal)
-	e.ticketStages.Reset(portal)
-	c := newCycle(e, portal, rows)
+	g.deals.Reset(portal)
+	g.tickets.Reset(portal)
+	c := newCycle(e, g, portal, rows)
 	sum, err := c.run(ctx)
 	sum.Rows = len(rows)
 	if err != nil {
-		e.release(rows)
+		e.release(g.w, rows)
 	}
 	count(&sum)
-	if ferr := e.st.FinishRun(context.WithoutCancel(ctx), runID, sum, err); ferr != nil && err == nil {
+	if ferr := g.w.finishRun(context.WithoutCancel(ctx), runID, sum, err); ferr != nil && err == nil {
 		err = ferr
 	}
-	return sum, err
+	return sum, c, err
 }
 
 // dailyLimitSpent reports whether HubSpot's daily allowance is spent, so
@@ -306,14 +329,14 @@ func (e *Engine) dailyLimitSpent() bool {
 
 // release gives the cycle's leases back so that the next cycle, here or in
 // another process, takes the rows at once.
-func (e *Engine) release(rows []store.Row) {
+func (e *Engine) release(w writer, rows []store.Row) {
 	ids := make([]int64, len(rows))
 	for i, r := range rows {
 		ids[i] = r.ID
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := e.st.Release(ctx, e.owner, ids); err != nil {
+	if err := w.release(ctx, e.owner, ids); err != nil {
 		e.log.WithError(err).Warn("could not release outbox rows; their lease will expire")
 	}
 }

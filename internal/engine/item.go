@@ -45,6 +45,9 @@ type item struct {
 	// changes are the properties an update sends: those of props that
 	// differ from what HubSpot holds, or from what syncd last wrote.
 	changes map[string]string
+	// before are the values changes replace: the last synced ones (a
+	// mapped record) or HubSpot's (a record found by a read or search).
+	before map[string]string
 	// synced are the values to record as last synced.
 	synced map[string]string
 
@@ -54,7 +57,8 @@ type item struct {
 	// waitFor is the outbox row the item waits for when it is waiting.
 	waitFor int64
 	// warnings are kept on the row when it is done: fields its record is
-	// written without (sync.invalid_field = "skip") and repaired values.
+	// written without (sync.invalid_field = "skip"), repaired values, and
+	// values HubSpot kept under [conflicts] hubspot_wins.
 	warnings []string
 	// gone marks a mapped record HubSpot no longer has.
 	gone bool

@@ -126,6 +126,11 @@ func (c *cycle) syncLineItems(ctx context.Context, orders []*item, products map[
 		}
 	}
 
+	updates, err = c.keepLineItemChanges(ctx, updates, knownOf)
+	if err != nil {
+		return err
+	}
+
 	now := c.e.now().UTC()
 	done := func(w *lineItemWrite, archived bool) {
 		m := c.mapping(lineItemType, w.key, w.id, w.all)
@@ -156,7 +161,7 @@ func (c *cycle) syncLineItems(ctx context.Context, orders []*item, products map[
 					TraceID:      w.traceID(),
 				}
 			}
-			return c.e.hs.BatchCreate(ctx, lineItemType.hubspot, in)
+			return c.w.BatchCreate(ctx, lineItemType.hubspot, in)
 		}, func(w *lineItemWrite, o hubspot.Object) {
 			w.id = o.ID
 			for _, id := range toDeal {
@@ -179,7 +184,7 @@ func (c *cycle) syncLineItems(ctx context.Context, orders []*item, products map[
 			for i, w := range chunk {
 				in[i] = hubspot.UpdateInput{ID: w.id, Properties: w.props, TraceID: w.traceID()}
 			}
-			return c.e.hs.BatchUpdate(ctx, lineItemType.hubspot, in)
+			return c.w.BatchUpdate(ctx, lineItemType.hubspot, in)
 		}, func(w *lineItemWrite, _ hubspot.Object) { done(w, false) })
 	}
 
@@ -256,4 +261,37 @@ func (c *cycle) knownLineItems(ctx context.Context, orders []*item) (map[string]
 		}
 	}
 	return out, nil
+}
+
+// keepLineItemChanges applies [conflicts.line_items] hubspot_wins to the
+// updates of known line items (see checkConflicts) and returns the
+// updates left to send. A line item all of whose changes HubSpot keeps is
+// not written; its ID map row is recorded with the order, keeping the
+// values syncd last wrote for the properties left out.
+func (c *cycle) keepLineItemChanges(ctx context.Context, updates []*lineItemWrite, knownOf map[string][]KnownLineItem) ([]*lineItemWrite, error) {
+	if len(c.e.cfg.HubSpotWins(lineItemType.hubspot)) == 0 || len(updates) == 0 {
+		return updates, nil
+	}
+	checks := make([]*conflictCheck, 0, len(updates))
+	for _, w := range updates {
+		var last map[string]string
+		for _, k := range knownOf[w.order.row.ERPID] {
+			if k.Key == w.key {
+				last = k.Last
+				break
+			}
+		}
+		w.all = cloneMap(w.all)
+		checks = append(checks, &conflictCheck{it: w.order, what: "line item " + w.key + ": ", id: w.id, last: last, changes: w.props, synced: w.all})
+	}
+	if err := c.checkConflicts(ctx, lineItemType, checks, [2]string{}); err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(updates, func(w *lineItemWrite) bool {
+		if w.ok() && len(w.props) == 0 {
+			w.order.extraMappings = append(w.order.extraMappings, c.mapping(lineItemType, w.key, w.id, w.all))
+			return true
+		}
+		return false
+	}), nil
 }

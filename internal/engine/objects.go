@@ -17,6 +17,10 @@ type objectSpec struct {
 	// extra, when set, adds the properties the engine computes (a deal's
 	// pipeline and stage) to an upsert's desired properties.
 	extra func(it *item, props map[string]string)
+	// stage, when set, names the pipeline and stage properties of a type
+	// with pipelines: a stage belongs to its pipeline, so a conflict
+	// HubSpot wins for one of them keeps the other too.
+	stage [2]string
 }
 
 // syncObjects resolves, diffs and writes items of one plain object type
@@ -51,7 +55,7 @@ func (c *cycle) syncObjects(ctx context.Context, spec objectSpec, items []*item)
 		for i, it := range chunk {
 			in[i] = hubspot.UpsertInput{ID: it.row.ERPID, IDProperty: erpProp, Properties: it.props, TraceID: it.traceID()}
 		}
-		return c.e.hs.BatchUpsert(ctx, spec.t.hubspot, in)
+		return c.w.BatchUpsert(ctx, spec.t.hubspot, in)
 	}
 	upserted := func(it *item, o hubspot.Object) {
 		it.hubspotID = o.ID
@@ -65,12 +69,16 @@ func (c *cycle) syncObjects(ctx context.Context, spec objectSpec, items []*item)
 	if err != nil {
 		return err
 	}
+	updates, err = c.keepHubSpotChanges(ctx, spec, updates)
+	if err != nil {
+		return err
+	}
 	err = batched(ctx, c, spec.t.hubspot, updates, func(ctx context.Context, chunk []*item) (*hubspot.BatchResult, error) {
 		in := make([]hubspot.UpdateInput, len(chunk))
 		for i, it := range chunk {
 			in[i] = hubspot.UpdateInput{ID: it.hubspotID, Properties: it.changes, TraceID: it.traceID()}
 		}
-		return c.e.hs.BatchUpdate(ctx, spec.t.hubspot, in)
+		return c.w.BatchUpdate(ctx, spec.t.hubspot, in)
 	}, func(it *item, o hubspot.Object) {
 		it.outcome = updated
 	})
@@ -140,7 +148,7 @@ func (c *cycle) plan(items []*item) (creates, updates, archives []*item) {
 		case it.mapping != nil:
 			it.synced = mergeProps(it.mapping.Properties, it.props)
 			if ch := diffProps(it.mapping.Properties, it.props, false); len(ch) > 0 {
-				it.changes = ch
+				it.changes, it.before = ch, pick(it.mapping.Properties, ch)
 				updates = append(updates, it)
 			} else {
 				it.outcome = unchanged
@@ -148,7 +156,7 @@ func (c *cycle) plan(items []*item) (creates, updates, archives []*item) {
 		case it.hubspotID != "":
 			it.synced = cloneMap(it.props)
 			if ch := diffProps(it.current, it.props, true); len(ch) > 0 {
-				it.changes = ch
+				it.changes, it.before = ch, pick(it.current, ch)
 				updates = append(updates, it)
 			} else {
 				it.outcome = unchanged
@@ -159,6 +167,31 @@ func (c *cycle) plan(items []*item) (creates, updates, archives []*item) {
 		}
 	}
 	return creates, updates, archives
+}
+
+// keepHubSpotChanges applies [conflicts] hubspot_wins to the updates of
+// mapped records (see checkConflicts) and returns the updates left to
+// send: an update all of whose changes HubSpot keeps sends nothing, and
+// its item is unchanged. A record found by a read or search, not through
+// the ID map, has no last write of syncd's to compare with: its update
+// was planned against what HubSpot holds, and goes as planned.
+func (c *cycle) keepHubSpotChanges(ctx context.Context, spec objectSpec, updates []*item) ([]*item, error) {
+	var checks []*conflictCheck
+	for _, it := range updates {
+		if it.mapping != nil {
+			checks = append(checks, &conflictCheck{it: it, id: it.hubspotID, last: it.mapping.Properties, changes: it.changes, synced: it.synced})
+		}
+	}
+	if err := c.checkConflicts(ctx, spec.t, checks, spec.stage); err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(updates, func(it *item) bool {
+		if it.ok() && len(it.changes) == 0 {
+			it.outcome = unchanged
+			return true
+		}
+		return false
+	}), nil
 }
 
 // archive archives the items' records; an archived or missing record is
@@ -194,6 +227,16 @@ func diffProps(have, want map[string]string, complete bool) map[string]string {
 			out = map[string]string{}
 		}
 		out[k] = v
+	}
+	return out
+}
+
+// pick returns the values in have of the properties changes names ("" for
+// those have lacks).
+func pick(have, changes map[string]string) map[string]string {
+	out := make(map[string]string, len(changes))
+	for k := range changes {
+		out[k] = have[k]
 	}
 	return out
 }

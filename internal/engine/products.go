@@ -103,7 +103,7 @@ func (c *cycle) adoptSKUProducts(ctx context.Context, items []*item) error {
 	if len(adopt) == 0 {
 		return nil
 	}
-	return c.e.st.SaveMappings(ctx, adopt)
+	return c.w.saveMappings(ctx, adopt)
 }
 
 // productRef is what an order item says about the product it needs.
@@ -244,7 +244,7 @@ func (c *cycle) resolveProducts(ctx context.Context, refs map[string]*productRef
 			skus[i] = r.sku
 			in[i] = hubspot.CreateInput{Properties: props, TraceID: r.sku}
 		}
-		res, err := c.e.hs.BatchCreate(ctx, productType.hubspot, in)
+		res, err := c.w.BatchCreate(ctx, productType.hubspot, in)
 		if err != nil {
 			var he *hubspot.Error
 			if errors.As(err, &he) && he.IsConflict() {
@@ -331,7 +331,7 @@ func (c *cycle) resolveProducts(ctx context.Context, refs map[string]*productRef
 		// Recorded at once: the product exists in HubSpot whatever happens
 		// to the orders that made it. A row the ID map holds already (the
 		// catalog row's) is newer and stays.
-		if err := c.e.st.AddMappings(ctx, learnt); err != nil {
+		if err := c.w.addMappings(ctx, learnt); err != nil {
 			return nil, err
 		}
 	}

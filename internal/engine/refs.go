@@ -196,6 +196,9 @@ func (c *cycle) mapped(ctx context.Context, t *objType, erpIDs []string) (map[st
 	if err != nil {
 		return nil, err
 	}
+	if c.dry != nil {
+		c.dry.overlay(c.portal, t.idMap, erpIDs, ms)
+	}
 	maps.DeleteFunc(ms, func(_ string, m store.Mapping) bool { return m.ArchivedAt != nil })
 	return ms, nil
 }

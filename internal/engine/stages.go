@@ -84,7 +84,7 @@ type StageMapper struct {
 	// refresh is how long a read is used; 0 means for one cycle.
 	refresh time.Duration
 	now     func() time.Time
-	st      *store.Store
+	st      pipelineKeeper
 
 	mu       sync.Mutex
 	portal   int64 // the cycle's HubSpot account
@@ -98,6 +98,10 @@ type StageMapper struct {
 // NewDealStages returns the stage mapper for orders → deals, which keeps
 // its reads in st for refresh (measured on now).
 func NewDealStages(cfg config.Config, refresh time.Duration, now func() time.Time, st *store.Store) *StageMapper {
+	return newDealStages(cfg, refresh, now, st)
+}
+
+func newDealStages(cfg config.Config, refresh time.Duration, now func() time.Time, st pipelineKeeper) *StageMapper {
 	return &StageMapper{objectType: hubspot.Deals, entity: "order", section: "deals", mapping: cfg.Deals, fallback: "default",
 		props: [2]string{"pipeline", "dealstage"}, refresh: refresh, now: now, st: st}
 }
@@ -105,6 +109,10 @@ func NewDealStages(cfg config.Config, refresh time.Duration, now func() time.Tim
 // NewTicketStages returns the stage mapper for tickets, which keeps its
 // reads in st for refresh (measured on now).
 func NewTicketStages(cfg config.Config, refresh time.Duration, now func() time.Time, st *store.Store) *StageMapper {
+	return newTicketStages(cfg, refresh, now, st)
+}
+
+func newTicketStages(cfg config.Config, refresh time.Duration, now func() time.Time, st pipelineKeeper) *StageMapper {
 	return &StageMapper{objectType: hubspot.Tickets, entity: "ticket", section: "tickets", mapping: cfg.Tickets, fallback: "0",
 		props: [2]string{"hs_pipeline", "hs_pipeline_stage"}, refresh: refresh, now: now, st: st}
 }

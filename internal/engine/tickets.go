@@ -23,11 +23,11 @@ func syncTickets(ctx context.Context, c *cycle, items []*item) error {
 	if err != nil {
 		return err
 	}
-	stages, err := c.resolveStages(ctx, c.e.ticketStages, ticketType, items, func(it *item) string { return it.rec.Ticket.Status })
+	stages, err := c.resolveStages(ctx, c.ticketStages, ticketType, items, func(it *item) string { return it.rec.Ticket.Status })
 	if err != nil {
 		return err
 	}
-	if err := c.syncStaged(ctx, ticketType, c.e.ticketStages, stages, items); err != nil {
+	if err := c.syncStaged(ctx, ticketType, c.ticketStages, stages, items); err != nil {
 		return err
 	}
 	return c.associateRefs(ctx, ticketType, items, links)

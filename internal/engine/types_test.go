@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/syncd/syncd/internal/config"
 	"github.com/syncd/syncd/internal/outbox"
 	"github.com/syncd/syncd/internal/pgtest"
 )
@@ -83,5 +84,22 @@ func TestIDMapType(t *testing.T) {
 	}
 	if got, ok := IDMapType("invoice"); ok || got != "" {
 		t.Errorf("IDMapType(invoice) = %q, %v", got, ok)
+	}
+}
+
+// TestConflictTypes checks that every object type a [conflicts] section
+// may name is one of the table of object types, and the other way round.
+func TestConflictTypes(t *testing.T) {
+	t.Parallel()
+	if err := checkConflictTypes(); err != nil {
+		t.Fatal(err)
+	}
+	for _, ot := range objTypes {
+		if !slices.Contains(config.ConflictObjectTypes, ot.hubspot) {
+			t.Errorf("object type %s is missing from config.ConflictObjectTypes", ot.hubspot)
+		}
+	}
+	if len(config.ConflictObjectTypes) != len(objTypes) {
+		t.Errorf("config.ConflictObjectTypes = %v, the table has %d types", config.ConflictObjectTypes, len(objTypes))
 	}
 }

@@ -29,6 +29,11 @@ type Call struct {
 	// PolicySecondly, PolicyDaily), "" when the answer names none or is not
 	// a 429.
 	Policy string
+	// Date is the answer's Date header, HubSpot's clock to the second;
+	// zero when no answer came or it had none. Received is when the
+	// answer's headers arrived, on this machine's clock: the two tell
+	// the clock skew.
+	Date, Received time.Time
 	// Err is the transport error when no answer came (a timeout, a dropped
 	// connection, a cancelled context); its text is free of the token.
 	Err error
@@ -53,12 +58,15 @@ func (c *Client) observe(e endpoint, attempt int, sent time.Time, resp *http.Res
 	if !c.observers.Active() {
 		return
 	}
-	call := Call{Operation: c.key(e), Duration: time.Since(sent), Attempt: attempt, Write: e.write, Search: e.search}
+	call := Call{Operation: c.key(e), Duration: time.Since(sent), Attempt: attempt, Write: e.write, Search: e.search, Received: time.Now()}
 	switch {
 	case err != nil:
 		call.Err = c.redact(err)
 	default:
 		call.Status = resp.StatusCode
+		if d, derr := http.ParseTime(resp.Header.Get("Date")); derr == nil {
+			call.Date = d
+		}
 		if resp.StatusCode == http.StatusTooManyRequests {
 			call.Policy = governor.PeekPolicy(resp)
 		}

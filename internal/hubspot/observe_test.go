@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/syncd/syncd/internal/governor"
 	"github.com/syncd/syncd/internal/hubspot"
@@ -66,7 +67,12 @@ func TestObserve(t *testing.T) {
 		if c.Duration <= 0 {
 			t.Errorf("call %d took %v", i, c.Duration)
 		}
-		c.Duration = 0
+		// The test server's Date, to the second, and the time the answer
+		// came, which is after it.
+		if c.Date.IsZero() || c.Received.Before(c.Date) || c.Received.Sub(c.Date) > time.Minute {
+			t.Errorf("call %d: Date %v, received %v", i, c.Date, c.Received)
+		}
+		c.Duration, c.Date, c.Received = 0, time.Time{}, time.Time{}
 		if c != want[i] {
 			t.Errorf("call %d = %+v, want %+v", i, c, want[i])
 		}

@@ -116,6 +116,7 @@ func TestRequestsMatchSpec(t *testing.T) {
 	types := []hubspot.AssociationType{{Category: hubspot.HubSpotDefined, TypeID: 279}}
 	calls := []func() error{
 		func() error { _, err := hs.AccountDetails(ctx); return err },
+		func() error { _, _, err := hs.DailyUsage(ctx); return err },
 		func() error {
 			_, err := hs.BatchRead(ctx, hubspot.Contacts, hubspot.BatchReadRequest{IDs: []string{"a@example.co.th"}, IDProperty: "email", Archived: true})
 			return err

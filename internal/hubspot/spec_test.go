@@ -107,7 +107,7 @@ func TestOperationsInSpec(t *testing.T) {
 		"ReadAssociations": epAssocRead, "ArchiveAssociations": epAssocArchive,
 		"ListProperties": epListProperties, "CreateProperty": epCreateProperty,
 		"ListPipelines": epListPipelines, "CreatePipeline": epCreatePipeline,
-		"CreatePipelineStage": epCreateStage, "AccountDetails": epAccountDetails,
+		"CreatePipelineStage": epCreateStage, "AccountDetails": epAccountDetails, "DailyUsage": epDailyUsage,
 		"ListPropertyGroups": epListPropertyGroups, "CreatePropertyGroup": epCreatePropertyGroup,
 	}
 	if len(documented) != len(calls) {

@@ -20,7 +20,7 @@ var (
 	descWaiting = prometheus.NewDesc("syncd_outbox_rows_waiting",
 		"Pending outbox rows that wait for the row of a record they reference, by entity (also counted as pending).", []string{"entity"}, nil)
 	descWarned = prometheus.NewDesc("syncd_outbox_rows_warned",
-		"Done outbox rows with warnings (fields skipped or repaired), by entity (also counted as done).", []string{"entity"}, nil)
+		"Done outbox rows with warnings (fields skipped or repaired, values HubSpot kept under hubspot_wins), by entity (also counted as done).", []string{"entity"}, nil)
 	descOldest = prometheus.NewDesc("syncd_outbox_oldest_pending_age_seconds",
 		"How long the oldest pending outbox row has waited, by entity; 0 when none is pending.", []string{"entity"}, nil)
 	descDatabaseUp = prometheus.NewDesc("syncd_database_up",

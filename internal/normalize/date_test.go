@@ -1,18 +1,13 @@
 package normalize
 
 import (
-	"errors"
 	"testing"
 	"time"
 )
 
 func TestParseDate(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		in      string
-		want    string // HubSpotDate
-		wantErr error
-	}{
+	tests := []parseCase{ // want: HubSpotDate
 		{in: "2026-11-27", want: "2026-11-27"},
 		{in: "2569-11-27", want: "2026-11-27"},
 		{in: "2026-11-27T23:30:00+07:00", want: "2026-11-27"},
@@ -48,33 +43,18 @@ func TestParseDate(t *testing.T) {
 		{in: "430611", wantErr: ErrInvalid},
 		{in: "tomorrow", wantErr: ErrInvalid},
 	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			t.Parallel()
-			got, err := ParseDate(tt.in)
-			if tt.wantErr != nil {
-				if !errors.Is(err, tt.wantErr) {
-					t.Fatalf("ParseDate(%q) = %v, %v; want error %v", tt.in, got, err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("ParseDate(%q): %v", tt.in, err)
-			}
-			if HubSpotDate(got) != tt.want || got.Location() != time.UTC || got.Hour() != 0 {
-				t.Errorf("ParseDate(%q) = %v, want %s at midnight UTC", tt.in, got, tt.want)
-			}
-		})
-	}
+	testParse(t, "ParseDate", func(in string) (string, error) {
+		got, err := ParseDate(in)
+		if err == nil && (got.Location() != time.UTC || got.Hour() != 0) {
+			return got.String() + ", not midnight UTC", nil
+		}
+		return HubSpotDate(got), err
+	}, tests)
 }
 
 func TestParseDateTime(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		in      string
-		want    string // HubSpotDateTime
-		wantErr error
-	}{
+	tests := []parseCase{ // want: HubSpotDateTime
 		{in: "2026-11-27T14:05:00+07:00", want: "2026-11-27T07:05:00.000Z"},
 		{in: "2026-11-27T07:05:00Z", want: "2026-11-27T07:05:00.000Z"},
 		{in: "2026-11-27T07:05:00.123456Z", want: "2026-11-27T07:05:00.123Z"},
@@ -91,21 +71,10 @@ func TestParseDateTime(t *testing.T) {
 		{in: "27/11/2569 24:00", wantErr: ErrInvalid},
 		{in: "yesterday", wantErr: ErrInvalid},
 	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			t.Parallel()
-			got, err := ParseDateTime(tt.in, nil)
-			if tt.wantErr != nil {
-				if !errors.Is(err, tt.wantErr) {
-					t.Fatalf("ParseDateTime(%q) = %v, %v; want error %v", tt.in, got, err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil || HubSpotDateTime(got) != tt.want {
-				t.Errorf("ParseDateTime(%q) = %s, %v; want %s", tt.in, HubSpotDateTime(got), err, tt.want)
-			}
-		})
-	}
+	testParse(t, "ParseDateTime", func(in string) (string, error) {
+		got, err := ParseDateTime(in, nil)
+		return HubSpotDateTime(got), err
+	}, tests)
 }
 
 func TestParseDateTimeLocation(t *testing.T) {

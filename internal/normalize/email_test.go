@@ -7,10 +7,7 @@ import (
 
 func TestEmail(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		in, want string
-		wantErr  error
-	}{
+	tests := []parseCase{
 		{in: "somchai@example.co.th", want: "somchai@example.co.th"},
 		{in: "  Somchai.J@Example.CO.TH ", want: "somchai.j@example.co.th"},
 		{in: "mailto:a+tag@example.com", want: "a+tag@example.com"},
@@ -39,29 +36,12 @@ func TestEmail(t *testing.T) {
 		{in: "a@shop.blogspot.com", want: "a@shop.blogspot.com"},
 		{in: "a@mail.example.ac.th", want: "a@mail.example.ac.th"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			t.Parallel()
-			got, err := Email(tt.in)
-			if tt.wantErr != nil {
-				if !errors.Is(err, tt.wantErr) {
-					t.Fatalf("Email(%q) = %q, %v; want error %v", tt.in, got, err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil || got != tt.want {
-				t.Fatalf("Email(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
-			}
-		})
-	}
+	testParse(t, "Email", Email, tests)
 }
 
 func TestDomain(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		in, want string
-		wantErr  error
-	}{
+	tests := []parseCase{
 		{in: "example.co.th", want: "example.co.th"},
 		{in: "www.ss.co.th", want: "ss.co.th"},
 		{in: "https://www.3bb-if.com", want: "3bb-if.com"},
@@ -81,21 +61,7 @@ func TestDomain(t *testing.T) {
 		{in: "www.example.local", wantErr: ErrInvalid},
 		{in: "xn--o3cw4h.com", want: "xn--o3cw4h.com"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			t.Parallel()
-			got, err := Domain(tt.in)
-			if tt.wantErr != nil {
-				if !errors.Is(err, tt.wantErr) {
-					t.Fatalf("Domain(%q) = %q, %v; want error %v", tt.in, got, err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil || got != tt.want {
-				t.Fatalf("Domain(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
-			}
-		})
-	}
+	testParse(t, "Domain", Domain, tests)
 }
 
 // TestDomainSETCompanies derives a domain from every web cell of the SET

@@ -1,17 +1,13 @@
 package normalize
 
 import (
-	"errors"
 	"math/big"
 	"testing"
 )
 
 func TestAmount(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		in, want string
-		wantErr  error
-	}{
+	tests := []parseCase{
 		{in: "450.00", want: "450"},
 		{in: "450", want: "450"},
 		{in: "0", want: "0"},
@@ -43,21 +39,7 @@ func TestAmount(t *testing.T) {
 		{in: "abc", wantErr: ErrInvalid},
 		{in: "12.", wantErr: ErrInvalid},
 	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			t.Parallel()
-			got, err := Amount(tt.in)
-			if tt.wantErr != nil {
-				if !errors.Is(err, tt.wantErr) {
-					t.Fatalf("Amount(%q) = %q, %v; want error %v", tt.in, got, err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil || got != tt.want {
-				t.Fatalf("Amount(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
-			}
-		})
-	}
+	testParse(t, "Amount", Amount, tests)
 }
 
 func TestRatDecimal(t *testing.T) {

@@ -1,18 +1,12 @@
 package normalize
 
 import (
-	"errors"
 	"testing"
 )
 
 func TestParseTaxID(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		in       string
-		want     string
-		restored bool
-		wantErr  error
-	}{
+	tests := []parseCase{ // want: the ID, and "restored" when a lost leading 0 was put back
 		// Real public-company IDs (thai.md §2.2) and python-stdnum's examples.
 		{in: "0107544000108", want: "0107544000108"}, // PTT
 		{in: "0107536000102", want: "0107536000102"}, // SCB
@@ -27,7 +21,7 @@ func TestParseTaxID(t *testing.T) {
 		{in: "1112034563562", want: "1112034563562"},
 		{in: "0994000617721", want: "0994000617721"},
 		{in: "0993000133978", want: "0993000133978"},
-		{in: "107544000108", want: "0107544000108", restored: true},
+		{in: "107544000108", want: "0107544000108 restored"},
 		{in: "", wantErr: ErrEmpty},
 		{in: "0107544000109", wantErr: ErrInvalid},
 		{in: "1234567890123", wantErr: ErrInvalid},
@@ -37,21 +31,13 @@ func TestParseTaxID(t *testing.T) {
 		{in: "0105536112014 สาขา 1", wantErr: ErrInvalid},
 		{in: "O1O5536112O14", wantErr: ErrInvalid},
 	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			t.Parallel()
-			got, err := ParseTaxID(tt.in)
-			if tt.wantErr != nil {
-				if !errors.Is(err, tt.wantErr) {
-					t.Fatalf("ParseTaxID(%q) = %+v, %v; want error %v", tt.in, got, err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil || got.ID != tt.want || got.Restored != tt.restored {
-				t.Fatalf("ParseTaxID(%q) = %+v, %v; want %q restored=%v", tt.in, got, err, tt.want, tt.restored)
-			}
-		})
-	}
+	testParse(t, "ParseTaxID", func(in string) (string, error) {
+		got, err := ParseTaxID(in)
+		if got.Restored {
+			return got.ID + " restored", err
+		}
+		return got.ID, err
+	}, tests)
 }
 
 // FuzzValidThaiID13 checks that changing any single digit of a valid ID
@@ -76,10 +62,7 @@ func FuzzValidThaiID13(f *testing.F) {
 
 func TestBranch(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		in, want string
-		wantErr  error
-	}{
+	tests := []parseCase{
 		{in: "", want: "00000"},
 		{in: "0", want: "00000"},
 		{in: "00000", want: "00000"},
@@ -97,19 +80,5 @@ func TestBranch(t *testing.T) {
 		{in: "สาขาเชียงใหม่", wantErr: ErrInvalid},
 		{in: "-1", wantErr: ErrInvalid},
 	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			t.Parallel()
-			got, err := Branch(tt.in)
-			if tt.wantErr != nil {
-				if !errors.Is(err, tt.wantErr) {
-					t.Fatalf("Branch(%q) = %q, %v; want error %v", tt.in, got, err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil || got != tt.want {
-				t.Fatalf("Branch(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
-			}
-		})
-	}
+	testParse(t, "Branch", Branch, tests)
 }

@@ -13,25 +13,8 @@ import (
 	"github.com/syncd/syncd/internal/config"
 	"github.com/syncd/syncd/internal/daemon"
 	"github.com/syncd/syncd/internal/pgtest"
+	"github.com/syncd/syncd/internal/testkit/daemontest"
 )
-
-// never is a schedule that does not fire: only the cycle at start and
-// outbox notifications run cycles.
-type never struct{}
-
-func (never) Next(t time.Time) time.Time { return t.AddDate(100, 0, 0) }
-
-// recv waits for the next value on ch, failing the test after a minute.
-func recv[T any](t *testing.T, ch <-chan T, what string) T {
-	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(time.Minute):
-		t.Fatalf("no %s within a minute", what)
-		panic("unreachable")
-	}
-}
 
 // syncLog is a log destination tests read while the daemon writes to it.
 type syncLog struct {
@@ -113,7 +96,7 @@ func newEnv(t *testing.T, token string) *env {
 	}
 	st, _ := e.f.Store(ctx)
 	hs, _ := e.f.HubSpot(ctx)
-	e.ep, err = e.f.StartHTTP(ctx, "127.0.0.1:0", never{})
+	e.ep, err = e.f.StartHTTP(ctx, "127.0.0.1:0", daemontest.Never{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +121,7 @@ func newEnv(t *testing.T, token string) *env {
 	go func() {
 		returned <- daemon.Run(runCtx, daemon.Options{
 			Engine: eng, Store: st, HubSpot: hs, Governor: hs.Governor(),
-			Schedule: never{}, Grace: time.Minute, Hooks: hooks, Logger: log,
+			Schedule: daemontest.Never{}, Grace: time.Minute, Hooks: hooks, Logger: log,
 		})
 	}()
 	var once sync.Once
@@ -158,20 +141,20 @@ func newEnv(t *testing.T, token string) *env {
 		parent.Close()
 	})
 
-	if c := recv(t, e.cycles, "the first cycle"); c.Err != nil || c.Summary.Rows != 5 {
+	if c := daemontest.Recv(t, e.cycles, "the first cycle"); c.Err != nil || c.Summary.Rows != 5 {
 		t.Fatalf("first cycle: %+v\n%s", c, e.logs)
 	}
 	// A cycle that claimed rows is followed at once by another (a backlog
 	// is worked off cycle after cycle); this one finds nothing, and the
 	// daemon is at rest.
-	if c := recv(t, e.cycles, "the backlog's next cycle"); c.Err != nil || c.Summary.Rows != 0 || c.Trigger != daemon.TriggerBacklog {
+	if c := daemontest.Recv(t, e.cycles, "the backlog's next cycle"); c.Err != nil || c.Summary.Rows != 0 || c.Trigger != daemon.TriggerBacklog {
 		t.Fatalf("the cycle after the first: %+v\n%s", c, e.logs)
 	}
-	for !recv(t, listening, "LISTEN") {
+	for !daemontest.Recv(t, listening, "LISTEN") {
 	}
 	exec(`INSERT INTO outbox (entity, erp_id, payload) VALUES ('order', 'SO-1', '{"customer_id": "C-BAD", "name": "SO-1 กาแฟ", "status": "new", "items": [{"line_id": "1", "sku": "COF-1", "name": "กาแฟ", "quantity": 1, "unit_price": 100}]}')`)
 	// SO-1 waits for C-BAD: its cycle starts no other.
-	if c := recv(t, e.cycles, "the cycle of SO-1"); c.Err != nil || c.Summary.Waiting != 1 || c.Trigger != daemon.TriggerNotify {
+	if c := daemontest.Recv(t, e.cycles, "the cycle of SO-1"); c.Err != nil || c.Summary.Waiting != 1 || c.Trigger != daemon.TriggerNotify {
 		t.Fatalf("the cycle of SO-1: %+v\n%s", c, e.logs)
 	}
 	return e
@@ -182,7 +165,7 @@ func newEnv(t *testing.T, token string) *env {
 func (e *env) nextCycle(t *testing.T, what string) daemon.Cycle {
 	t.Helper()
 	for {
-		if c := recv(t, e.cycles, what); c.Summary.Rows > 0 || c.Err != nil {
+		if c := daemontest.Recv(t, e.cycles, what); c.Summary.Rows > 0 || c.Err != nil {
 			return c
 		}
 	}

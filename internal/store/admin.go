@@ -34,8 +34,9 @@ type OutboxRow struct {
 	// WaitingFor is the row a pending row waits for (see Wait); nil when
 	// it waits for none. Status fills it in; Requeue does not.
 	WaitingFor *WaitedRow
-	// Warnings are what a done row's record was written without, or with
-	// repaired (Outcome.Warnings). Status fills them in.
+	// Warnings are what a done row's record was written without (refused,
+	// or kept by HubSpot in a conflict), or with repaired
+	// (Outcome.Warnings). Status fills them in.
 	Warnings []string
 }
 

@@ -3,6 +3,7 @@ package store
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -58,11 +59,37 @@ func (s *Store) Claim(ctx context.Context, owner string, limit int, lease time.D
 // engine then makes the referencing row wait for it (see Outcome.Waiting).
 // The claim may therefore hold more than limit keys.
 func (s *Store) ClaimWithRefs(ctx context.Context, owner string, limit int, lease time.Duration, refs func(Row) []Ref) ([]Row, error) {
+	return s.claimWithRefs(ctx, owner, limit, lease, refs, true)
+}
+
+// PeekClaim returns the rows ClaimWithRefs would claim now, with the same
+// statements, and claims nothing: the claim runs in a transaction that is
+// rolled back, so no lease, no woken waiting row and no other change is
+// ever committed or seen by another process. Claims of other processes
+// wait for it as for any claim (the advisory lock), for the milliseconds
+// the statements take. It is what a dry run (`syncd plan`) plans with.
+// The rows it returns are not leased: another process may claim them
+// before the caller is done with them.
+func (s *Store) PeekClaim(ctx context.Context, limit int, refs func(Row) []Ref) ([]Row, error) {
+	return s.claimWithRefs(ctx, "syncd-plan", limit, time.Minute, refs, false)
+}
+
+// errPeeked rolls back a claim made only to look at it.
+var errPeeked = errors.New("store: claim peeked")
+
+func (s *Store) claimWithRefs(ctx context.Context, owner string, limit int, lease time.Duration, refs func(Row) []Ref, commit bool) ([]Row, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
 	var rows []Row
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) (err error) {
+		if !commit {
+			defer func() {
+				if err == nil {
+					err = errPeeked
+				}
+			}()
+		}
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('syncd.claim.' || current_schema()))`); err != nil {
 			return err
 		}
@@ -86,6 +113,9 @@ func (s *Store) ClaimWithRefs(ctx context.Context, owner string, limit int, leas
 		rows = append(rows, more...)
 		return err
 	})
+	if errors.Is(err, errPeeked) {
+		err = nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("store: claim outbox rows: %w", err)
 	}

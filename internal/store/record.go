@@ -35,6 +35,12 @@ type Retry struct {
 	Max         time.Duration // longest retry delay
 }
 
+// Dead reports whether recording f makes its row dead: a failure that is
+// the row's own at the attempt limit.
+func (r Retry) Dead(f Failure) bool {
+	return !f.Transient && r.MaxAttempts > 0 && f.Attempts+1 >= r.MaxAttempts
+}
+
 // Failure is one row that could not be processed.
 type Failure struct {
 	ID       int64
@@ -65,7 +71,8 @@ type Outcome struct {
 	// first; see Wait.
 	Waiting []Wait
 	// Warnings are kept on Done rows, by row id: values the row's record
-	// was written without, or repaired.
+	// was written without (refused, or kept by HubSpot in a conflict), or
+	// repaired.
 	Warnings map[int64][]string
 }
 
@@ -239,7 +246,7 @@ WHERE id = ANY($2) AND lease_owner = $3`, now, out.Superseded, owner)
 				}
 				attempts[i] = int32(a)
 				states[i] = StateFailed
-				if !f.Transient && retry.MaxAttempts > 0 && a >= retry.MaxAttempts {
+				if retry.Dead(f) {
 					states[i] = StateDead
 				}
 				next[i] = now.Add(Backoff(retry.Base, retry.Max, max(a, 1), s.jitter()))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -487,5 +488,44 @@ func TestAddMappingsKeepsLiveRows(t *testing.T) {
 		if s := g.HubSpotID + " " + g.Properties["price"]; s != want || g.ArchivedAt != nil {
 			t.Errorf("%s: %s archived %v, want %s live", erpID, s, g.ArchivedAt, want)
 		}
+	}
+}
+
+// TestPeekClaim checks that PeekClaim returns the rows a claim would take,
+// references included, and leases none of them: a claim after it takes
+// the same rows, and a leased key is skipped by both.
+func TestPeekClaim(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, _, st := newStore(t)
+	a := outboxtest.Insert(t, db, "customer", "C-1", `{}`)
+	b := outboxtest.Insert(t, db, "customer", "C-1", `{"v":2}`)
+	c := outboxtest.Insert(t, db, "company", "CO-1", `{}`)
+	held := outboxtest.Insert(t, db, "customer", "C-9", `{}`)
+	if _, err := db.Pool.Exec(ctx, `UPDATE outbox SET lease_owner = 'other', lease_expires_at = now() + interval '1 hour' WHERE id = $1`, held); err != nil {
+		t.Fatal(err)
+	}
+	ids := func(rows []store.Row) []int64 {
+		out := make([]int64, len(rows))
+		for i, r := range rows {
+			out[i] = r.ID
+		}
+		return out
+	}
+	for range 2 {
+		peeked, err := st.PeekClaim(ctx, 10, nil)
+		if err != nil || !slices.Equal(ids(peeked), []int64{a, b, c}) {
+			t.Fatalf("peek = %v, %v; want %v", ids(peeked), err, []int64{a, b, c})
+		}
+	}
+	if n := outboxtest.Count(t, db, `SELECT count(*) FROM outbox WHERE lease_owner IS NOT NULL AND id <> $1`, held); n != 0 {
+		t.Fatalf("PeekClaim leased %d rows", n)
+	}
+	claimed, err := st.Claim(ctx, "a", 10, time.Minute)
+	if err != nil || !slices.Equal(ids(claimed), []int64{a, b, c}) {
+		t.Fatalf("claim after peek = %v, %v", ids(claimed), err)
+	}
+	if peeked, err := st.PeekClaim(ctx, 10, nil); err != nil || len(peeked) != 0 {
+		t.Fatalf("peek of leased rows = %v, %v; want none", ids(peeked), err)
 	}
 }

@@ -1,0 +1,249 @@
+package cli_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/syncd/syncd/internal/cli"
+	"github.com/syncd/syncd/internal/pgtest"
+)
+
+// doctorOut is `syncd doctor --json` as a script reads it.
+type doctorOut struct {
+	Problems int `json:"problems"`
+	Warnings int `json:"warnings"`
+	Account  *struct {
+		PortalID    int64  `json:"portal_id"`
+		TimeZone    string `json:"time_zone"`
+		Currency    string `json:"currency"`
+		AccountType string `json:"account_type"`
+		UIDomain    string `json:"ui_domain"`
+	} `json:"account"`
+	Checks []struct {
+		Check  string `json:"check"`
+		Status string `json:"status"`
+		Detail string `json:"detail"`
+		Fix    string `json:"fix"`
+	} `json:"checks"`
+}
+
+const doctorToken = "pat-na1-0d0c7012-aaaa-4bbb-8ccc-123456789abc"
+
+func (d syncdEnv) doctor(t *testing.T, cfg string) (result, doctorOut) {
+	t.Helper()
+	r := run(t, context.Background(), d.env, "--config", cfg, "doctor", "--json")
+	var out doctorOut
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+		t.Fatalf("doctor --json is not JSON: %v\nstdout:\n%s\nstderr:\n%s", err, r.stdout, r.stderr)
+	}
+	return r, out
+}
+
+// TestDoctorHealthy checks a set-up account: every check is ok, the
+// account's details are reported, the exit status is 0, and the human
+// output says so without the token.
+func TestDoctorHealthy(t *testing.T) {
+	t.Parallel()
+	d := newSyncdEnv(t, envOptions{token: doctorToken})
+	cfg := d.config(t, "syncd.toml", "")
+	if r := run(t, context.Background(), d.env, "--config", cfg, "setup"); r.code != cli.ExitOK {
+		t.Fatalf("setup: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	before, db := d.emu.Stats(), dbState(t, d.db)
+	r, out := d.doctor(t, cfg)
+	if r.code != cli.ExitOK || out.Problems != 0 {
+		t.Fatalf("exit %d, %d problems:\n%s", r.code, out.Problems, r.stdout)
+	}
+	// doctor only reads, and costs about 25 calls.
+	after := d.emu.Stats()
+	for route, n := range after.ByRoute {
+		if n > before.ByRoute[route] && !strings.HasPrefix(route, "GET ") && !strings.HasSuffix(route, "/batch/read") {
+			t.Errorf("doctor sent %s", route)
+		}
+	}
+	if calls := after.Total - before.Total; calls > 30 {
+		t.Errorf("doctor made %d calls", calls)
+	} else {
+		t.Logf("doctor made %d HubSpot calls", calls)
+	}
+	if dbState(t, d.db) != db {
+		t.Error("doctor changed the database")
+	}
+	if out.Account == nil || out.Account.PortalID != 12345678 || out.Account.TimeZone == "" || out.Account.Currency == "" {
+		t.Errorf("account = %+v", out.Account)
+	}
+	var names []string
+	for _, c := range out.Checks {
+		if c.Status != "ok" {
+			t.Errorf("check %s is %s: %s (%s)", c.Check, c.Status, c.Detail, c.Fix)
+		}
+		if !slices.Contains(names, c.Check) {
+			names = append(names, c.Check)
+		}
+	}
+	want := []string{"config", "database", "token", "api version", "scopes contacts", "scopes companies", "scopes deals",
+		"scopes tickets", "scopes products", "scopes line_items", "properties", "pipelines", "rate budget", "clock"}
+	if !slices.Equal(names, want) {
+		t.Errorf("checks %v\nwant %v", names, want)
+	}
+	for _, c := range out.Checks {
+		if c.Check == "rate budget" && !strings.Contains(c.Detail, "daily calls used today") {
+			t.Errorf("rate budget says nothing of today's use: %s", c.Detail)
+		}
+	}
+	human := run(t, context.Background(), d.env, "--config", cfg, "doctor")
+	t.Log("\n" + human.stdout)
+	if human.code != cli.ExitOK || !strings.Contains(human.stdout, "No problem: syncd is ready to sync.") {
+		t.Errorf("doctor: exit %d\n%s", human.code, human.stdout)
+	}
+	if strings.Contains(human.stdout+human.stderr+r.stdout+r.stderr, doctorToken[8:]) {
+		t.Error("the token appears in doctor's output")
+	}
+}
+
+// TestDoctorFindsProblems checks acceptance point 4: against a token
+// without the deal scopes, a config naming an ERP-ID property HubSpot
+// does not have, and a deal stage the pipeline lacks, doctor reports each
+// with its fix and exits 4; a database not migrated is reported too.
+func TestDoctorFindsProblems(t *testing.T) {
+	t.Parallel()
+	scopes := []string{"oauth", "tickets", "e-commerce"}
+	for _, o := range []string{"contacts", "companies"} {
+		scopes = append(scopes, "crm.objects."+o+".read", "crm.objects."+o+".write", "crm.schemas."+o+".read", "crm.schemas."+o+".write")
+	}
+	for _, o := range []string{"products", "line_items"} {
+		scopes = append(scopes, "crm.objects."+o+".read", "crm.objects."+o+".write")
+	}
+	// Deals: their properties and pipelines, not their records.
+	scopes = append(scopes, "crm.schemas.deals.read", "crm.schemas.deals.write")
+	d := newSyncdEnv(t, envOptions{token: doctorToken, scopes: scopes})
+	if r := run(t, context.Background(), d.env, "--config", d.config(t, "setup.toml", ""), "setup"); r.code != cli.ExitOK {
+		t.Fatalf("setup: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	// On contacts, the configured ERP-ID property exists but does not
+	// require unique values.
+	req, _ := http.NewRequest(http.MethodPost, d.env["SYNCD_HUBSPOT_BASE_URL"]+"/crm/properties/2026-09/contacts",
+		strings.NewReader(`{"name":"erp_key","label":"ERP key","type":"string","fieldType":"text","groupName":"contactinformation"}`))
+	req.Header.Set("Authorization", "Bearer "+doctorToken)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("create contacts.erp_key: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	cfg := d.config(t, "syncd.toml", `[sync]
+erp_id_property = "erp_key"
+
+[deals]
+pipeline = "default"
+
+[deals.stages]
+open = "appointmentscheduled"
+shipped = "Shipped to customer"
+`)
+	r, out := d.doctor(t, cfg)
+	if r.code != cli.ExitProblems {
+		t.Errorf("exit %d, want %d", r.code, cli.ExitProblems)
+	}
+	find := func(check, detail string) string {
+		for _, c := range out.Checks {
+			if c.Check == check && c.Status == "problem" && strings.Contains(c.Detail, detail) {
+				if c.Fix == "" {
+					t.Errorf("%s: %s has no fix", check, c.Detail)
+				}
+				return c.Fix
+			}
+		}
+		t.Errorf("no %s problem with %q in:\n%s", check, detail, r.stdout)
+		return ""
+	}
+	if fix := find("scopes deals", "crm.objects.deals.read"); !strings.Contains(fix, "crm.objects.deals.write") {
+		t.Errorf("scope fix %q does not name the write scope", fix)
+	}
+	if fix := find("properties", "deals has no property erp_key"); !strings.Contains(fix, "syncd setup") {
+		t.Errorf("property fix %q", fix)
+	}
+	if fix := find("properties", "does not require unique values"); !strings.Contains(fix, "erp_id_property") {
+		t.Errorf("unique fix %q", fix)
+	}
+	if fix := find("pipelines", "Shipped to customer"); !strings.Contains(fix, "[deals.stages]") && !strings.Contains(fix, "create_pipelines") {
+		t.Errorf("stage fix %q", fix)
+	}
+	for _, c := range out.Checks {
+		if c.Status == "problem" && (strings.HasPrefix(c.Check, "scopes ") && c.Check != "scopes deals") {
+			t.Errorf("%s reported with every scope granted: %s", c.Check, c.Detail)
+		}
+	}
+	if out.Problems != countStatus(out, "problem") || out.Problems < 3 {
+		t.Errorf("problems = %d, checks say %d", out.Problems, countStatus(out, "problem"))
+	}
+
+	// The human form says the same, with the fixes.
+	human := run(t, context.Background(), d.env, "--config", cfg, "doctor")
+	t.Log("\n" + human.stdout)
+	if human.code != cli.ExitProblems || !strings.Contains(human.stdout, "→ ") || !strings.Contains(human.stdout, "syncd cannot sync as set up") {
+		t.Errorf("doctor: exit %d\n%s", human.code, human.stdout)
+	}
+}
+
+// TestDoctorDatabaseAndClock checks the checks that do not need HubSpot
+// to be wrong: a schema without migrations, and a HubSpot whose Date is
+// three minutes ahead.
+func TestDoctorDatabaseAndClock(t *testing.T) {
+	t.Parallel()
+	d := newSyncdEnv(t, envOptions{token: doctorToken, wrap: func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Date", time.Now().Add(3*time.Minute).UTC().Format(http.TimeFormat))
+			h.ServeHTTP(w, r)
+		})
+	}})
+	cfg := d.config(t, "syncd.toml", "")
+	if r := run(t, context.Background(), d.env, "--config", cfg, "setup"); r.code != cli.ExitOK {
+		t.Fatalf("setup: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	empty := pgtest.New(t)
+	cfgEmpty := filepath.Join(d.dir, "empty.toml")
+	if err := os.WriteFile(cfgEmpty, []byte(fmt.Sprintf("[database]\nschema = %q\n", empty.Schema)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := d.env
+	env["SYNCD_DATABASE_URL"] = empty.BaseURL
+	r := run(t, context.Background(), env, "--config", cfgEmpty, "doctor", "--json")
+	var out doctorOut
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+		t.Fatalf("%v\n%s", err, r.stdout)
+	}
+	if r.code != cli.ExitProblems {
+		t.Errorf("exit %d", r.code)
+	}
+	var db, clock bool
+	for _, c := range out.Checks {
+		switch {
+		case c.Check == "database" && c.Status == "problem" && strings.Contains(c.Detail, "at migration 0 of") && c.Fix == "run syncd migrate up":
+			db = true
+		case c.Check == "clock" && c.Status == "problem" && strings.Contains(c.Detail, "behind") && strings.Contains(c.Fix, "NTP"):
+			clock = true
+		}
+	}
+	if !db || !clock {
+		t.Errorf("database reported %v, clock %v:\n%s", db, clock, r.stdout)
+	}
+}
+
+func countStatus(out doctorOut, status string) int {
+	n := 0
+	for _, c := range out.Checks {
+		if c.Status == status {
+			n++
+		}
+	}
+	return n
+}
