@@ -67,13 +67,19 @@ func (f *Factory) StartHTTP(ctx context.Context, addr string, sched cron.Schedul
 			types[string(e)] = t
 		}
 	}
-	m := metrics.New(metrics.Options{
+	mo := metrics.Options{
 		Version: Version, Backlog: st.Backlog, Entities: entities, Budget: gov.State, Logger: log,
-	})
+	}
+	var sections []server.Section
+	if cfg.Inbox.Enabled {
+		mo.Inbox, mo.InboxObjects = st.InboxBacklogs, inboxObjectTypes(cfg.Inbox)
+		sections = append(sections, inboxSection(st))
+	}
+	m := metrics.New(mo)
 	srv, err := server.New(server.Options{
 		Store: st, Metrics: m.Handler(), Token: cfg.HTTP.Token, Account: hs.AccountDetails, Budget: gov.State,
 		Schedule: sched, Lease: cfg.Sync.Lease.Duration, Entities: entities, ObjectTypes: types,
-		Version: Version, Now: f.Now, Logger: log,
+		Version: Version, Now: f.Now, Logger: log, Sections: sections,
 	})
 	if err != nil {
 		return nil, err

@@ -113,3 +113,74 @@ func TestRunHTTP(t *testing.T) {
 		t.Errorf("the log shows the access token:\n%s", logs.String())
 	}
 }
+
+// TestRunHTTPWithInbox checks the inbox as `syncd run` wires it: a job on
+// the daemon that runs at the start, its gauges on /metrics and its
+// section on the status page.
+func TestRunHTTPWithInbox(t *testing.T) {
+	t.Parallel()
+	db := pgtest.Migrated(t)
+	cfgPath := filepath.Join(t.TempDir(), "syncd.toml")
+	cfg := fmt.Sprintf("[database]\nschema = %q\n[sync]\nschedule = \"@hourly\"\n[log]\nformat = \"json\"\n[http]\naddr = \"127.0.0.1:0\"\n"+
+		"[inbox]\nenabled = true\nschedule = \"@hourly\"\nobjects = [\"contacts\", \"deals\"]\n", db.Schema)
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var logs lineWatcher
+	serving, polled := logs.when("serving /healthz"), logs.when("inbox cycle finished")
+	f := &cli.Factory{
+		IO: cli.IOStreams{In: strings.NewReader(""), Out: io.Discard, Err: &logs},
+		LookupEnv: func(k string) (string, bool) {
+			if k == "SYNCD_DATABASE_URL" {
+				return db.BaseURL, true
+			}
+			return "", false
+		},
+		Now: time.Now,
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	code := make(chan int, 1)
+	go func() { code <- cli.Main(ctx, f, []string{"--config", cfgPath, "run"}) }()
+	for _, ready := range []<-chan struct{}{serving, polled} {
+		select {
+		case <-ready:
+		case c := <-code:
+			t.Fatalf("run exited with %d:\n%s", c, logs.String())
+		case <-time.After(time.Minute):
+			t.Fatalf("run has not served and polled the inbox after a minute:\n%s", logs.String())
+		}
+	}
+	base := ""
+	sc := bufio.NewScanner(strings.NewReader(logs.String()))
+	for sc.Scan() {
+		var l struct{ Msg, Addr string }
+		if json.Unmarshal(sc.Bytes(), &l) == nil && strings.HasPrefix(l.Msg, "serving /healthz") {
+			base = l.Addr
+		}
+	}
+	get := func(path string) string {
+		t.Helper()
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return string(body)
+	}
+	m := get("/metrics")
+	for _, want := range []string{`syncd_inbox_rows_unconsumed{object_type="contact"} 0`, `syncd_inbox_rows_unconsumed{object_type="deal"} 0`,
+		`syncd_inbox_watermark_age_seconds{object_type="deal"}`, `syncd_inbox_database_up 1`} {
+		if !strings.Contains(m, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if page := get("/"); !strings.Contains(page, `<section id="inbox">`) || !strings.Contains(page, "deal") {
+		t.Errorf("the status page has no inbox section:\n%s", page)
+	}
+	stop()
+	if c := <-code; c != cli.ExitOK {
+		t.Errorf("run exited with %d after the stop:\n%s", c, logs.String())
+	}
+}

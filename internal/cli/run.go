@@ -12,6 +12,7 @@ import (
 	"github.com/syncd/syncd/internal/config"
 	"github.com/syncd/syncd/internal/daemon"
 	"github.com/syncd/syncd/internal/engine"
+	"github.com/syncd/syncd/internal/inbox"
 )
 
 type runOptions struct {
@@ -38,7 +39,11 @@ is cancelled and its claims are released.
 
 With --once, run cycles until no claimable row is left, print a summary on
 stdout and exit: 0 when every row synced, 3 when some rows failed or went
-dead (their reason is in outbox.last_error).
+dead (their reason is in outbox.last_error). With inbox.enabled, one inbox
+cycle follows: HubSpot's changes since the last one go to table inbox.
+
+With inbox.enabled, run also polls HubSpot's changes into table inbox on
+inbox.schedule (docs/inbox.md).
 
 With --once --dry-run, print what the next cycle would do instead, writing
 nothing: the same as "syncd plan".
@@ -114,8 +119,16 @@ func runRun(ctx context.Context, f *Factory, o runOptions) error {
 	}
 	log.WithFields(logrus.Fields{"pending": counts["pending"], "failed": counts["failed"], "dead": counts["dead"]}).
 		Info("outbox rows waiting")
+	in, err := f.Inbox(ctx, eng)
+	if err != nil {
+		return err
+	}
 	if o.once {
-		return runOnce(ctx, f, eng, o.json)
+		return runOnce(ctx, f, eng, in, o.json)
+	}
+	jobs, err := inboxJobs(cfg, in)
+	if err != nil {
+		return fmt.Errorf("inbox.schedule: %w", err)
 	}
 	hs, err := f.HubSpot(ctx)
 	if err != nil {
@@ -140,13 +153,17 @@ func runRun(ctx context.Context, f *Factory, o runOptions) error {
 		Info("syncd running; stop with SIGINT or SIGTERM")
 	return daemon.Run(ctx, daemon.Options{
 		Engine: eng, Store: st, HubSpot: hs, Governor: hs.Governor(),
-		Logger: log, Schedule: sched, Grace: o.grace, Now: f.Now, Hooks: hooks,
+		Logger: log, Schedule: sched, Grace: o.grace, Now: f.Now, Hooks: hooks, Jobs: jobs,
 	})
 }
 
-// runOnce drains the outbox and prints the summary on stdout.
-func runOnce(ctx context.Context, f *Factory, eng *engine.Engine, asJSON bool) error {
+// runOnce drains the outbox and prints the summary on stdout; with the
+// inbox on, one inbox cycle follows (its result is logged).
+func runOnce(ctx context.Context, f *Factory, eng *engine.Engine, in *inbox.Inbox, asJSON bool) error {
 	sum, err := eng.Drain(ctx)
+	if err == nil && in != nil {
+		err = in.Run(ctx)
+	}
 	if err == nil || sum.Rows > 0 {
 		// After an error the summary still says what was done before it.
 		if werr := writeSummary(f.IO.Out, sum, asJSON); werr != nil && err == nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +14,7 @@ import (
 	"time"
 
 	"github.com/syncd/syncd/internal/cli"
+	"github.com/syncd/syncd/internal/emulator"
 	"github.com/syncd/syncd/internal/pgtest"
 )
 
@@ -215,5 +218,77 @@ func TestRunDaemon(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "syncd stopped") {
 		t.Errorf("no stop logged:\n%s", logs.String())
+	}
+}
+
+// TestRunOnceWithInbox checks that with inbox.enabled `syncd run --once`
+// polls HubSpot's changes once after the drain: a contact created in
+// HubSpot is in the inbox, the one syncd wrote is not, and `syncd status`
+// shows the backlog and the watermark.
+func TestRunOnceWithInbox(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	emu := emulator.New(emulator.Options{DisableRateLimits: true})
+	ts := httptest.NewServer(emu)
+	t.Cleanup(ts.Close)
+	cfgPath := filepath.Join(t.TempDir(), "syncd.toml")
+	cfg := fmt.Sprintf("[database]\nschema = %q\n\n[inbox]\nenabled = true\nobjects = [\"contacts\"]\n", db.Schema)
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"SYNCD_DATABASE_URL": db.BaseURL, "SYNCD_HUBSPOT_BASE_URL": ts.URL, "HUBSPOT_TOKEN": "pat-na1-inbox-test-token"}
+	ctx := context.Background()
+	for _, args := range [][]string{{"migrate", "up"}, {"setup"}} {
+		if r := run(t, ctx, env, append([]string{"--config", cfgPath}, args...)...); r.code != cli.ExitOK {
+			t.Fatalf("syncd %v: exit %d\n%s", args, r.code, r.stderr)
+		}
+	}
+	if _, err := db.Pool.Exec(ctx, `INSERT INTO outbox (entity, erp_id, payload) VALUES
+ ('customer', 'C-1', '{"name":"นายสมชาย ใจดี","email":"somchai@example.co.th","phone":"081-234-5678"}')`); err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest("POST", ts.URL+"/crm/objects/2026-09/contacts", strings.NewReader(`{"properties":{"email":"malee@example.co.th","firstname":"Malee"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer x")
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(emulator.UserHeader, "7001")
+	resp, err := ts.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("creating a contact in HubSpot: %d", resp.StatusCode)
+	}
+
+	if r := run(t, ctx, env, "--config", cfgPath, "run", "--once"); r.code != cli.ExitOK || !strings.Contains(r.stderr, "inbox cycle finished") {
+		t.Fatalf("run --once: exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	var kind, email, erpID string
+	if err := db.Pool.QueryRow(ctx, `SELECT kind, changes->'email'->>'new', coalesce(erp_id, '-') FROM inbox`).Scan(&kind, &email, &erpID); err != nil {
+		t.Fatalf("the inbox does not hold exactly one row: %v", err)
+	}
+	if kind != "created" || email != "malee@example.co.th" || erpID != "-" {
+		t.Errorf("inbox row: %s %s %s; want the contact created in HubSpot, without an ERP key", kind, email, erpID)
+	}
+
+	r := run(t, ctx, env, "--config", cfgPath, "status", "--json")
+	var st struct {
+		Inbox []struct {
+			ObjectType   string   `json:"object_type"`
+			Unconsumed   int      `json:"unconsumed"`
+			WatermarkAge *float64 `json:"watermark_age_seconds"`
+		} `json:"inbox"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil {
+		t.Fatalf("status --json: %v\n%s", err, r.stdout)
+	}
+	if len(st.Inbox) != 1 || st.Inbox[0].ObjectType != "contact" || st.Inbox[0].Unconsumed != 1 || st.Inbox[0].WatermarkAge == nil || *st.Inbox[0].WatermarkAge > 600 {
+		t.Errorf("status --json inbox = %+v, want contact: 1 unconsumed, read just now", st.Inbox)
+	}
+	if r := run(t, ctx, env, "--config", cfgPath, "status"); !strings.Contains(r.stdout, "INBOX") || !strings.Contains(r.stdout, "contact") {
+		t.Errorf("status shows no inbox:\n%s", r.stdout)
 	}
 }

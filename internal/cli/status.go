@@ -77,6 +77,11 @@ func statusRun(ctx context.Context, f *Factory, o statusOptions) error {
 	if err != nil {
 		return needMigrated(f, err)
 	}
+	// A schema migrated before the inbox has none to show.
+	in, err := st.InboxBacklogs(ctx)
+	if err != nil && !errors.Is(err, store.ErrNotMigrated) {
+		return err
+	}
 	states := o.states
 	if len(states) == 0 {
 		states = []string{store.StateFailed, store.StateDead}
@@ -84,9 +89,14 @@ func statusRun(ctx context.Context, f *Factory, o statusOptions) error {
 	if o.json {
 		enc := json.NewEncoder(f.IO.Out)
 		enc.SetIndent("", "  ")
-		return enc.Encode(toStatusJSON(s, o.entity, states))
+		j := toStatusJSON(s, o.entity, states)
+		j.Inbox = toInboxJSON(in)
+		return enc.Encode(j)
 	}
 	if err := writeStatus(f.IO.Out, s, states); err != nil {
+		return err
+	}
+	if err := writeInbox(f.IO.Out, toInboxJSON(in)); err != nil {
 		return err
 	}
 	if s.Counts[store.StateFailed]+s.Counts[store.StateDead] > 0 {
@@ -122,6 +132,61 @@ type statusJSON struct {
 	Waiting []outboxRowJSON `json:"waiting"`
 	// Warned are the newest done rows with warnings.
 	Warned []outboxRowJSON `json:"warned"`
+	// Inbox is the inbox's backlog and watermark per object type.
+	Inbox []inboxJSON `json:"inbox"`
+}
+
+// inboxJSON is one object type of the inbox in `syncd status --json`.
+type inboxJSON struct {
+	ObjectType       string     `json:"object_type"`
+	Unconsumed       int        `json:"unconsumed"`
+	OldestUnconsumed *time.Time `json:"oldest_unconsumed"`
+	ModifiedUntil    *time.Time `json:"modified_until"`
+	CheckedAt        *time.Time `json:"checked_at"`
+	// WatermarkAgeSeconds is how long ago CheckedAt was; null before the
+	// first complete read.
+	WatermarkAgeSeconds *float64 `json:"watermark_age_seconds"`
+}
+
+func toInboxJSON(bs []store.InboxBacklog) []inboxJSON {
+	out := []inboxJSON{}
+	utc := func(t *time.Time) *time.Time {
+		if t == nil {
+			return nil
+		}
+		u := t.UTC()
+		return &u
+	}
+	for _, b := range bs {
+		j := inboxJSON{ObjectType: string(b.ObjectType), Unconsumed: b.Unconsumed, OldestUnconsumed: utc(b.Oldest),
+			ModifiedUntil: utc(b.ModifiedUntil), CheckedAt: utc(b.CheckedAt)}
+		if b.CheckedAt != nil {
+			age := b.WatermarkAge.Seconds()
+			j.WatermarkAgeSeconds = &age
+		}
+		out = append(out, j)
+	}
+	return out
+}
+
+// writeInbox prints the inbox table when the inbox has run.
+func writeInbox(w io.Writer, in []inboxJSON) error {
+	if len(in) == 0 {
+		return nil
+	}
+	fmt.Fprintln(w)
+	return writeTable(w, "INBOX\tUNCONSUMED\tOLDEST UNCONSUMED\tWATERMARK AGE\tCHANGES READ UP TO", func(tw io.Writer) {
+		for _, b := range in {
+			oldest, age := "-", "never read"
+			if b.OldestUnconsumed != nil {
+				oldest = b.OldestUnconsumed.Format(time.RFC3339)
+			}
+			if b.WatermarkAgeSeconds != nil {
+				age = time.Duration(*b.WatermarkAgeSeconds * float64(time.Second)).Round(time.Second).String()
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", b.ObjectType, b.Unconsumed, oldest, age, timeOrDash(b.ModifiedUntil))
+		}
+	})
 }
 
 type statusCountsJSON struct {
@@ -191,6 +256,7 @@ func toStatusJSON(s *store.Status, entity string, states []string) statusJSON {
 		Rows:    []outboxRowJSON{},
 		Waiting: []outboxRowJSON{},
 		Warned:  []outboxRowJSON{},
+		Inbox:   []inboxJSON{},
 	}
 	for _, n := range c {
 		out.Counts.Total += n

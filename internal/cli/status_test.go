@@ -161,7 +161,7 @@ INSERT INTO runs (owner, started_at, finished_at, counts, error) VALUES
 	}
 	keys := func(v any) []string { return slices.Sorted(maps.Keys(v.(map[string]any))) }
 	wantKeys := map[string][]string{
-		"top":            {"counts", "entity", "now", "oldest_pending", "rows", "runs", "states", "waiting", "warned"},
+		"top":            {"counts", "entity", "inbox", "now", "oldest_pending", "rows", "runs", "states", "waiting", "warned"},
 		"counts":         {"dead", "done", "failed", "in_progress", "pending", "superseded", "total", "waiting", "warned"},
 		"oldest_pending": {"age_seconds", "created_at", "entity", "erp_id", "id"},
 		"run":            {"created", "dead", "deleted", "error", "failed", "finished_at", "hubspot_calls", "id", "owner", "rows", "seconds", "started_at", "superseded", "unchanged", "updated", "waiting", "warned"},
@@ -196,7 +196,7 @@ INSERT INTO runs (owner, started_at, finished_at, counts, error) VALUES
 	delete(got, "now")
 	b, _ := json.Marshal(got)
 	want := fmt.Sprintf(`{"counts":{"dead":0,"done":1,"failed":1,"in_progress":0,"pending":2,"superseded":0,"total":4,"waiting":1,"warned":1},`+
-		`"entity":"customer","oldest_pending":{"entity":"customer","erp_id":"C-1","id":%d},`+
+		`"entity":"customer","inbox":[],"oldest_pending":{"entity":"customer","erp_id":"C-1","id":%d},`+
 		`"rows":[{"attempts":2,"entity":"customer","erp_id":"C-4","id":%d,"last_error":"bad phone","next_attempt_at":"2030-01-02T03:04:05Z","op":"upsert","state":"failed","waiting_for":null,"warnings":[]}],`+
 		`"runs":[{"created":0,"dead":0,"deleted":0,"error":null,"failed":0,"finished_at":null,"hubspot_calls":0,"id":2,"owner":"host:8","rows":0,"seconds":null,"started_at":"2026-11-27T08:01:00Z","superseded":0,"unchanged":0,"updated":0,"waiting":0,"warned":0},`+
 		`{"created":0,"dead":0,"deleted":0,"error":null,"failed":1,"finished_at":"2026-11-27T08:00:02Z","hubspot_calls":4,"id":1,"owner":"host:7","rows":3,"seconds":2,"started_at":"2026-11-27T08:00:00Z","superseded":0,"unchanged":0,"updated":2,"waiting":0,"warned":0}],`+

@@ -25,11 +25,52 @@ type Config struct {
 	// HTTP is the endpoint `syncd run` serves: probes, metrics, the
 	// status page.
 	HTTP HTTP `toml:"http"`
+	// Inbox is the way back: what people change in HubSpot, polled into
+	// table inbox for the ERP.
+	Inbox Inbox `toml:"inbox"`
 	// Conflicts says, per object type (as HubSpot's API paths name it:
 	// "deals") and property, who wins when a value syncd wrote was changed
 	// in HubSpot before the ERP's next change of it: ConflictERPWins (the
 	// default) or ConflictHubSpotWins. See ConflictObjectTypes.
 	Conflicts map[string]map[string]string `toml:"conflicts"`
+}
+
+// Inbox configures the inbox cycle of `syncd run`: it polls HubSpot's
+// search for records modified since the last poll and writes their
+// changes to table inbox. See docs/inbox.md.
+type Inbox struct {
+	// Enabled turns the inbox cycle on; off by default.
+	Enabled bool `toml:"enabled"`
+	// Schedule is when the cycle runs, a robfig/cron spec, default
+	// "@every 1m".
+	Schedule string `toml:"schedule"`
+	// Objects are the HubSpot object types polled, of contacts, companies,
+	// deals and tickets; default all four.
+	Objects []string `toml:"objects"`
+	// Properties are the properties watched per object type; a changed
+	// property not listed is not reported. Each type has a default list
+	// (InboxDefaultProperties); setting a type's list replaces it.
+	Properties map[string][]string `toml:"properties"`
+	// Overlap is how far before the watermark each poll searches again,
+	// for changes HubSpot's search index showed late; default 2m.
+	Overlap Duration `toml:"overlap"`
+	// Retention is how long consumed rows are kept before syncd deletes
+	// them, default 720h (30 days); 0 keeps them.
+	Retention Duration `toml:"retention"`
+}
+
+// InboxObjects are the object types the inbox can poll.
+var InboxObjects = []string{"contacts", "companies", "deals", "tickets"}
+
+// InboxDefaultProperties returns the default watched properties per object
+// type.
+func InboxDefaultProperties() map[string][]string {
+	return map[string][]string{
+		"contacts":  {"email", "phone", "firstname", "lastname", "mobilephone"},
+		"companies": {"name", "phone", "domain"},
+		"deals":     {"dealstage", "amount", "closedate", "hubspot_owner_id", "pipeline"},
+		"tickets":   {"hs_pipeline_stage", "hs_pipeline", "subject", "hubspot_owner_id"},
+	}
 }
 
 // The values of a [conflicts.<object type>] property.

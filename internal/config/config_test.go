@@ -431,3 +431,53 @@ func TestConflicts(t *testing.T) {
 		}
 	}
 }
+
+func TestInboxSection(t *testing.T) {
+	t.Parallel()
+	def := config.Default().Inbox
+	if def.Enabled || def.Schedule != "@every 1m" || def.Overlap.Duration != 2*time.Minute || def.Retention.Duration != 30*24*time.Hour ||
+		!reflect.DeepEqual(def.Objects, []string{"contacts", "companies", "deals", "tickets"}) ||
+		!reflect.DeepEqual(def.Properties["deals"], []string{"dealstage", "amount", "closedate", "hubspot_owner_id", "pipeline"}) {
+		t.Errorf("default [inbox] = %+v", def)
+	}
+	path := write(t, "syncd.toml", `
+[inbox]
+enabled = true
+schedule = "@every 30s"
+objects = ["deals", "tickets"]
+overlap = "5m"
+retention = "0s"
+
+[inbox.properties]
+deals = ["dealstage", "syncd_margin"]
+`)
+	cfg, err := config.LoadEnv(path, env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := cfg.Inbox
+	if !in.Enabled || in.Schedule != "@every 30s" || !reflect.DeepEqual(in.Objects, []string{"deals", "tickets"}) ||
+		in.Overlap.Duration != 5*time.Minute || in.Retention.Duration != 0 {
+		t.Errorf("[inbox] = %+v", in)
+	}
+	// A type's list replaces its default; the other types keep theirs.
+	if !reflect.DeepEqual(in.Properties["deals"], []string{"dealstage", "syncd_margin"}) ||
+		!reflect.DeepEqual(in.Properties["tickets"], config.InboxDefaultProperties()["tickets"]) {
+		t.Errorf("inbox.properties = %v", in.Properties)
+	}
+
+	for _, c := range []struct{ body, want string }{
+		{"[inbox]\nobjects = [\"deals\", \"orders\"]\n", `:2: key "inbox.objects": "orders" is not one of contacts, companies, deals, tickets`},
+		{"[inbox]\nenabled = true\nobjects = []\n", `key "inbox.objects": must name at least one object type`},
+		{"[inbox]\nschedule = \"soon\"\n", `:2: key "inbox.schedule": "soon" is not a cron schedule`},
+		{"[inbox]\noverlap = \"-1m\"\n", `:2: key "inbox.overlap": must not be negative`},
+		{"[inbox.properties]\ndeals = [\"Deal Stage\"]\n", `:2: key "inbox.properties.deals": "Deal Stage" is not a HubSpot property name`},
+		{"[inbox.properties]\norders = [\"x\"]\n", `:2: key "inbox.properties.orders": "orders" is not one of`},
+		{"[inbox.properties]\ndeals = []\n", `:2: key "inbox.properties.deals": must name at least one property`},
+	} {
+		_, err := config.LoadEnv(write(t, "bad.toml", c.body), env())
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: error %v, want %q", c.body, err, c.want)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -51,6 +52,13 @@ func Default() Config {
 			InvalidField:    InvalidFieldFail,
 		},
 		Log: Log{Level: "info", Format: "auto"},
+		Inbox: Inbox{
+			Schedule:   "@every 1m",
+			Objects:    slices.Clone(InboxObjects),
+			Properties: InboxDefaultProperties(),
+			Overlap:    Duration{2 * time.Minute},
+			Retention:  Duration{30 * 24 * time.Hour},
+		},
 		Deals: PipelineMapping{
 			Pipeline: "default",
 			Stages:   defaultDealStages(),

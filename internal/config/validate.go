@@ -138,6 +138,7 @@ func (c *Config) validate() []error {
 		add(err)
 	}
 
+	errs = append(errs, c.Inbox.validate()...)
 	errs = append(errs, c.Deals.validate("deals")...)
 	errs = append(errs, c.Tickets.validate("tickets")...)
 	errs = append(errs, c.validateConflicts()...)
@@ -250,4 +251,54 @@ func IsLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+func (in Inbox) validate() []error {
+	var errs []error
+	add := func(err error) { errs = append(errs, err) }
+	if in.Schedule == "" {
+		add(bad("inbox.schedule", "must not be empty; the default is \"@every 1m\""))
+	} else if _, err := CronParser.Parse(in.Schedule); err != nil {
+		add(bad("inbox.schedule", "%q is not a cron schedule: %v", in.Schedule, err))
+	}
+	seen := map[string]bool{}
+	for _, o := range in.Objects {
+		switch {
+		case !slices.Contains(InboxObjects, o):
+			add(bad("inbox.objects", "%q is not one of %s", o, strings.Join(InboxObjects, ", ")))
+		case seen[o]:
+			add(bad("inbox.objects", "%q is listed twice", o))
+		}
+		seen[o] = true
+	}
+	if in.Enabled && len(in.Objects) == 0 {
+		add(bad("inbox.objects", "must name at least one object type while inbox.enabled is true"))
+	}
+	keys := make([]string, 0, len(in.Properties))
+	for k := range in.Properties {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		key := "inbox.properties." + k
+		if !slices.Contains(InboxObjects, k) {
+			add(bad(key, "%q is not one of %s", k, strings.Join(InboxObjects, ", ")))
+			continue
+		}
+		if len(in.Properties[k]) == 0 && seen[k] {
+			add(bad(key, "must name at least one property"))
+		}
+		for _, p := range in.Properties[k] {
+			if !propertyRe.MatchString(p) {
+				add(bad(key, "%q is not a HubSpot property name: lower-case letters, digits and _, starting with a letter", p))
+			}
+		}
+	}
+	if in.Overlap.Duration < 0 {
+		add(bad("inbox.overlap", "must not be negative"))
+	}
+	if in.Retention.Duration < 0 {
+		add(bad("inbox.retention", "must not be negative; 0 keeps consumed rows"))
+	}
+	return errs
 }

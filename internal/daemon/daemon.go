@@ -8,7 +8,7 @@
 //		Engine: eng, Store: st, HubSpot: hs, Governor: hs.Governor(),
 //		Logger: log, Schedule: sched, Grace: 30 * time.Second,
 //		Hooks: []daemon.Hooks{metrics.Hooks(), status.Hooks()},
-//		Jobs:  []daemon.Job{{Name: "inbox", Schedule: every5m, Run: inbox.Poll}},
+//		Jobs:  []daemon.Job{{Name: "inbox", Schedule: every1m, RunAtStart: true, Run: in.Run}}, // internal/inbox
 //	})
 //
 // Run returns when ctx ends (SIGINT, SIGTERM) and the running cycle and

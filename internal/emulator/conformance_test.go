@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -313,6 +314,36 @@ func objectLifecycle(c *specClient, v string, ot objectType) {
 		"filterGroups": []any{}, "properties": []string{}, "limit": 100, "after": "0", "sorts": []string{}, "query": "ERP",
 	}, 200)
 
+	// A change made as a HubSpot user (the emulator's UserHeader): the
+	// history names the user, in the spec's updatedByUserId; the change
+	// is found by a search on the last-modified property, oldest first.
+	lastMod := "hs_lastmodifieddate"
+	if ot.name == "contacts" {
+		lastMod = "lastmodifieddate"
+	}
+	before := jstr(c.call("GET", pre+"/"+idC+"?properties="+lastMod, nil, 200), "properties", lastMod)
+	c.do(exchange{method: "PATCH", path: pre + "/" + idC, body: map[string]any{"properties": map[string]any{np: "By user " + key}},
+		want: 200, header: map[string]string{emulator.UserHeader: "7001"}})
+	h := c.call("GET", pre+"/"+idC+"?properties="+np+",hs_updated_by_user_id&propertiesWithHistory="+np, nil, 200)
+	if jstr(h, "properties", "hs_updated_by_user_id") != "7001" || jget(h, "propertiesWithHistory", np, 0, "updatedByUserId") != float64(7001) ||
+		jstr(h, "propertiesWithHistory", np, 0, "sourceType") != "CRM_UI" {
+		t.Errorf("a change made as user 7001 reads %v; want hs_updated_by_user_id 7001 and the newest history entry by 7001 from CRM_UI", h)
+	}
+	if ms, ok := instantMillis(before); ok {
+		s = c.call("POST", pre+"/search", map[string]any{
+			"filterGroups": []any{map[string]any{"filters": []any{
+				map[string]any{"propertyName": lastMod, "operator": "GTE", "value": strconv.FormatInt(ms, 10)},
+			}}},
+			"properties": []string{np, "hs_updated_by_user_id"}, "limit": 200, "after": "0",
+			"sorts": []string{lastMod}, // the spec's string form; ascending
+		}, 200)
+		if n := jlen(s, "results"); n == 0 || jstr(s, "results", n-1, "id") != idC {
+			t.Errorf("search %s GTE %d sorted ascending: %v; want the record changed last (%s) last", lastMod, ms, s, idC)
+		}
+	} else {
+		t.Errorf("%s %q is not a date-time", lastMod, before)
+	}
+
 	// Merge (contacts, companies, deals and tickets, where the version's spec has it): the
 	// survivor gets a new ID, and the merged-away ID reads as the survivor in a batch read.
 	mergeable := map[string]bool{"contacts": true, "companies": true, "deals": true, "tickets": true}
@@ -351,6 +382,12 @@ func objectLifecycle(c *specClient, v string, ot objectType) {
 	if n := jlen(al, "results"); n != 3 {
 		t.Errorf("list archived=true: %d results, want 3", n)
 	}
+}
+
+// instantMillis parses an ISO 8601 date-time to epoch milliseconds.
+func instantMillis(v string) (int64, bool) {
+	ts, err := time.Parse(time.RFC3339Nano, v)
+	return ts.UnixMilli(), err == nil
 }
 
 // batchPartial is the status of a batch answer with some failed inputs: 207 where the

@@ -67,12 +67,21 @@
 // time zone, search at 5 per second without rate headers, with HubSpot's
 // X-HubSpot-RateLimit-* headers and 429 bodies byte for byte.
 //
+// Every write but an association's sets the last-modified property
+// (lastmodifieddate on contacts, hs_lastmodifieddate elsewhere) and updatedAt
+// to the millisecond, which search filters and sorts on. A request with the
+// extension header UserHeader (X-Emulator-User-Id) acts as that HubSpot user,
+// as a change in HubSpot's UI: hs_updated_by_user_id (and
+// hs_created_by_user_id on create), source CRM_UI; writes without it are an
+// integration's and clear hs_updated_by_user_id.
+//
 // # Where it knowingly differs from HubSpot
 //
 //   - Webhooks, owners, quotes, custom objects, the limits-tracking API,
 //     the association high-usage report and pipeline audits are not served.
 //   - propertiesWithHistory keeps the last 20 values written through the API
-//     (source type API); calculated values show only their current value.
+//     (source type API, or CRM_UI with updatedByUserId under UserHeader);
+//     calculated values show only their current value.
 //   - Only a fixed set of default properties exists per object (relations
 //     notes §4.4), not the hundreds of a real portal; calculated properties
 //     are limited to hs_object_id, created and modified dates, hs_email_domain,

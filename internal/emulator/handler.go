@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -121,12 +122,27 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.writeJSON(w, status, out)
 }
 
+// UserHeader is the emulator's extension header that makes a public API
+// request act as a HubSpot user, as a change made in HubSpot's UI: its
+// value is the user ID the writes record in hs_updated_by_user_id (and
+// hs_created_by_user_id on create), with source CRM_UI. Writes without it
+// are an integration's: they clear hs_updated_by_user_id, and their
+// source is API. HubSpot itself ignores the header.
+const UserHeader = "X-Emulator-User-Id"
+
 // serve runs the route's handler with the state locked, so that each
 // operation reads and changes the state as one step and handlers need no
 // locking of their own.
 func (c *call) serve() (int, any) {
 	c.s.mu.Lock()
 	defer c.s.mu.Unlock()
+	if u := c.r.Header.Get(UserHeader); u != "" {
+		if n, err := strconv.ParseInt(u, 10, 64); err != nil || n <= 0 {
+			return 0, validationError(fmt.Sprintf("%s must be a HubSpot user ID (a positive integer), got %q", UserHeader, u))
+		}
+	}
+	c.s.actor = c.r.Header.Get(UserHeader)
+	defer func() { c.s.actor = "" }()
 	return c.route.handler(c)
 }
 

@@ -30,6 +30,8 @@ type historyIO struct {
 	Value      string `json:"value"`
 	Timestamp  string `json:"timestamp"`
 	SourceType string `json:"sourceType"`
+	// UpdatedByUserID is the user of a change made as a user (UserHeader).
+	UpdatedByUserID *int64 `json:"updatedByUserId,omitempty"`
 }
 
 type assocCollection struct {

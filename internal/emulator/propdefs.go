@@ -63,6 +63,8 @@ var commonProps = []string{
 	"hs_merged_object_ids enumeration checkbox ro",
 	"hs_object_source string text ro",
 	"hs_object_source_label string text ro",
+	"hs_created_by_user_id number number ro",
+	"hs_updated_by_user_id number number ro",
 }
 
 // Property specs shared by several object types.

@@ -190,20 +190,34 @@ func handleSearch(c *call) (int, any) {
 		hits = append(hits, hit{rec, view})
 	}
 	sp := os.props[sortProp]
-	sort.SliceStable(hits, func(i, j int) bool {
-		a, aok := hits[i].view[sortProp]
-		b, bok := hits[j].view[sortProp]
-		if aok != bok {
-			return aok // records without the value sort last
+	// Sort keys are computed once per hit: a datetime parsed in every
+	// comparison made large searches slow.
+	keys := make([]sortKey, len(hits))
+	for i, h := range hits {
+		keys[i] = newSortKey(sp, h.view, sortProp)
+	}
+	idx := make([]int, len(hits))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(i, j int) bool {
+		a, b := keys[idx[i]], keys[idx[j]]
+		if a.has != b.has {
+			return a.has // records without the value sort last
 		}
-		if cmp := compareValues(sp, a, b); cmp != 0 {
+		if cmp := a.compare(b); cmp != 0 {
 			if desc {
 				return cmp > 0
 			}
 			return cmp < 0
 		}
-		return hits[i].rec.num < hits[j].rec.num
+		return hits[idx[i]].rec.num < hits[idx[j]].rec.num
 	})
+	sorted := make([]hit, len(hits))
+	for i, k := range idx {
+		sorted[i] = hits[k]
+	}
+	hits = sorted
 	results := []objectOut{}
 	end := after + limit
 	if end > len(hits) {
@@ -402,6 +416,41 @@ func compareValues(p *propDef, a, b string) int {
 		}
 	}
 	return strings.Compare(strings.ToLower(a), strings.ToLower(b))
+}
+
+// sortKey is a hit's value of the sort property, parsed once.
+type sortKey struct {
+	has     bool
+	numeric bool
+	num     float64
+	text    string
+}
+
+func newSortKey(p *propDef, view map[string]string, prop string) sortKey {
+	v, ok := view[prop]
+	k := sortKey{has: ok, text: strings.ToLower(v)}
+	if !ok || p == nil {
+		return k
+	}
+	switch p.Type {
+	case "number":
+		if x, err := strconv.ParseFloat(v, 64); err == nil {
+			k.numeric, k.num = true, x
+		}
+	case "date", "datetime":
+		if x, ok := instant(v); ok {
+			k.numeric, k.num = true, float64(x)
+		}
+	}
+	return k
+}
+
+// compare orders keys as compareValues orders their values.
+func (a sortKey) compare(b sortKey) int {
+	if a.numeric && b.numeric {
+		return cmpFloat(a.num, b.num)
+	}
+	return strings.Compare(a.text, b.text)
 }
 
 func cmpFloat(x, y float64) int {

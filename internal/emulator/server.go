@@ -65,8 +65,11 @@ type Server struct {
 	cfgMu sync.Mutex
 	cfg   Config
 
-	mu sync.Mutex // guards st; held while a route's handler runs
-	st *state
+	mu sync.Mutex // guards st and actor; held while a route's handler runs
+	// actor is the HubSpot user the running request acts as (UserHeader),
+	// empty for an integration's write.
+	actor string
+	st    *state
 
 	limits *limiter
 	faults *faultInjector

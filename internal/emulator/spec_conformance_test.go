@@ -285,6 +285,9 @@ type exchange struct {
 	// (each use says why).
 	alsoOK []int
 	noAuth bool // send no Authorization header (and skip the request's security check)
+	// header holds extra request headers, such as the emulator's UserHeader
+	// extension (sent to the emulator only: HubSpot ignores it).
+	header map[string]string
 	// invalid marks a request that breaks the spec on purpose (malformed JSON, say): only
 	// the answer is checked.
 	invalid bool
@@ -460,6 +463,9 @@ func (c *specClient) do(x exchange) any {
 	}
 	if !x.noAuth {
 		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	for k, v := range x.header {
+		req.Header.Set(k, v)
 	}
 	c.seen.record(x.method, strings.SplitN(x.path, "?", 2)[0])
 	resp, err := c.hc.Do(req)

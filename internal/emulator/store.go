@@ -223,13 +223,21 @@ func (s *Server) commit(st *state, os *objectStore, rec *record, changes map[str
 	if rec.history == nil {
 		rec.history = map[string][]historyIO{}
 	}
+	source, label := "API", "INTERNAL_PROCESSING"
+	var user *int64
+	if s.actor != "" {
+		source, label = "CRM_UI", "CRM_UI"
+		if n, err := strconv.ParseInt(s.actor, 10, 64); err == nil {
+			user = &n
+		}
+	}
 	for k, v := range changes {
 		if v == "" {
 			delete(rec.props, k)
 		} else {
 			rec.props[k] = v
 		}
-		h := append(rec.history[k], historyIO{Value: v, Timestamp: timestamp(now), SourceType: "API"})
+		h := append(rec.history[k], historyIO{Value: v, Timestamp: timestamp(now), SourceType: source, UpdatedByUserID: user})
 		if len(h) > maxHistory {
 			h = h[len(h)-maxHistory:]
 		}
@@ -238,8 +246,11 @@ func (s *Server) commit(st *state, os *objectStore, rec *record, changes map[str
 	if isNew {
 		rec.props["createdate"] = orDefault(rec.props["createdate"], timestamp(rec.created))
 		rec.props["hs_object_id"] = rec.id
-		rec.props["hs_object_source"] = "API"
-		rec.props["hs_object_source_label"] = "INTERNAL_PROCESSING"
+		rec.props["hs_object_source"] = source
+		rec.props["hs_object_source_label"] = label
+		if s.actor != "" {
+			rec.props["hs_created_by_user_id"] = s.actor
+		}
 		for k, prop := range countProps {
 			if k[0] == os.t.name {
 				rec.props[prop] = "0"
@@ -250,6 +261,12 @@ func (s *Server) commit(st *state, os *objectStore, rec *record, changes map[str
 	}
 	rec.updated = now
 	rec.props[os.t.lastMod] = timestamp(now)
+	// The last change's user: none for an integration's write.
+	if s.actor != "" {
+		rec.props["hs_updated_by_user_id"] = s.actor
+	} else {
+		delete(rec.props, "hs_updated_by_user_id")
+	}
 	s.computeProps(st, os, rec, now)
 	os.index(rec)
 	s.snapshot(rec, now)

@@ -38,11 +38,16 @@ type Object struct {
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
 	Archived   bool
+	// ArchivedAt is when HubSpot archived the record; zero while it is live.
+	ArchivedAt time.Time
 	// New is set by batch upsert: true when the input created the record.
 	New bool
 	// TraceID is the input's objectWriteTraceId when HubSpot echoes it on a
 	// batch write result; empty otherwise.
 	TraceID string
+	// History holds the past values of the properties asked for with
+	// PropertiesWithHistory, newest first; nil otherwise.
+	History map[string][]PropertyVersion
 }
 
 // BatchReadRequest reads records by ID, or by a unique property when
@@ -51,7 +56,23 @@ type BatchReadRequest struct {
 	IDs        []string
 	IDProperty string
 	Properties []string
-	Archived   bool
+	// PropertiesWithHistory also returns these properties' past values
+	// (Object.History).
+	PropertiesWithHistory []string
+	Archived              bool
+}
+
+// PropertyVersion is one value a property held, as HubSpot's history
+// (propertiesWithHistory) gives it, newest first.
+type PropertyVersion struct {
+	Value     string
+	Timestamp time.Time
+	// SourceType says where the value came from: CRM_UI, INTEGRATION,
+	// API, IMPORT, WORKFLOW, …
+	SourceType string
+	SourceID   string
+	// UpdatedByUserID is the HubSpot user who set it, empty when none.
+	UpdatedByUserID string
 }
 
 // AssociationType is one association type, as HubSpot's AssociationSpec.
@@ -149,6 +170,21 @@ type SearchRequest struct {
 // SearchResult is one page of search results. After is empty on the last page.
 type SearchResult struct {
 	Total   int
+	Results []Object
+	After   string
+}
+
+// ListRequest asks for one page of a list of records (List).
+type ListRequest struct {
+	Properties []string
+	Limit      int
+	After      string
+	Archived   bool
+}
+
+// ListPage is one page of a list of records. After is empty on the last
+// page.
+type ListPage struct {
 	Results []Object
 	After   string
 }

@@ -470,3 +470,84 @@ func TestEmulatorFaultsAreRetried(t *testing.T) {
 		t.Errorf("search total = %+v, %v; want %d products, no duplicates", page, err, batches)
 	}
 }
+
+// TestEmulatorListArchived pages through archived records only, each with
+// the time it was archived.
+func TestEmulatorListArchived(t *testing.T) {
+	t.Parallel()
+	e := newEmulated(t, professional(), governor.Options{Tier: "professional"})
+	ctx := context.Background()
+	var inputs []hubspot.CreateInput
+	for i := range 5 {
+		inputs = append(inputs, hubspot.CreateInput{Properties: map[string]string{"dealname": fmt.Sprint("D", i), "dealstage": "appointmentscheduled", "pipeline": "default"}})
+	}
+	res, err := e.hs.BatchCreate(ctx, hubspot.Deals, inputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, o := range res.Results {
+		ids = append(ids, o.ID)
+	}
+	slices.Sort(ids)
+	e.clock.Advance(time.Minute)
+	archivedAt := e.clock.Now()
+	if err := e.hs.BatchArchive(ctx, hubspot.Deals, ids[:3]); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	after, pages := "", 0
+	for {
+		page, err := e.hs.List(ctx, hubspot.Deals, hubspot.ListRequest{Properties: []string{"dealname"}, Archived: true, Limit: 2, After: after})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages++
+		for _, o := range page.Results {
+			got = append(got, o.ID)
+			if !o.Archived || !o.ArchivedAt.Equal(archivedAt) || o.Properties["dealname"] == "" {
+				t.Errorf("archived %s: archived %v at %v, dealname %q; want archived at %v with its name", o.ID, o.Archived, o.ArchivedAt, o.Properties["dealname"], archivedAt)
+			}
+		}
+		if page.After == "" {
+			break
+		}
+		after = page.After
+	}
+	if !slices.Equal(got, ids[:3]) || pages != 2 {
+		t.Errorf("archived list: %v in %d pages, want %v in 2", got, pages, ids[:3])
+	}
+	live, err := e.hs.List(ctx, hubspot.Deals, hubspot.ListRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(live.Results) != 2 || live.After != "" {
+		t.Errorf("live list: %d records, after %q; want the 2 not archived on one page", len(live.Results), live.After)
+	}
+}
+
+// TestEmulatorBatchReadHistory reads past values, newest first, with
+// their source.
+func TestEmulatorBatchReadHistory(t *testing.T) {
+	t.Parallel()
+	e := newEmulated(t, professional(), governor.Options{Tier: "professional"})
+	ctx := context.Background()
+	res, err := e.hs.BatchCreate(ctx, hubspot.Deals, []hubspot.CreateInput{{Properties: map[string]string{"dealname": "D", "dealstage": "appointmentscheduled", "pipeline": "default"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := res.Results[0].ID
+	e.clock.Advance(time.Second)
+	if _, err := e.hs.BatchUpdate(ctx, hubspot.Deals, []hubspot.UpdateInput{{ID: id, Properties: map[string]string{"dealstage": "closedwon"}}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.hs.BatchRead(ctx, hubspot.Deals, hubspot.BatchReadRequest{IDs: []string{id}, PropertiesWithHistory: []string{"dealstage"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := got.Results[0].History["dealstage"]
+	if len(h) != 2 || h[0].Value != "closedwon" || h[1].Value != "appointmentscheduled" || h[0].SourceType != "API" ||
+		!h[0].Timestamp.Equal(e.clock.Now()) || h[0].UpdatedByUserID != "" {
+		t.Errorf("dealstage history %+v, want closedwon (now, API, no user) then appointmentscheduled", h)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -17,7 +18,11 @@ var (
 	epBatchUpsert  = endpoint{method: http.MethodPost, template: "/crm/objects/{v}/{objectType}/batch/upsert", write: true}
 	epBatchArchive = endpoint{method: http.MethodPost, template: "/crm/objects/{v}/{objectType}/batch/archive", write: true}
 	epSearch       = endpoint{method: http.MethodPost, template: "/crm/objects/{v}/{objectType}/search", search: true}
+	epList         = endpoint{method: http.MethodGet, template: "/crm/objects/{v}/{objectType}"}
 )
+
+// MaxListLimit is HubSpot's largest page of a list of records.
+const MaxListLimit = 100
 
 // DefaultSearchLimit is the page size Search asks for when the request sets
 // none. HubSpot allows up to 200.
@@ -32,8 +37,19 @@ type wireObject struct {
 	CreatedAt          string                     `json:"createdAt"`
 	UpdatedAt          string                     `json:"updatedAt"`
 	Archived           bool                       `json:"archived"`
+	ArchivedAt         string                     `json:"archivedAt"`
 	New                bool                       `json:"new"`
 	ObjectWriteTraceID string                     `json:"objectWriteTraceId"`
+	History            map[string][]wireVersion   `json:"propertiesWithHistory"`
+}
+
+// wireVersion is ValueWithTimestamp.
+type wireVersion struct {
+	Value           string      `json:"value"`
+	Timestamp       string      `json:"timestamp"`
+	SourceType      string      `json:"sourceType"`
+	SourceID        string      `json:"sourceId"`
+	UpdatedByUserID json.Number `json:"updatedByUserId"`
 }
 
 func (w wireObject) object() Object {
@@ -43,8 +59,18 @@ func (w wireObject) object() Object {
 		CreatedAt:  parseTime(w.CreatedAt),
 		UpdatedAt:  parseTime(w.UpdatedAt),
 		Archived:   w.Archived,
+		ArchivedAt: parseTime(w.ArchivedAt),
 		New:        w.New,
 		TraceID:    w.ObjectWriteTraceID,
+	}
+	for k, vs := range w.History {
+		if o.History == nil {
+			o.History = map[string][]PropertyVersion{}
+		}
+		for _, v := range vs {
+			o.History[k] = append(o.History[k], PropertyVersion{Value: v.Value, Timestamp: parseTime(v.Timestamp),
+				SourceType: v.SourceType, SourceID: v.SourceID, UpdatedByUserID: v.UpdatedByUserID.String()})
+		}
 	}
 	for k, raw := range w.Properties {
 		if len(raw) == 0 || string(raw) == "null" {
@@ -140,7 +166,8 @@ func nonNil(s []string) []string {
 }
 
 // BatchRead reads up to MaxBatchInputs records by ID, or by the unique
-// property req.IDProperty. Records that do not exist come back in
+// property req.IDProperty (fewer with PropertiesWithHistory, which HubSpot
+// serves in smaller batches; 50 is safe). Records that do not exist come back in
 // BatchResult.Errors (category OBJECT_NOT_FOUND, IDs in IDs); a merged-away
 // ID comes back as the surviving record under its own ID. No IDs: no call.
 //
@@ -157,7 +184,7 @@ func (c *Client) BatchRead(ctx context.Context, objectType string, req BatchRead
 		Properties            []string `json:"properties"`
 		PropertiesWithHistory []string `json:"propertiesWithHistory"`
 		IDProperty            string   `json:"idProperty,omitempty"`
-	}{Properties: nonNil(req.Properties), PropertiesWithHistory: []string{}, IDProperty: req.IDProperty}
+	}{Properties: nonNil(req.Properties), PropertiesWithHistory: nonNil(req.PropertiesWithHistory), IDProperty: req.IDProperty}
 	for _, id := range req.IDs {
 		body.Inputs = append(body.Inputs, wireID{ID: id})
 	}
@@ -376,6 +403,37 @@ func (c *Client) Search(ctx context.Context, objectType string, req SearchReques
 	}
 	total, _ := strconv.Atoi(out.Total.String())
 	return &SearchResult{Total: total, Results: objects(out.Results), After: out.Paging.after()}, nil
+}
+
+// List reads one page of objectType's records in ID order: req.Limit up to
+// MaxListLimit (0 asks for MaxListLimit), from the cursor req.After
+// (empty: the first page). With req.Archived only archived records come
+// back, each with its ArchivedAt. ListPage.After is empty on the last page.
+//
+// HubSpot operation: GET /crm/objects/2026-09/{objectType}
+func (c *Client) List(ctx context.Context, objectType string, req ListRequest) (*ListPage, error) {
+	limit := req.Limit
+	if limit <= 0 || limit > MaxListLimit {
+		limit = MaxListLimit
+	}
+	q := url.Values{"limit": {strconv.Itoa(limit)}}
+	if req.After != "" {
+		q.Set("after", req.After)
+	}
+	if len(req.Properties) > 0 {
+		q.Set("properties", strings.Join(req.Properties, ","))
+	}
+	if req.Archived {
+		q.Set("archived", "true")
+	}
+	var out struct {
+		Results []wireObject `json:"results"`
+		Paging  *wirePaging  `json:"paging"`
+	}
+	if _, err := c.do(ctx, epList, c.path(epList, objectType), q, nil, &out); err != nil {
+		return nil, err
+	}
+	return &ListPage{Results: objects(out.Results), After: out.Paging.after()}, nil
 }
 
 type wirePaging struct {

@@ -138,6 +138,10 @@ func TestRequestsMatchSpec(t *testing.T) {
 		},
 		func() error { return hs.BatchArchive(ctx, hubspot.Contacts, []string{"1", "2"}) },
 		func() error {
+			_, err := hs.List(ctx, hubspot.Deals, hubspot.ListRequest{Properties: []string{"dealstage", "amount"}, After: "30000005", Archived: true})
+			return err
+		},
+		func() error {
 			_, err := hs.Search(ctx, hubspot.Contacts, hubspot.SearchRequest{
 				FilterGroups: []hubspot.FilterGroup{{Filters: []hubspot.Filter{
 					{PropertyName: "email", Operator: "IN", Values: []string{"a@example.co.th"}},

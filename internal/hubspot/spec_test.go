@@ -102,7 +102,7 @@ func TestOperationsInSpec(t *testing.T) {
 	// The doc comment and the endpoint the method calls must agree.
 	calls := map[string]endpoint{
 		"BatchRead": epBatchRead, "BatchCreate": epBatchCreate, "BatchUpdate": epBatchUpdate,
-		"BatchUpsert": epBatchUpsert, "BatchArchive": epBatchArchive, "Search": epSearch,
+		"BatchUpsert": epBatchUpsert, "BatchArchive": epBatchArchive, "Search": epSearch, "List": epList,
 		"CreateAssociations": epAssocCreate, "CreateDefaultAssociations": epAssocDefault,
 		"ReadAssociations": epAssocRead, "ArchiveAssociations": epAssocArchive,
 		"ListProperties": epListProperties, "CreateProperty": epCreateProperty,

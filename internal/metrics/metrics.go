@@ -32,6 +32,12 @@ type Options struct {
 	// Budget returns the rate budgets at scrape time:
 	// (*governor.Governor).State.
 	Budget func() governor.State
+	// Inbox reads the inbox's backlog and watermarks at scrape time:
+	// (*store.Store).InboxBacklogs; nil when the inbox is off.
+	Inbox func(context.Context) ([]store.InboxBacklog, error)
+	// InboxObjects are the ID map's object types the inbox polls, reported
+	// with 0 unconsumed rows when they have none.
+	InboxObjects []string
 	// Logger receives what went wrong in a scrape; nothing is logged when
 	// nil.
 	Logger logrus.FieldLogger
@@ -148,6 +154,9 @@ func New(o Options) *Metrics {
 	}
 	if o.Budget != nil {
 		m.reg.MustRegister(&budgetCollector{state: o.Budget})
+	}
+	if o.Inbox != nil {
+		m.reg.MustRegister(&inboxCollector{read: o.Inbox, objects: o.InboxObjects, timeout: o.ScrapeTimeout, log: log})
 	}
 	return m
 }

@@ -47,6 +47,14 @@ func fed(t *testing.T, backlogErr error) *metrics.Metrics {
 			return governor.State{Window: 10 * time.Second, WindowLimit: 171, WindowLeft: 120, DailyLimit: 625000, DailyUsed: 1000, DailyReserve: 125000,
 				DailyBlockedUntil: now.Add(time.Hour)}
 		},
+		Inbox: func(context.Context) ([]store.InboxBacklog, error) {
+			checked := now.Add(-75 * time.Second)
+			return []store.InboxBacklog{
+				{ObjectType: "deal", Unconsumed: 12, CheckedAt: &checked, WatermarkAge: 75 * time.Second},
+				{ObjectType: "contact", Unconsumed: 3},
+			}, nil
+		},
+		InboxObjects: []string{"contact", "deal", "ticket"},
 	})
 	h := m.Hooks()
 	h.CycleFinished(daemon.Cycle{Trigger: daemon.TriggerStart, Started: now, Finished: now.Add(1500 * time.Millisecond),
@@ -119,10 +127,18 @@ func TestCollectors(t *testing.T) {
 		`syncd_job_runs_total{job="inbox",result="ok"} 1`,
 		`syncd_outbox_listening 1`,
 		`syncd_build_info{go_version="`,
+		`syncd_inbox_rows_unconsumed{object_type="deal"} 12`,
+		`syncd_inbox_rows_unconsumed{object_type="contact"} 3`,
+		`syncd_inbox_rows_unconsumed{object_type="ticket"} 0`,
+		`syncd_inbox_watermark_age_seconds{object_type="deal"} 75`,
+		`syncd_inbox_database_up 1`,
 	} {
 		if !strings.Contains(body, want+"\n") && !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %s", want)
 		}
+	}
+	if n := len(fams["syncd_inbox_watermark_age_seconds"].GetMetric()); n != 1 {
+		t.Errorf("syncd_inbox_watermark_age_seconds has %d series, want deal's alone (the others were never read)", n)
 	}
 	if n := len(fams["syncd_outbox_rows"].GetMetric()); n != 3*len(store.States) {
 		t.Errorf("syncd_outbox_rows has %d series, want company, customer and ticket × %d states", n, len(store.States))

@@ -45,8 +45,9 @@
 //
 // # Adding a section or a check
 //
-// A feature beside the sync (an inbox of HubSpot changes, say) adds a part
-// of the page and a readiness check without editing this package:
+// A feature beside the sync adds a part of the page and a readiness check
+// without editing this package (the inbox of HubSpot changes adds its
+// section so, in internal/cli/inbox.go):
 //
 //	srv, err := server.New(server.Options{
 //		...,

@@ -34,8 +34,8 @@ func TestMigrateUpDownToZeroUpStatus(t *testing.T) {
 	if len(up.Steps) == 0 || up.Version == 0 {
 		t.Fatalf("up applied nothing: %+v", up)
 	}
-	if n := tableCount(t, db); n != 6 {
-		t.Fatalf("after up: %d tables, want 6 (outbox, id_map, associations, runs, rate_ledger, pipelines)", n)
+	if n := tableCount(t, db); n != 9 {
+		t.Fatalf("after up: %d tables, want 9 (outbox, id_map, associations, runs, rate_ledger, pipelines, inbox, inbox_watermarks, inbox_state)", n)
 	}
 	again, err := store.Migrate(ctx, db.BaseURL, db.Schema, "up")
 	if err != nil || len(again.Steps) != 0 {
