@@ -145,6 +145,31 @@ func (f *Factory) configLogger() (*config.Config, *logrus.Logger, error) {
 	return cfg, log, err
 }
 
+// connected is what the builders of long-lived parts (the engine, the
+// inbox, the HTTP endpoint) share: the config, the logger, the store and
+// the HubSpot client, each made once per Factory.
+type connected struct {
+	cfg *config.Config
+	log *logrus.Logger
+	st  *store.Store
+	hs  *hubspot.Client
+}
+
+// connect returns the config and logger, then opens the store and the
+// HubSpot client, stopping at the first error.
+func (f *Factory) connect(ctx context.Context) (connected, error) {
+	var c connected
+	var err error
+	if c.cfg, c.log, err = f.configLogger(); err != nil {
+		return c, err
+	}
+	if c.st, err = f.Store(ctx); err != nil {
+		return c, err
+	}
+	c.hs, err = f.HubSpot(ctx)
+	return c, err
+}
+
 // onClose registers fn to run when the command ends, last registered first.
 func (f *Factory) onClose(fn func()) {
 	f.mu.Lock()
@@ -324,21 +349,13 @@ func (f *Factory) Governor(ctx context.Context) (*governor.Governor, error) {
 
 // Engine builds the sync engine over the store and HubSpot client.
 func (f *Factory) Engine(ctx context.Context) (*engine.Engine, error) {
-	cfg, log, err := f.configLogger()
-	if err != nil {
-		return nil, err
-	}
-	st, err := f.Store(ctx)
-	if err != nil {
-		return nil, err
-	}
-	hs, err := f.HubSpot(ctx)
+	c, err := f.connect(ctx)
 	if err != nil {
 		return nil, err
 	}
 	host, _ := os.Hostname()
 	return engine.New(engine.Deps{
-		Store: st, HubSpot: hs, Logger: log, Now: f.Now,
+		Store: c.st, HubSpot: c.hs, Logger: c.log, Now: f.Now,
 		Owner: fmt.Sprintf("%s:%d", host, os.Getpid()),
-	}, *cfg)
+	}, *c.cfg)
 }

@@ -43,21 +43,14 @@ func (e *HTTPEndpoint) Stop() error { return e.stop() }
 // Metrics.MustRegister before serving, its server.Section and server.Check
 // in the server's Options.
 func (f *Factory) StartHTTP(ctx context.Context, addr string, sched cron.Schedule) (*HTTPEndpoint, error) {
-	cfg, log, err := f.configLogger()
-	if err != nil {
-		return nil, err
-	}
 	if err := config.ValidListenAddr("--http", addr); err != nil {
 		return nil, err
 	}
-	st, err := f.Store(ctx)
+	c, err := f.connect(ctx)
 	if err != nil {
 		return nil, err
 	}
-	hs, err := f.HubSpot(ctx)
-	if err != nil {
-		return nil, err
-	}
+	cfg, log, st, hs := c.cfg, c.log, c.st, c.hs
 	gov := hs.Governor()
 	entities := make([]string, len(outbox.Entities))
 	types := map[string]store.ObjectType{}

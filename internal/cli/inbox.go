@@ -16,21 +16,17 @@ import (
 // governor) and the engine's HubSpot account; nil when inbox.enabled is
 // off.
 func (f *Factory) Inbox(ctx context.Context, eng *engine.Engine) (*inbox.Inbox, error) {
-	cfg, log, err := f.configLogger()
+	cfg, err := f.Config()
 	if err != nil || !cfg.Inbox.Enabled {
 		return nil, err
 	}
-	st, err := f.Store(ctx)
-	if err != nil {
-		return nil, err
-	}
-	hs, err := f.HubSpot(ctx)
+	c, err := f.connect(ctx)
 	if err != nil {
 		return nil, err
 	}
 	return inbox.New(inbox.Options{
-		Store: st, HubSpot: hs, Config: cfg.Inbox, ERPIDProperty: cfg.Sync.ERPIDProperty,
-		Portal: eng.PortalID, Logger: log.WithField("job", "inbox"), Now: f.Now,
+		Store: c.st, HubSpot: c.hs, Config: cfg.Inbox, ERPIDProperty: cfg.Sync.ERPIDProperty,
+		Portal: eng.PortalID, Logger: c.log.WithField("job", "inbox"), Now: f.Now,
 	})
 }
 
