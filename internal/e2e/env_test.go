@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -81,9 +82,7 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// The write is applied; the connection closes without an answer.
 		panic(http.ErrAbortHandler)
 	}
-	sw := &statusWriter{ResponseWriter: w}
-	p.next.ServeHTTP(sw, r)
-	if sw.status < 300 {
+	if serveRecorded(p.next, w, r) < 300 {
 		n := p.writes.Add(1)
 		if onWrite != nil {
 			onWrite(n)
@@ -104,26 +103,17 @@ func (p *proxy) setOnWrite(f func(n int64)) { p.mu.Lock(); p.onWrite = f; p.mu.U
 
 func (p *proxy) setHold(f func(r *http.Request, body []byte)) { p.mu.Lock(); p.hold = f; p.mu.Unlock() }
 
-type statusWriter struct {
-	http.ResponseWriter
-	status int
+// serveRecorded serves r through next into w, and returns the status next
+// answered with. A panic (the emulator's dropped-connection fault) goes up
+// to net/http, which closes the connection without an answer.
+func serveRecorded(next http.Handler, w http.ResponseWriter, r *http.Request) int {
+	rec := httptest.NewRecorder()
+	next.ServeHTTP(rec, r)
+	maps.Copy(w.Header(), rec.Header())
+	w.WriteHeader(rec.Code)
+	_, _ = w.Write(rec.Body.Bytes())
+	return rec.Code
 }
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 type envOptions struct {
 	searchLag  time.Duration

@@ -114,13 +114,13 @@ func (l *callLog) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	at := time.Now()
-	sw := &statusWriter{ResponseWriter: w}
+	status := 0 // a dropped connection is logged without one
 	defer func() {
 		l.mu.Lock()
-		l.log = append(l.log, served{at: at, key: endpointName(r.Method, r.URL.Path), search: strings.HasSuffix(r.URL.Path, "/search"), status: sw.status})
+		l.log = append(l.log, served{at: at, key: endpointName(r.Method, r.URL.Path), search: strings.HasSuffix(r.URL.Path, "/search"), status: status})
 		l.mu.Unlock()
 	}()
-	l.next.ServeHTTP(sw, r)
+	status = serveRecorded(l.next, w, r)
 }
 
 func (l *callLog) calls() []served {
