@@ -140,6 +140,9 @@ type TypeResult struct {
 	// Pending are records written by a sync cycle that has not yet
 	// recorded their IDs: the watermark waits for them.
 	Pending int `json:"pending"`
+	// Skipped says another syncd process was polling the type: this cycle
+	// left it to that one.
+	Skipped bool `json:"skipped,omitempty"`
 }
 
 // Result is what one cycle did.
@@ -164,6 +167,10 @@ func (in *Inbox) Run(ctx context.Context) error {
 	res, err := in.Cycle(ctx)
 	log := in.o.Logger.WithFields(logrus.Fields{"rows": res.Rows(), "deleted": res.Deleted, "duration": res.Duration.Round(time.Millisecond).String()})
 	for _, t := range res.Types {
+		if t.Skipped {
+			log = log.WithField(t.ObjectType, "polled by another process")
+			continue
+		}
 		log = log.WithField(t.ObjectType, fmt.Sprintf("%d read, %d rows, %d searches", t.Read, t.Rows, t.Searches))
 	}
 	if err != nil {
@@ -186,7 +193,7 @@ func (in *Inbox) Cycle(ctx context.Context) (Result, error) {
 	}
 	var errs []error
 	for _, t := range in.types {
-		tr, err := in.pollType(ctx, portal, t)
+		tr, err := in.pollTypeAlone(ctx, portal, t)
 		res.Types = append(res.Types, tr)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -202,6 +209,21 @@ func (in *Inbox) Cycle(ctx context.Context) (Result, error) {
 	}
 	res.Duration = time.Since(start)
 	return res, errors.Join(errs...)
+}
+
+// pollTypeAlone polls one object type unless another process is polling
+// it now: the changes are the same for every process, and HubSpot's search
+// budget is not.
+func (in *Inbox) pollTypeAlone(ctx context.Context, portal int64, t objectType) (TypeResult, error) {
+	release, ok, err := in.o.Store.LockInboxType(ctx, portal, t.mapType)
+	if err != nil {
+		return TypeResult{ObjectType: t.name}, err
+	}
+	if !ok {
+		return TypeResult{ObjectType: t.name, Skipped: true}, nil
+	}
+	defer release()
+	return in.pollType(ctx, portal, t)
 }
 
 // pollType reads one object type: the changes since its watermark, then

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -448,4 +449,39 @@ func TestFailedCycleResumes(t *testing.T) {
 	}
 	h.stage(id, "closedwon")
 	h.want(h.cycle(), id+` changed SO-1 {"dealstage": {"new": "closedwon", "old": "qualifiedtobuy"}}`)
+}
+
+// While another process polls an object type, a cycle leaves the type to
+// it, spending no search; once that process lets go, the next cycle polls
+// the type and finds the change once.
+func TestTypePolledByAnotherProcessIsSkipped(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	id := h.syncdWrites("SO-1", "", deal)
+	h.want(h.cycle())
+	h.stage(id, "qualifiedtobuy")
+
+	// The other process: its own store on the same schema.
+	other := store.New(h.db.Pool, store.Options{Offset: h.clk.Advanced})
+	release, ok, err := other.LockInboxType(context.Background(), h.portal, "deal")
+	if err != nil || !ok {
+		t.Fatalf("the other process's lock: %v %v", ok, err)
+	}
+	// Released at the latest when the test ends, failed or not: a held
+	// connection would keep the schema's cleanup waiting.
+	var releaseOnce sync.Once
+	t.Cleanup(func() { releaseOnce.Do(release) })
+	if _, ok, err := h.st.LockInboxType(context.Background(), h.portal, "deal"); ok || err != nil {
+		t.Fatalf("a second lock on deals was granted (%v, %v)", ok, err)
+	}
+	h.clk.Advance(time.Second)
+	res, err := h.in.Cycle(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Types) != 1 || !res.Types[0].Skipped || res.Types[0].Searches != 0 || res.Rows() != 0 {
+		t.Fatalf("cycle while another process polls deals: %+v; want deals skipped without a search", res.Types)
+	}
+	releaseOnce.Do(release)
+	h.want(h.cycle(), id+` changed SO-1 {"dealstage": {"new": "qualifiedtobuy", "old": "appointmentscheduled"}}`)
 }

@@ -271,6 +271,36 @@ SET modified_until = greatest(w.modified_until, excluded.modified_until)`, porta
 	return written, nil
 }
 
+// LockInboxType takes this process's hold on polling one object type, so
+// that several syncd processes on one schema poll each type once between
+// them instead of each spending HubSpot's search budget on the same
+// records. ok is false, with nothing to release, while another process
+// holds it. The hold is a PostgreSQL session advisory lock on a connection
+// kept for it: a process that dies lets go with its connection.
+func (s *Store) LockInboxType(ctx context.Context, portal int64, objectType ObjectType) (release func(), ok bool, err error) {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return nil, false, inboxErr("lock "+string(objectType), err)
+	}
+	const key = `hashtext('syncd.inbox.' || current_schema() || '.' || ($1::bigint)::text || '.' || $2::text)`
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(`+key+`)`, portal, string(objectType)).Scan(&ok); err != nil || !ok {
+		conn.Release()
+		if err != nil {
+			return nil, false, inboxErr("lock "+string(objectType), err)
+		}
+		return nil, false, nil
+	}
+	return func() {
+		// An unlock that fails (the connection broke) ends the session, and
+		// the lock with it: the connection is not handed back to the pool.
+		if _, err := conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(`+key+`)`, portal, string(objectType)); err != nil {
+			_ = conn.Hijack().Close(context.WithoutCancel(ctx))
+			return
+		}
+		conn.Release()
+	}, true, nil
+}
+
 // InboxChecked records that a read of objectType that started at
 // startedAt (the store's time, Now) reached the end of HubSpot's changes.
 func (s *Store) InboxChecked(ctx context.Context, portal int64, objectType ObjectType, startedAt time.Time) error {
