@@ -57,6 +57,24 @@ type Inbox struct {
 	// Retention is how long consumed rows are kept before syncd deletes
 	// them, default 720h (30 days); 0 keeps them.
 	Retention Duration `toml:"retention"`
+	// StartFrom is where an object type's first poll starts:
+	// InboxStartHistory (the default: every record's current version, the
+	// ones people created coming in as created), InboxStartNow (only what
+	// changes from the first poll on), or an RFC 3339 time.
+	StartFrom string `toml:"start_from"`
+}
+
+// The words of inbox.start_from besides an RFC 3339 time.
+const (
+	InboxStartHistory = "history"
+	InboxStartNow     = "now"
+)
+
+// StartTime returns the time of an RFC 3339 start_from, and false for
+// "history" and "now" (or an invalid value, which validation refuses).
+func (in Inbox) StartTime() (time.Time, bool) {
+	t, err := time.Parse(time.RFC3339, in.StartFrom)
+	return t, err == nil
 }
 
 // InboxObjects are the object types the inbox can poll.

@@ -471,6 +471,7 @@ deals = ["dealstage", "syncd_margin"]
 		{"[inbox]\nenabled = true\nobjects = []\n", `key "inbox.objects": must name at least one object type`},
 		{"[inbox]\nschedule = \"soon\"\n", `:2: key "inbox.schedule": "soon" is not a cron schedule`},
 		{"[inbox]\noverlap = \"-1m\"\n", `:2: key "inbox.overlap": must not be negative`},
+		{"[inbox]\nstart_from = \"yesterday\"\n", `:2: key "inbox.start_from": "yesterday" is not "history", "now" or an RFC 3339 time`},
 		{"[inbox.properties]\ndeals = [\"Deal Stage\"]\n", `:2: key "inbox.properties.deals": "Deal Stage" is not a HubSpot property name`},
 		{"[inbox.properties]\norders = [\"x\"]\n", `:2: key "inbox.properties.orders": "orders" is not one of`},
 		{"[inbox.properties]\ndeals = []\n", `:2: key "inbox.properties.deals": must name at least one property`},

@@ -58,6 +58,7 @@ func Default() Config {
 			Properties: InboxDefaultProperties(),
 			Overlap:    Duration{2 * time.Minute},
 			Retention:  Duration{30 * 24 * time.Hour},
+			StartFrom:  InboxStartHistory,
 		},
 		Deals: PipelineMapping{
 			Pipeline: "default",

@@ -297,6 +297,9 @@ func (in Inbox) validate() []error {
 	if in.Overlap.Duration < 0 {
 		add(bad("inbox.overlap", "must not be negative"))
 	}
+	if _, ok := in.StartTime(); !ok && in.StartFrom != InboxStartHistory && in.StartFrom != InboxStartNow {
+		add(bad("inbox.start_from", "%q is not %q, %q or an RFC 3339 time such as \"2026-12-01T00:00:00+07:00\"", in.StartFrom, InboxStartHistory, InboxStartNow))
+	}
 	if in.Retention.Duration < 0 {
 		add(bad("inbox.retention", "must not be negative; 0 keeps consumed rows"))
 	}

@@ -238,13 +238,16 @@ func (in *Inbox) pollType(ctx context.Context, portal int64, t objectType) (Type
 	if err != nil {
 		return tr, err
 	}
-	var from time.Time
-	if !wm.ModifiedUntil.IsZero() {
-		from = wm.ModifiedUntil.Add(-in.o.Config.Overlap.Duration)
-	}
+	from, anchor := in.startFrom(wm)
 	types := in.propertyTypes(ctx, t)
 	if err := in.search(ctx, portal, t, from, types, &tr); err != nil {
 		return tr, fmt.Errorf("inbox: %s: %w", t.name, err)
+	}
+	if !anchor.IsZero() {
+		// The watermark keeps the later of this and what the search found.
+		if _, err := in.o.Store.RecordInbox(ctx, portal, store.InboxBatch{ObjectType: t.mapType, ModifiedUntil: anchor}); err != nil {
+			return tr, fmt.Errorf("inbox: %s: %w", t.name, err)
+		}
 	}
 	if err := in.archived(ctx, portal, t, &tr); err != nil {
 		return tr, fmt.Errorf("inbox: %s: archived records: %w", t.name, err)
@@ -253,6 +256,26 @@ func (in *Inbox) pollType(ctx context.Context, portal int64, t objectType) (Type
 		return tr, err
 	}
 	return tr, nil
+}
+
+// startFrom returns the modification time a poll searches from: the
+// watermark less the overlap, or, before the type's first poll, where
+// inbox.start_from says: the zero time for the whole history, the start
+// time, or now on HubSpot's clock. In the last two cases it also returns
+// that time as the anchor the poll sets the watermark to when it finds no
+// record, so that the next poll goes on from there.
+func (in *Inbox) startFrom(wm store.Watermark) (from, anchor time.Time) {
+	if !wm.ModifiedUntil.IsZero() {
+		return wm.ModifiedUntil.Add(-in.o.Config.Overlap.Duration), time.Time{}
+	}
+	if at, ok := in.o.Config.StartTime(); ok {
+		return at, at
+	}
+	if in.o.Config.StartFrom == config.InboxStartNow {
+		now := in.o.Now().UTC().Truncate(time.Millisecond)
+		return now, now
+	}
+	return time.Time{}, time.Time{}
 }
 
 // search reads the records modified at or after from, oldest first. After

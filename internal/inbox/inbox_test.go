@@ -485,3 +485,39 @@ func TestTypePolledByAnotherProcessIsSkipped(t *testing.T) {
 	releaseOnce.Do(release)
 	h.want(h.cycle(), id+` changed SO-1 {"dealstage": {"new": "qualifiedtobuy", "old": "appointmentscheduled"}}`)
 }
+
+// With inbox.start_from = "now" a portal's existing records are not read:
+// a deal people made before the first poll comes in only when it changes
+// after it, and a first poll that finds nothing still anchors the next,
+// so that a deal made between the two is found. A start time reads from
+// that time.
+func TestStartFrom(t *testing.T) {
+	t.Parallel()
+	userDeal := func(h *harness, name string) string {
+		h.clk.Advance(time.Second)
+		out := h.userDoes("POST", "/crm/objects/2026-09/deals", map[string]any{"properties": map[string]any{"dealname": name, "dealstage": "appointmentscheduled", "pipeline": "default"}})
+		return out["id"].(string)
+	}
+	created := func(id string) string {
+		return id + ` created - {"pipeline": {"new": "default", "old": null}, "dealstage": {"new": "appointmentscheduled", "old": null}}`
+	}
+
+	h := newHarness(t, func(c *config.Inbox) { c.StartFrom = config.InboxStartNow; c.Overlap.Duration = 0 })
+	before := userDeal(h, "made before syncd")
+	h.clk.Advance(time.Minute)
+	h.want(h.cycle()) // nothing read: the history is not wanted
+	between := userDeal(h, "made after the first poll")
+	h.want(h.cycle(), created(between))
+	h.stage(before, "qualifiedtobuy")
+	h.want(h.cycle(), before+` created - {"pipeline": {"new": "default", "old": null}, "dealstage": {"new": "qualifiedtobuy", "old": null}}`)
+
+	h = newHarness(t, func(c *config.Inbox) { c.StartFrom = config.InboxStartHistory })
+	old := userDeal(h, "made before syncd")
+	h.want(h.cycle(), created(old))
+
+	h = newHarness(t, func(c *config.Inbox) { c.StartFrom = "2026-12-01T09:00:30Z"; c.Overlap.Duration = 0 })
+	userDeal(h, "made before the start") // at 09:00:01
+	h.clk.Advance(time.Minute)
+	after := userDeal(h, "made after the start") // at 09:01:02
+	h.want(h.cycle(), created(after))
+}
