@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/syncd/syncd/internal/config"
 	"github.com/syncd/syncd/internal/hubspot"
 	"github.com/syncd/syncd/internal/setup"
 )
@@ -186,8 +187,46 @@ func (d *doctor) run(ctx context.Context) {
 	}
 	d.scopes(ctx, hs)
 	d.setup(ctx, hs)
+	d.inbox(ctx, hs, cfg.Inbox)
 	d.budget(ctx, hs)
 	d.clock()
+}
+
+// inbox checks, when the inbox is on, that every property it watches
+// exists on its object type: HubSpot's search leaves out a property it
+// does not know without a word, so a misspelt one would never report a
+// change. One property list per polled type.
+func (d *doctor) inbox(ctx context.Context, hs *hubspot.Client, in config.Inbox) {
+	if !in.Enabled {
+		return
+	}
+	reported := 0
+	for _, ot := range in.Objects {
+		props, err := hs.ListProperties(ctx, ot)
+		if err != nil {
+			d.add("inbox", checkWarning, fmt.Sprintf("could not read the properties of %s: %v", ot, err), "run syncd doctor again")
+			reported++
+			continue
+		}
+		known := make(map[string]bool, len(props))
+		for _, p := range props {
+			known[p.Name] = true
+		}
+		watched, ok := in.Properties[ot]
+		if !ok {
+			watched = config.InboxDefaultProperties()[ot]
+		}
+		for _, name := range watched {
+			if !known[name] {
+				d.add("inbox", checkProblem, fmt.Sprintf("inbox.properties.%s names %q, which HubSpot's %s do not have: its changes would never be reported", ot, name, ot),
+					fmt.Sprintf("correct the name in inbox.properties.%s (HubSpot's internal name, as Settings → Properties shows it) or remove it", ot))
+				reported++
+			}
+		}
+	}
+	if reported == 0 {
+		d.add("inbox", checkOK, fmt.Sprintf("every watched property of %s exists", strings.Join(in.Objects, ", ")), "")
+	}
 }
 
 func (d *doctor) database(ctx context.Context) {

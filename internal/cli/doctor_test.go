@@ -247,3 +247,35 @@ func countStatus(out doctorOut, status string) int {
 	}
 	return n
 }
+
+// TestDoctorInbox checks the inbox's watched properties: with the defaults
+// every one exists in HubSpot; a misspelt one is a problem naming the key
+// and the fix, since HubSpot's search would leave it out without a word.
+func TestDoctorInbox(t *testing.T) {
+	t.Parallel()
+	d := newSyncdEnv(t, envOptions{token: doctorToken})
+	cfg := d.config(t, "syncd.toml", "[inbox]\nenabled = true\n")
+	if r := run(t, context.Background(), d.env, "--config", cfg, "setup"); r.code != cli.ExitOK {
+		t.Fatalf("setup: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	inboxChecks := func(out doctorOut) (got []string) {
+		for _, c := range out.Checks {
+			if c.Check == "inbox" {
+				got = append(got, c.Status+": "+c.Detail+" → "+c.Fix)
+			}
+		}
+		return got
+	}
+	r, out := d.doctor(t, cfg)
+	if want := []string{"ok: every watched property of contacts, companies, deals, tickets exists → "}; r.code != cli.ExitOK || !slices.Equal(inboxChecks(out), want) {
+		t.Errorf("defaults: exit %d, inbox checks %q; want %q", r.code, inboxChecks(out), want)
+	}
+
+	bad := d.config(t, "bad.toml", "[inbox]\nenabled = true\nobjects = [\"deals\"]\n[inbox.properties]\ndeals = [\"dealstage\", \"deal_stage\"]\n")
+	r, out = d.doctor(t, bad)
+	want := []string{`problem: inbox.properties.deals names "deal_stage", which HubSpot's deals do not have: its changes would never be reported` +
+		` → correct the name in inbox.properties.deals (HubSpot's internal name, as Settings → Properties shows it) or remove it`}
+	if r.code != cli.ExitProblems || out.Problems != 1 || !slices.Equal(inboxChecks(out), want) {
+		t.Errorf("misspelt: exit %d, %d problems, inbox checks %q; want exit %d and %q", r.code, out.Problems, inboxChecks(out), cli.ExitProblems, want)
+	}
+}
