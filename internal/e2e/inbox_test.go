@@ -1,19 +1,15 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"sort"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/syncd/syncd/internal/config"
-	"github.com/syncd/syncd/internal/emulator"
 	"github.com/syncd/syncd/internal/engine"
 	"github.com/syncd/syncd/internal/governor"
 	"github.com/syncd/syncd/internal/hubspot"
@@ -66,30 +62,10 @@ func searches(r inbox.Result) int {
 // record ID.
 func (e *env) asUser(method, path string, body any) string {
 	e.t.Helper()
-	b, err := json.Marshal(body)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	req, err := http.NewRequest(method, e.srv.URL+path, bytes.NewReader(b))
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+hubspottest.Token)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(emulator.UserHeader, user)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode >= 300 {
-		e.t.Fatalf("%s %s as user: %d %s", method, path, resp.StatusCode, raw)
-	}
 	var out struct {
 		ID string `json:"id"`
 	}
-	if err := json.Unmarshal(raw, &out); err != nil {
+	if err := json.Unmarshal(hubspottest.AsUser(e.t, e.srv.URL, user, method, path, body), &out); err != nil {
 		e.t.Fatal(err)
 	}
 	return out.ID

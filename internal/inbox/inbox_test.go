@@ -1,12 +1,9 @@
 package inbox_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -109,26 +106,7 @@ func (h *harness) syncdWrites(erpID, id string, props map[string]string) string 
 // userDoes sends a public API request as HubSpot user 42.
 func (h *harness) userDoes(method, path string, body any) map[string]any {
 	h.t.Helper()
-	b, err := json.Marshal(body)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	req, err := http.NewRequest(method, h.url+path, bytes.NewReader(b))
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+hubspottest.Token)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(emulator.UserHeader, "42")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode >= 300 {
-		h.t.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, raw)
-	}
+	raw := hubspottest.AsUser(h.t, h.url, "42", method, path, body)
 	out := map[string]any{}
 	if len(raw) > 0 {
 		if err := json.Unmarshal(raw, &out); err != nil {

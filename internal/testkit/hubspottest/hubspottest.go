@@ -1,8 +1,8 @@
 // Package hubspottest builds the HubSpot side of a sync under test: a
 // client of an emulator served by httptest whose governor waits on a fake
 // clock, the setup run that creates syncd's properties and pipelines, a
-// quiet logger for the engines, and decimal parsing for comparing the
-// amounts HubSpot holds.
+// quiet logger for the engines, decimal parsing for comparing the amounts
+// HubSpot holds, and a person's change made in HubSpot (AsUser).
 //
 // It imports no engine, outbox or normalize code, so that those packages'
 // own tests can use it without an import cycle; each test package builds
@@ -12,14 +12,18 @@
 package hubspottest
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"math/big"
+	"net/http"
 	"testing"
 
 	"github.com/sirupsen/logrus"
 
 	"github.com/syncd/syncd/internal/config"
+	"github.com/syncd/syncd/internal/emulator"
 	"github.com/syncd/syncd/internal/governor"
 	"github.com/syncd/syncd/internal/hubspot"
 	"github.com/syncd/syncd/internal/setup"
@@ -77,4 +81,36 @@ func Rat(t testing.TB, s string) *big.Rat {
 		t.Fatalf("%q is not a number", s)
 	}
 	return r
+}
+
+// AsUser sends a public API request to the emulator at baseURL on behalf
+// of HubSpot user user (the emulator's UserHeader), as a person's change
+// in HubSpot's UI would reach it, with body as JSON, and returns the
+// answer's body. An answer of 300 or more fails the test.
+func AsUser(t testing.TB, baseURL, user, method, path string, body any) []byte {
+	t.Helper()
+	b, err := json.Marshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest(method, baseURL+path, bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+Token)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(emulator.UserHeader, user)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode >= 300 {
+		t.Fatalf("%s %s as user %s: %d %s", method, path, user, resp.StatusCode, raw)
+	}
+	return raw
 }
