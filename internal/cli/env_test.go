@@ -1,14 +1,20 @@
 package cli_test
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/syncd/syncd/internal/cli"
 	"github.com/syncd/syncd/internal/emulator"
 	"github.com/syncd/syncd/internal/pgtest"
 )
@@ -85,4 +91,74 @@ func (d syncdEnv) step(t *testing.T, cfg string, want int, args ...string) resul
 		t.Fatalf("syncd %v: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", args, r.code, want, r.stdout, r.stderr)
 	}
 	return r
+}
+
+// daemon is `syncd run` started in-process for a test, with only the
+// database in its environment, so that the built-in emulator stands in
+// for HubSpot.
+type daemon struct {
+	logs *lineWatcher
+	code chan int
+	stop context.CancelFunc
+}
+
+// startDaemon runs syncd with args after --config cfg, its log going to
+// logs, and waits for each of ready in turn (channels of logs.when),
+// failing the test when syncd exits first or a minute passes.
+func startDaemon(t *testing.T, dbURL, cfg string, logs *lineWatcher, args []string, ready ...<-chan struct{}) *daemon {
+	t.Helper()
+	f := &cli.Factory{
+		IO: cli.IOStreams{In: strings.NewReader(""), Out: io.Discard, Err: logs},
+		LookupEnv: func(k string) (string, bool) {
+			if k == "SYNCD_DATABASE_URL" {
+				return dbURL, true
+			}
+			return "", false
+		},
+		Now: time.Now,
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	t.Cleanup(stop)
+	d := &daemon{logs: logs, code: make(chan int, 1), stop: stop}
+	go func() { d.code <- cli.Main(ctx, f, append([]string{"--config", cfg}, args...)) }()
+	d.await(t, "ready", ready...)
+	return d
+}
+
+// await waits for each of ready in turn, failing the test when syncd
+// exits first or a minute passes; what names the wait in the failure.
+func (d *daemon) await(t *testing.T, what string, ready ...<-chan struct{}) {
+	t.Helper()
+	timeout := time.NewTimer(time.Minute)
+	defer timeout.Stop()
+	for _, r := range ready {
+		select {
+		case <-r:
+		case c := <-d.code:
+			t.Fatalf("syncd exited with %d before it was %s:\n%s", c, what, d.logs.String())
+		case <-timeout.C:
+			t.Fatalf("syncd is not %s after a minute:\n%s", what, d.logs.String())
+		}
+	}
+}
+
+// serving returns the base URL and the message of the log line that says
+// where syncd serves its HTTP endpoint.
+func (d *daemon) serving(t *testing.T) (base, msg string) {
+	t.Helper()
+	sc := bufio.NewScanner(strings.NewReader(d.logs.String()))
+	for sc.Scan() {
+		var l struct{ Msg, Addr string }
+		if json.Unmarshal(sc.Bytes(), &l) == nil && strings.HasPrefix(l.Msg, "serving /healthz") {
+			return l.Addr, l.Msg
+		}
+	}
+	t.Fatalf("no serving line in the log:\n%s", d.logs.String())
+	return "", ""
+}
+
+// stopped stops syncd as SIGTERM does and returns its exit status.
+func (d *daemon) stopped() int {
+	d.stop()
+	return <-d.code
 }

@@ -1,9 +1,7 @@
 package cli_test
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/syncd/syncd/internal/cli"
 	"github.com/syncd/syncd/internal/pgtest"
@@ -51,39 +48,10 @@ func TestRunHTTP(t *testing.T) {
 	}
 	var logs lineWatcher
 	serving, idle := logs.when("serving /healthz"), logs.when("sync cycle: nothing to do")
-	f := &cli.Factory{
-		IO: cli.IOStreams{In: strings.NewReader(""), Out: io.Discard, Err: &logs},
-		LookupEnv: func(k string) (string, bool) {
-			if k == "SYNCD_DATABASE_URL" {
-				return db.BaseURL, true
-			}
-			return "", false
-		},
-		Now: time.Now,
-	}
-	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	code := make(chan int, 1)
-	go func() { code <- cli.Main(ctx, f, []string{"--config", cfgPath, "--log-level", "debug", "run"}) }()
-	for _, ready := range []<-chan struct{}{serving, idle} {
-		select {
-		case <-ready:
-		case c := <-code:
-			t.Fatalf("run exited with %d:\n%s", c, logs.String())
-		case <-time.After(time.Minute):
-			t.Fatalf("run is not serving and idle after a minute:\n%s", logs.String())
-		}
-	}
-	base := ""
-	sc := bufio.NewScanner(strings.NewReader(logs.String()))
-	for sc.Scan() {
-		var l struct{ Msg, Addr string }
-		if json.Unmarshal(sc.Bytes(), &l) == nil && strings.HasPrefix(l.Msg, "serving /healthz") {
-			base = l.Addr
-			if !strings.Contains(l.Msg, "on this machine only") {
-				t.Errorf("a loopback address is not said to serve this machine only: %q", l.Msg)
-			}
-		}
+	d := startDaemon(t, db.BaseURL, cfgPath, &logs, []string{"--log-level", "debug", "run"}, serving, idle)
+	base, msg := d.serving(t)
+	if !strings.Contains(msg, "on this machine only") {
+		t.Errorf("a loopback address is not said to serve this machine only: %q", msg)
 	}
 	if !strings.HasPrefix(base, "http://127.0.0.1:") {
 		t.Fatalf("no address in the serving line:\n%s", logs.String())
@@ -102,8 +70,7 @@ func TestRunHTTP(t *testing.T) {
 			t.Errorf("GET %s shows the access token", path)
 		}
 	}
-	stop()
-	if c := <-code; c != cli.ExitOK {
+	if c := d.stopped(); c != cli.ExitOK {
 		t.Errorf("run exited with %d after the stop:\n%s", c, logs.String())
 	}
 	if _, err := http.Get(base + "/healthz"); err == nil {
@@ -128,37 +95,8 @@ func TestRunHTTPWithInbox(t *testing.T) {
 	}
 	var logs lineWatcher
 	serving, polled := logs.when("serving /healthz"), logs.when("inbox cycle finished")
-	f := &cli.Factory{
-		IO: cli.IOStreams{In: strings.NewReader(""), Out: io.Discard, Err: &logs},
-		LookupEnv: func(k string) (string, bool) {
-			if k == "SYNCD_DATABASE_URL" {
-				return db.BaseURL, true
-			}
-			return "", false
-		},
-		Now: time.Now,
-	}
-	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	code := make(chan int, 1)
-	go func() { code <- cli.Main(ctx, f, []string{"--config", cfgPath, "run"}) }()
-	for _, ready := range []<-chan struct{}{serving, polled} {
-		select {
-		case <-ready:
-		case c := <-code:
-			t.Fatalf("run exited with %d:\n%s", c, logs.String())
-		case <-time.After(time.Minute):
-			t.Fatalf("run has not served and polled the inbox after a minute:\n%s", logs.String())
-		}
-	}
-	base := ""
-	sc := bufio.NewScanner(strings.NewReader(logs.String()))
-	for sc.Scan() {
-		var l struct{ Msg, Addr string }
-		if json.Unmarshal(sc.Bytes(), &l) == nil && strings.HasPrefix(l.Msg, "serving /healthz") {
-			base = l.Addr
-		}
-	}
+	d := startDaemon(t, db.BaseURL, cfgPath, &logs, []string{"run"}, serving, polled)
+	base, _ := d.serving(t)
 	get := func(path string) string {
 		t.Helper()
 		resp, err := http.Get(base + path)
@@ -179,8 +117,7 @@ func TestRunHTTPWithInbox(t *testing.T) {
 	if page := get("/"); !strings.Contains(page, `<section id="inbox">`) || !strings.Contains(page, "deal") {
 		t.Errorf("the status page has no inbox section:\n%s", page)
 	}
-	stop()
-	if c := <-code; c != cli.ExitOK {
+	if c := d.stopped(); c != cli.ExitOK {
 		t.Errorf("run exited with %d after the stop:\n%s", c, logs.String())
 	}
 }

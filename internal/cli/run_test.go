@@ -11,7 +11,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/syncd/syncd/internal/cli"
 	"github.com/syncd/syncd/internal/emulator"
@@ -176,44 +175,14 @@ func TestRunDaemon(t *testing.T) {
 	var logs lineWatcher
 	listening, idle := logs.when("listening for outbox notifications"), logs.when("sync cycle: nothing to do")
 	synced := logs.when(`"msg":"sync cycle done"`)
-	f := &cli.Factory{
-		IO: cli.IOStreams{In: strings.NewReader(""), Out: &strings.Builder{}, Err: &logs},
-		LookupEnv: func(k string) (string, bool) {
-			if k == "SYNCD_DATABASE_URL" {
-				return db.BaseURL, true
-			}
-			return "", false
-		},
-		Now: time.Now,
-	}
-	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	code := make(chan int, 1)
-	go func() { code <- cli.Main(ctx, f, []string{"--config", cfgPath, "--log-level", "debug", "run"}) }()
-
-	timeout := time.NewTimer(time.Minute)
-	defer timeout.Stop()
 	// Once the first cycle has found nothing and the listener is up, only
 	// the notification can bring the next cycle within the hour.
-	for _, ready := range []<-chan struct{}{listening, idle} {
-		select {
-		case <-ready:
-		case c := <-code:
-			t.Fatalf("run exited with %d before it was ready:\n%s", c, logs.String())
-		case <-timeout.C:
-			t.Fatalf("run is not ready after a minute:\n%s", logs.String())
-		}
-	}
+	d := startDaemon(t, db.BaseURL, cfgPath, &logs, []string{"--log-level", "debug", "run"}, listening, idle)
 	if _, err := db.Pool.Exec(context.Background(), `INSERT INTO outbox (entity, erp_id, payload) VALUES ('company', 'CO-9', '{"name":"บริษัท เก้า จำกัด","domain":"nine.co.th"}')`); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case <-synced:
-	case <-timeout.C:
-		t.Fatalf("the inserted row was not synced within a minute:\n%s", logs.String())
-	}
-	stop()
-	if c := <-code; c != cli.ExitOK {
+	d.await(t, "done syncing the inserted row", synced)
+	if c := d.stopped(); c != cli.ExitOK {
 		t.Errorf("run exited with %d after the stop:\n%s", c, logs.String())
 	}
 	if !strings.Contains(logs.String(), "syncd stopped") {
