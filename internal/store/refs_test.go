@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/syncd/syncd/internal/outbox"
+	"github.com/syncd/syncd/internal/pgtest"
 	"github.com/syncd/syncd/internal/store"
 	"github.com/syncd/syncd/internal/testkit/outboxtest"
 )
@@ -18,6 +19,15 @@ func refsOf(r store.Row) []store.Ref {
 		out = append(out, store.Ref{Entity: string(ref.Entity), ERPID: ref.ERPID, BySKU: ref.BySKU})
 	}
 	return out
+}
+
+// backOff leaves row id failed after attempts, due again at next, as a
+// failed attempt's backoff does.
+func backOff(t *testing.T, db *pgtest.DB, id int64, attempts int, next time.Time) {
+	t.Helper()
+	if _, err := db.Pool.Exec(context.Background(), `UPDATE outbox SET state = 'failed', attempts = $2, next_attempt_at = $3 WHERE id = $1`, id, attempts, next); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func keysOf(rows []store.Row) []string {
@@ -80,9 +90,7 @@ func TestClaimLeavesHeldAndBackedOffReferences(t *testing.T) {
 		t.Fatalf("b: %v %v", rows, err)
 	}
 	c2 := outboxtest.Insert(t, db, "customer", "C-2", `{}`)
-	if _, err := db.Pool.Exec(ctx, `UPDATE outbox SET state = 'failed', attempts = 1, next_attempt_at = $2 WHERE id = $1`, c2, clk.Now().Add(time.Hour)); err != nil {
-		t.Fatal(err)
-	}
+	backOff(t, db, c2, 1, clk.Now().Add(time.Hour))
 	p := outboxtest.Insert(t, db, "product", "P-1", `{"sku":"SKU-1"}`)
 	outboxtest.Insert(t, db, "order", "SO-1", `{"customer_id":"C-1","items":[{"line_id":"1","sku":"SKU-1"}]}`)
 	outboxtest.Insert(t, db, "ticket", "T-1", `{"customer_id":"C-2"}`)
@@ -260,9 +268,7 @@ func TestWaitingForADeadRow(t *testing.T) {
 	ctx := context.Background()
 	db, clk, st := newStore(t)
 	c1 := outboxtest.Insert(t, db, "customer", "C-1", `{}`)
-	if _, err := db.Pool.Exec(ctx, `UPDATE outbox SET state = 'failed', attempts = 2, next_attempt_at = $2 WHERE id = $1`, c1, clk.Now().Add(time.Minute)); err != nil {
-		t.Fatal(err)
-	}
+	backOff(t, db, c1, 2, clk.Now().Add(time.Minute))
 	so := outboxtest.Insert(t, db, "order", "SO-1", `{"customer_id":"C-1"}`)
 	if rows, err := st.ClaimWithRefs(ctx, "a", 10, time.Minute, refsOf); err != nil || len(rows) != 1 {
 		t.Fatalf("a: %v %v", rows, err)
