@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"fmt"
-	"sort"
 	"sync"
 	"time"
 
@@ -169,17 +168,35 @@ func (d *dryRun) saveMappings(_ context.Context, ms []store.Mapping) error {
 	return nil
 }
 
+// addMappings keeps the rows store.AddMappings would insert: those whose
+// key the ID map, with the rows this dry cycle saved, holds only archived
+// or not at all. One ID-map read per portal and object type.
 func (d *dryRun) addMappings(ctx context.Context, ms []store.Mapping) error {
-	var add []store.Mapping
+	type group struct {
+		portal int64
+		t      store.ObjectType
+	}
+	keys := map[group][]string{}
 	for _, m := range ms {
-		have, err := d.st.Mappings(ctx, m.PortalID, m.ObjectType, []string{m.ERPID})
+		g := group{m.PortalID, m.ObjectType}
+		keys[g] = append(keys[g], m.ERPID)
+	}
+	live := map[store.MapKey]bool{}
+	for g, erpIDs := range keys {
+		have, err := d.st.Mappings(ctx, g.portal, g.t, erpIDs)
 		if err != nil {
 			return err
 		}
-		d.mu.Lock()
-		_, kept := d.mapped[store.MapKey{PortalID: m.PortalID, ObjectType: m.ObjectType, ERPID: m.ERPID}]
-		d.mu.Unlock()
-		if _, ok := have[m.ERPID]; !ok && !kept {
+		d.overlay(g.portal, g.t, erpIDs, have)
+		for id, m := range have {
+			if m.ArchivedAt == nil {
+				live[store.MapKey{PortalID: g.portal, ObjectType: g.t, ERPID: id}] = true
+			}
+		}
+	}
+	var add []store.Mapping
+	for _, m := range ms {
+		if !live[store.MapKey{PortalID: m.PortalID, ObjectType: m.ObjectType, ERPID: m.ERPID}] {
 			add = append(add, m)
 		}
 	}
@@ -212,8 +229,8 @@ func (d *dryRun) DropPipelines(context.Context, int64, string, time.Time) (bool,
 	return false, nil
 }
 
-// The operations a dry run counts, as hubspot.Stats names them (with the
-// version filled in by opKey).
+// The operations a dry run counts, as hubspot.Stats names them; Plan puts
+// the API version in for {v}.
 const (
 	opBatchCreate         = "POST /crm/objects/{v}/{objectType}/batch/create"
 	opBatchUpdate         = "POST /crm/objects/{v}/{objectType}/batch/update"
@@ -284,20 +301,11 @@ func (d *dryRun) ArchiveAssociations(_ context.Context, _, _ string, pairs []hub
 }
 
 // sends reports whether the client would send a batch of n inputs: it
-// sends none for no inputs, and refuses more than MaxBatchInputs.
+// sends none for no inputs, and refuses more than MaxBatchInputs as the
+// client does.
 func sends(n int) (bool, error) {
-	if n > hubspot.MaxBatchInputs {
-		return false, fmt.Errorf("%w: %d inputs, the limit is %d", hubspot.ErrTooManyInputs, n, hubspot.MaxBatchInputs)
+	if err := hubspot.CheckInputs(n); err != nil {
+		return false, err
 	}
 	return n > 0, nil
-}
-
-// sortedOps returns the keys of m, sorted.
-func sortedOps(m map[string]int) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

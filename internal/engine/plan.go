@@ -172,9 +172,9 @@ func (e *Engine) Plan(ctx context.Context) (*Plan, error) {
 		}
 	}
 	writes := dry.calls()
-	for _, op := range sortedOps(writes) {
-		p.Calls.ByOperation[strings.ReplaceAll(op, "{v}", e.hs.Version())] += writes[op]
-		p.Calls.Writes += writes[op]
+	for op, n := range writes {
+		p.Calls.ByOperation[strings.ReplaceAll(op, "{v}", e.hs.Version())] += n
+		p.Calls.Writes += n
 	}
 	p.Calls.Total = p.Calls.Reads + p.Calls.Writes
 	st := e.hs.Governor().State()
@@ -184,7 +184,7 @@ func (e *Engine) Plan(ctx context.Context) (*Plan, error) {
 		p.Calls.MinSeconds = math.Round(float64(p.Calls.Total)*st.Window.Seconds()/float64(st.WindowLimit)*10) / 10
 	}
 	sum.Calls = int64(p.Calls.Total)
-	sum.WriteCalls = int64(p.Calls.Writes) + int64(after.Writes-before.Writes)
+	sum.WriteCalls = int64(p.Calls.Writes)
 	sum.Duration = e.now().Sub(start)
 	p.Summary = sum
 	return p, nil

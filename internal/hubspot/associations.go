@@ -54,7 +54,7 @@ type wirePair struct {
 //
 // HubSpot operation: POST /crm/associations/2026-09/{fromObjectType}/{toObjectType}/batch/create
 func (c *Client) CreateAssociations(ctx context.Context, from, to string, inputs []AssociationInput) ([]ItemError, error) {
-	if err := checkInputs(len(inputs)); err != nil {
+	if err := CheckInputs(len(inputs)); err != nil {
 		return nil, err
 	}
 	if len(inputs) == 0 {
@@ -82,7 +82,7 @@ func (c *Client) CreateAssociations(ctx context.Context, from, to string, inputs
 //
 // HubSpot operation: POST /crm/associations/2026-09/{fromObjectType}/{toObjectType}/batch/associate/default
 func (c *Client) CreateDefaultAssociations(ctx context.Context, from, to string, pairs []AssociationPair) ([]ItemError, error) {
-	if err := checkInputs(len(pairs)); err != nil {
+	if err := CheckInputs(len(pairs)); err != nil {
 		return nil, err
 	}
 	if len(pairs) == 0 {
@@ -108,7 +108,7 @@ func (c *Client) CreateDefaultAssociations(ctx context.Context, from, to string,
 //
 // HubSpot operation: POST /crm/associations/2026-09/{fromObjectType}/{toObjectType}/batch/read
 func (c *Client) ReadAssociations(ctx context.Context, from, to string, fromIDs []string) (map[string][]Associated, error) {
-	if err := checkInputs(len(fromIDs)); err != nil {
+	if err := CheckInputs(len(fromIDs)); err != nil {
 		return nil, err
 	}
 	out := make(map[string][]Associated, len(fromIDs))
@@ -192,7 +192,7 @@ func (c *Client) ArchiveAssociations(ctx context.Context, from, to string, pairs
 		}
 		inputs[i].To = append(inputs[i].To, wireID{ID: p.ToID})
 	}
-	if err := checkInputs(len(inputs)); err != nil {
+	if err := CheckInputs(len(inputs)); err != nil {
 		return err
 	}
 	if len(inputs) == 0 {

@@ -144,7 +144,9 @@ func specs(ts []AssociationType) []wireAssociationSpec {
 	return out
 }
 
-func checkInputs(n int) error {
+// CheckInputs refuses a batch of more than MaxBatchInputs inputs, as every
+// batch call of the client does before it sends.
+func CheckInputs(n int) error {
 	if n > MaxBatchInputs {
 		return fmt.Errorf("%w: %d inputs, the limit is %d", ErrTooManyInputs, n, MaxBatchInputs)
 	}
@@ -173,7 +175,7 @@ func nonNil(s []string) []string {
 //
 // HubSpot operation: POST /crm/objects/2026-09/{objectType}/batch/read
 func (c *Client) BatchRead(ctx context.Context, objectType string, req BatchReadRequest) (*BatchResult, error) {
-	if err := checkInputs(len(req.IDs)); err != nil {
+	if err := CheckInputs(len(req.IDs)); err != nil {
 		return nil, err
 	}
 	if len(req.IDs) == 0 {
@@ -207,7 +209,7 @@ func (c *Client) BatchRead(ctx context.Context, objectType string, req BatchRead
 //
 // HubSpot operation: POST /crm/objects/2026-09/{objectType}/batch/create
 func (c *Client) BatchCreate(ctx context.Context, objectType string, inputs []CreateInput) (*BatchResult, error) {
-	if err := checkInputs(len(inputs)); err != nil {
+	if err := CheckInputs(len(inputs)); err != nil {
 		return nil, err
 	}
 	if len(inputs) == 0 {
@@ -271,7 +273,7 @@ func (c *Client) BatchUpsert(ctx context.Context, objectType string, inputs []Up
 // batchWrite sends update or upsert inputs to e: both operations take the
 // same body on the wire and answer with the same batch result.
 func batchWrite[In UpdateInput | UpsertInput](ctx context.Context, c *Client, e endpoint, objectType string, inputs []In) (*BatchResult, error) {
-	if err := checkInputs(len(inputs)); err != nil {
+	if err := CheckInputs(len(inputs)); err != nil {
 		return nil, err
 	}
 	if len(inputs) == 0 {
@@ -298,7 +300,7 @@ func batchWrite[In UpdateInput | UpsertInput](ctx context.Context, c *Client, e 
 //
 // HubSpot operation: POST /crm/objects/2026-09/{objectType}/batch/archive
 func (c *Client) BatchArchive(ctx context.Context, objectType string, ids []string) error {
-	if err := checkInputs(len(ids)); err != nil {
+	if err := CheckInputs(len(ids)); err != nil {
 		return err
 	}
 	if len(ids) == 0 {
