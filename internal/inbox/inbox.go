@@ -27,6 +27,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -94,7 +95,24 @@ type Options struct {
 type Inbox struct {
 	o     Options
 	types []objectType
+
+	// defs are the property types read per object type, kept for
+	// defsFresh: definitions change rarely, and reading them every poll
+	// would cost a call per type a minute.
+	defsMu sync.Mutex
+	defs   map[string]propertyDefs
 }
+
+// propertyDefs are an object type's property types by name, as read at
+// readAt.
+type propertyDefs struct {
+	types  map[string]string
+	readAt time.Time
+}
+
+// defsFresh is how long property definitions are used before they are
+// read again.
+const defsFresh = 10 * time.Minute
 
 // New checks o and returns an Inbox.
 func New(o Options) (*Inbox, error) {
@@ -174,6 +192,8 @@ func (in *Inbox) Run(ctx context.Context) error {
 		log = log.WithField(t.ObjectType, fmt.Sprintf("%d read, %d rows, %d searches", t.Read, t.Rows, t.Searches))
 	}
 	if err != nil {
+		// The daemon logs the error; this line keeps what the cycle did.
+		log.WithError(err).Warn("inbox cycle failed")
 		return err
 	}
 	log.Info("inbox cycle finished")
@@ -358,6 +378,12 @@ func (in *Inbox) search(ctx context.Context, portal int64, t objectType, from ti
 // compared as HubSpot means them. Without them (HubSpot did not answer)
 // values are compared as text.
 func (in *Inbox) propertyTypes(ctx context.Context, t objectType) map[string]string {
+	in.defsMu.Lock()
+	kept, ok := in.defs[t.name]
+	in.defsMu.Unlock()
+	if ok && in.o.Now().Sub(kept.readAt) < defsFresh {
+		return kept.types
+	}
 	props, err := in.o.HubSpot.ListProperties(ctx, t.name)
 	if err != nil {
 		in.o.Logger.WithError(err).WithField("object_type", t.name).Warn("inbox: cannot read the property definitions; values are compared as text")
@@ -367,6 +393,12 @@ func (in *Inbox) propertyTypes(ctx context.Context, t objectType) map[string]str
 	for _, p := range props {
 		out[p.Name] = p.Type
 	}
+	in.defsMu.Lock()
+	if in.defs == nil {
+		in.defs = map[string]propertyDefs{}
+	}
+	in.defs[t.name] = propertyDefs{types: out, readAt: in.o.Now()}
+	in.defsMu.Unlock()
 	return out
 }
 
@@ -588,7 +620,9 @@ func (in *Inbox) sources(ctx context.Context, t objectType, rows []store.InboxRo
 // archived lists the object type's archived records and reports those of
 // the ID map that syncd did not archive itself, once each.
 func (in *Inbox) archived(ctx context.Context, portal int64, t objectType, tr *TypeResult) error {
-	props := in.properties(t.name)
+	// Only who archived it is read: the watched values are not reported
+	// for an archived record.
+	props := []string{propUpdatedBy}
 	after := ""
 	for {
 		page, err := in.o.HubSpot.List(ctx, t.name, hubspot.ListRequest{Properties: props, Archived: true, After: after})
