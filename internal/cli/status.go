@@ -177,14 +177,11 @@ func writeInbox(w io.Writer, in []inboxJSON) error {
 	fmt.Fprintln(w)
 	return writeTable(w, "INBOX\tUNCONSUMED\tOLDEST UNCONSUMED\tWATERMARK AGE\tCHANGES READ UP TO", func(tw io.Writer) {
 		for _, b := range in {
-			oldest, age := "-", "never read"
-			if b.OldestUnconsumed != nil {
-				oldest = b.OldestUnconsumed.Format(time.RFC3339)
-			}
+			age := "never read"
 			if b.WatermarkAgeSeconds != nil {
 				age = time.Duration(*b.WatermarkAgeSeconds * float64(time.Second)).Round(time.Second).String()
 			}
-			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", b.ObjectType, b.Unconsumed, oldest, age, timeOrDash(b.ModifiedUntil))
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", b.ObjectType, b.Unconsumed, timeOrDash(b.OldestUnconsumed), age, timeOrDash(b.ModifiedUntil))
 		}
 	})
 }

@@ -11,12 +11,18 @@ import (
 // clock returns the store's time for a transaction: the database's clock
 // as it reads it (clock_timestamp(), not the transaction's start, which may
 // lie before a lock it waited for), moved forward by Options.Offset.
-func (s *Store) clock(ctx context.Context, tx pgx.Tx) (time.Time, error) {
+func (s *Store) clock(ctx context.Context, tx querier) (time.Time, error) {
 	var now time.Time
 	if err := tx.QueryRow(ctx, `SELECT clock_timestamp() + $1::interval`, s.offset()).Scan(&now); err != nil {
 		return time.Time{}, fmt.Errorf("read the database's clock: %w", err)
 	}
 	return now.UTC(), nil
+}
+
+// querier is what clock reads with: a transaction, or the pool for a time
+// outside one.
+type querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
 // sqlNow is the store's time in a single statement: the statement's start

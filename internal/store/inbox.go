@@ -70,13 +70,7 @@ type Watermark struct {
 
 // Now returns the store's time: the database's clock, moved forward by
 // Options.Offset.
-func (s *Store) Now(ctx context.Context) (time.Time, error) {
-	var now time.Time
-	if err := s.pool.QueryRow(ctx, `SELECT clock_timestamp() + $1::interval`, s.offset()).Scan(&now); err != nil {
-		return time.Time{}, fmt.Errorf("read the database's clock: %w", err)
-	}
-	return now.UTC(), nil
-}
+func (s *Store) Now(ctx context.Context) (time.Time, error) { return s.clock(ctx, s.pool) }
 
 // InboxWatermark returns objectType's watermark in portal; a zero
 // Watermark when there is none yet.
