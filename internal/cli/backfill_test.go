@@ -74,7 +74,10 @@ const companiesCSV = "รหัส;ชื่อบริษัท;เลขผ�
 func TestBackfillCSVJSON(t *testing.T) {
 	t.Parallel()
 	a := newAdminDB(t, true)
-	raw, _ := charmap.Windows874.NewEncoder().String(companiesCSV)
+	raw, err := charmap.Windows874.NewEncoder().String(companiesCSV)
+	if err != nil {
+		t.Fatal(err)
+	}
 	path := writeTemp(t, "companies.csv", raw)
 	args := []string{"backfill", "--entity", "company", "--csv", path, "--json",
 		"--map", "รหัส=erp_id", "--map", "ชื่อบริษัท=name", "--map", "เลขผู้เสียภาษี=tax_id", "--map", "เว็บไซต์=website",
@@ -88,6 +91,9 @@ func TestBackfillCSVJSON(t *testing.T) {
 		j.DryRun || j.Strict || !j.Written || j.Records != 3 || j.Valid != 2 || j.Inserted != 2 || j.Present != 0 || j.Bad != 1 ||
 		j.BadByKind["invalid"] != 1 || len(j.BadLines) != 1 || j.Columns["รหัส"] != "erp_id" || j.Seconds <= 0 || j.RowsPerSecond <= 0 {
 		t.Errorf("backfill JSON = %+v", j)
+	}
+	if len(j.BadLines) != 1 {
+		t.Fatalf("bad lines = %+v, want one", j.BadLines)
 	}
 	if b := j.BadLines[0]; b.Line != 3 || b.ERPID != "CO-2" || b.Kind != "invalid" ||
 		!strings.Contains(b.Reason, `company CO-2: field "tax_id": "0107544000109" is not valid`) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -214,7 +215,7 @@ func TestDoctorDatabaseAndClock(t *testing.T) {
 	if err := os.WriteFile(cfgEmpty, []byte(fmt.Sprintf("[database]\nschema = %q\n", empty.Schema)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	env := d.env
+	env := maps.Clone(d.env)
 	env["SYNCD_DATABASE_URL"] = empty.BaseURL
 	r := run(t, context.Background(), env, "--config", cfgEmpty, "doctor", "--json")
 	var out doctorOut
