@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/syncd/syncd/internal/config"
+	"github.com/syncd/syncd/internal/governor"
 	"github.com/syncd/syncd/internal/hubspot"
 	"github.com/syncd/syncd/internal/setup"
 )
@@ -212,11 +213,7 @@ func (d *doctor) inbox(ctx context.Context, hs *hubspot.Client, in config.Inbox)
 		for _, p := range props {
 			known[p.Name] = true
 		}
-		watched, ok := in.Properties[ot]
-		if !ok {
-			watched = config.InboxDefaultProperties()[ot]
-		}
-		for _, name := range watched {
+		for _, name := range in.Watched(ot) {
 			if !known[name] {
 				d.add("inbox", checkProblem, fmt.Sprintf("inbox.properties.%s names %q, which HubSpot's %s do not have: its changes would never be reported", ot, name, ot),
 					fmt.Sprintf("correct the name in inbox.properties.%s (HubSpot's internal name, as Settings → Properties shows it) or remove it", ot))
@@ -243,7 +240,7 @@ func (d *doctor) database(ctx context.Context) {
 	lvl, err := st.SchemaLevel(ctx)
 	switch {
 	case err != nil:
-		d.add("database", checkProblem, "the database does not answer: "+err.Error(), "check database.url (or SYNCD_DATABASE_URL) and that PostgreSQL is up")
+		d.add("database", checkProblem, "cannot read the schema's migration level: "+err.Error(), "check that PostgreSQL is up and that the database.url user may read the schema")
 	case lvl.Current < lvl.Latest:
 		d.add("database", checkProblem, fmt.Sprintf("schema %q is at migration %d of %d", cfg.Database.Schema, lvl.Current, lvl.Latest), "run syncd migrate up")
 	case lvl.Current > lvl.Latest:
@@ -325,7 +322,7 @@ func (d *doctor) setup(ctx context.Context, hs *hubspot.Client) {
 		case setup.CreatePipeline, setup.CreateStage:
 			pipes++
 			d.add("pipelines", checkProblem, fmt.Sprintf("%s: %s does not exist in HubSpot (%s)", c.ObjectType, c.Name, c.Detail),
-				"run syncd setup: [setup] create_pipelines = true lets it create it")
+				"run syncd setup: it creates it, as [setup] create_pipelines is on")
 		case setup.CreatePropertyGroup:
 			// Created with the properties; a missing group alone stops nothing.
 		}
@@ -373,7 +370,7 @@ func (d *doctor) budget(ctx context.Context, hs *hubspot.Client) {
 	if u, ok, err := hs.DailyUsage(ctx); err == nil && ok && u.Limit > 0 {
 		cfg, _ := d.f.Config()
 		st.DailyUsed, st.DailyLimit = u.Used, u.Limit
-		st.DailyReserve = int(cfg.HubSpot.DailyReserve * float64(u.Limit))
+		st.DailyReserve = governor.DailyReserve(u.Limit, cfg.HubSpot.DailyReserve)
 	}
 	switch {
 	case !st.DailyBlockedUntil.IsZero():

@@ -12,6 +12,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/syncd/syncd/internal/engine"
+	"github.com/syncd/syncd/internal/governor"
+	"github.com/syncd/syncd/internal/store"
 )
 
 func newCmdPlan(f *Factory) *cobra.Command {
@@ -50,8 +52,12 @@ func runPlan(ctx context.Context, f *Factory, asJSON bool) error {
 	if err != nil {
 		return err
 	}
-	if _, err := st.StateCounts(ctx); err != nil {
-		return needMigrated(f, err)
+	// The migration level, not a count of the outbox: a plan of a large
+	// backlog should not start with a scan of it.
+	if lvl, err := st.SchemaLevel(ctx); err != nil {
+		return err
+	} else if lvl.Current == 0 {
+		return needMigrated(f, store.ErrNotMigrated)
 	}
 	eng, err := f.Engine(ctx)
 	if err != nil {
@@ -68,7 +74,7 @@ func runPlan(ctx context.Context, f *Factory, asJSON bool) error {
 			if u, ok, uerr := hs.DailyUsage(ctx); uerr == nil && ok && u.Limit > 0 {
 				p.Calls.DailyUsed, p.Calls.DailyLimit = u.Used, u.Limit
 				if cfg, cerr := f.Config(); cerr == nil {
-					p.Calls.DailyReserve = int(cfg.HubSpot.DailyReserve * float64(u.Limit))
+					p.Calls.DailyReserve = governor.DailyReserve(u.Limit, cfg.HubSpot.DailyReserve)
 				}
 			}
 		}

@@ -64,6 +64,15 @@ type Inbox struct {
 	StartFrom string `toml:"start_from"`
 }
 
+// Watched returns the properties the inbox watches on objectType: its
+// inbox.properties list, else the type's default.
+func (in Inbox) Watched(objectType string) []string {
+	if ps, ok := in.Properties[objectType]; ok {
+		return ps
+	}
+	return InboxDefaultProperties()[objectType]
+}
+
 // The words of inbox.start_from besides an RFC 3339 time.
 const (
 	InboxStartHistory = "history"

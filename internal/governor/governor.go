@@ -347,8 +347,13 @@ func (g *Governor) searchLimit() int {
 	return max(1, int(math.Floor(searchPerSecond*g.opts.Margin)))
 }
 
-func (g *Governor) reserve() int {
-	return int(math.Ceil(float64(g.dailyLimit) * g.opts.DailyReserve))
+func (g *Governor) reserve() int { return DailyReserve(g.dailyLimit, g.opts.DailyReserve) }
+
+// DailyReserve is the part of a daily allowance of limit calls that a
+// governor with Options.DailyReserve share leaves to other integrations,
+// rounded up.
+func DailyReserve(limit int, share float64) int {
+	return int(math.Ceil(float64(limit) * share))
 }
 
 // Do calls fn until it succeeds, fails for good, or MaxAttempts is reached,

@@ -137,12 +137,7 @@ func New(o Options) (*Inbox, error) {
 }
 
 // properties returns the watched properties of an object type.
-func (in *Inbox) properties(name string) []string {
-	if ps, ok := in.o.Config.Properties[name]; ok {
-		return ps
-	}
-	return config.InboxDefaultProperties()[name]
-}
+func (in *Inbox) properties(name string) []string { return in.o.Config.Watched(name) }
 
 // TypeResult is what a cycle did for one object type.
 type TypeResult struct {
