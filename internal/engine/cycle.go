@@ -42,7 +42,8 @@ type cycle struct {
 }
 
 func newCycle(e *Engine, g gate, portal int64, rows []store.Row) *cycle {
-	return &cycle{e: e, w: g.w, dry: g.dry, dealStages: g.deals, ticketStages: g.tickets,
+	dry, _ := g.w.(*dryRun)
+	return &cycle{e: e, w: g.w, dry: dry, dealStages: g.deals, ticketStages: g.tickets,
 		portal: portal, rows: rows, byKind: map[outbox.Entity][]*item{},
 		written: map[mapKey]string{}, skus: map[string]string{}, log: e.log, leased: e.now()}
 }

@@ -111,7 +111,6 @@ type Engine struct {
 // one, or a dry run's (see writer).
 type gate struct {
 	w              writer
-	dry            *dryRun // nil for real cycles
 	deals, tickets *StageMapper
 }
 

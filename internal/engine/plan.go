@@ -145,7 +145,7 @@ func (e *Engine) Plan(ctx context.Context) (*Plan, error) {
 	before := e.hs.Stats()
 	dry := newDryRun(e.st)
 	refresh := e.cfg.Sync.PipelineRefresh.Duration
-	g := gate{w: dry, dry: dry,
+	g := gate{w: dry,
 		deals:   newDealStages(e.cfg, refresh, e.now, dry),
 		tickets: newTicketStages(e.cfg, refresh, e.now, dry),
 	}
