@@ -139,6 +139,10 @@ type doctor struct {
 	checks  []doctorCheck
 	account *doctorAccount
 
+	// props are the property definitions the setup check read, by object
+	// type, for the inbox check.
+	props map[string][]hubspot.Property
+
 	mu    sync.Mutex
 	skews []time.Duration
 }
@@ -196,14 +200,18 @@ func (d *doctor) run(ctx context.Context) {
 // inbox checks, when the inbox is on, that every property it watches
 // exists on its object type: HubSpot's search leaves out a property it
 // does not know without a word, so a misspelt one would never report a
-// change. One property list per polled type.
+// change. It reuses the property lists the setup check read.
 func (d *doctor) inbox(ctx context.Context, hs *hubspot.Client, in config.Inbox) {
 	if !in.Enabled {
 		return
 	}
 	reported := 0
 	for _, ot := range in.Objects {
-		props, err := hs.ListProperties(ctx, ot)
+		props, ok := d.props[ot]
+		var err error
+		if !ok {
+			props, err = hs.ListProperties(ctx, ot)
+		}
 		if err != nil {
 			d.add("inbox", checkWarning, fmt.Sprintf("could not read the properties of %s: %v", ot, err), "run syncd doctor again")
 			reported++
@@ -313,6 +321,7 @@ func (d *doctor) setup(ctx context.Context, hs *hubspot.Client) {
 			"grant the private app the schema scopes (crm.schemas.*.read, tickets, e-commerce) and run syncd doctor again")
 		return
 	}
+	d.props = plan.Properties
 	props, pipes := 0, 0
 	for _, c := range plan.Changes {
 		switch c.Kind {

@@ -97,6 +97,9 @@ type ChangeSet struct {
 	PortalID int64     `json:"portal_id"`
 	Changes  []Change  `json:"changes"`
 	Problems []Problem `json:"problems"`
+	// Properties are the property definitions Plan read, by object type,
+	// for a caller with more to check of them (syncd doctor).
+	Properties map[string][]hubspot.Property `json:"-"`
 }
 
 // Empty reports whether the plan neither changes anything nor reports a
@@ -220,7 +223,7 @@ func Plan(ctx context.Context, client *hubspot.Client, cfg config.Config) (*Chan
 	if err != nil {
 		return nil, fmt.Errorf("setup: reading the HubSpot account: %w", err)
 	}
-	plan := &ChangeSet{PortalID: acct.PortalID}
+	plan := &ChangeSet{PortalID: acct.PortalID, Properties: map[string][]hubspot.Property{}}
 	n := namesOf(cfg)
 
 	for _, ot := range ObjectTypes {
@@ -228,6 +231,7 @@ func Plan(ctx context.Context, client *hubspot.Client, cfg config.Config) (*Chan
 		if err != nil {
 			return nil, fmt.Errorf("setup: listing %s properties: %w", ot, err)
 		}
+		plan.Properties[ot] = props
 		have := make(map[string]hubspot.Property, len(props))
 		for _, p := range props {
 			have[p.Name] = p
