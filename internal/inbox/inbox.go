@@ -319,7 +319,11 @@ func (in *Inbox) search(ctx context.Context, portal int64, t objectType, from ti
 		page, err := in.o.HubSpot.Search(ctx, t.name, req)
 		tr.Searches++
 		if err != nil {
-			return fmt.Errorf("search from %s (after %d): %w", anchor.Format(time.RFC3339Nano), after, err)
+			since := "the beginning"
+			if !anchor.IsZero() {
+				since = anchor.Format(time.RFC3339Nano)
+			}
+			return fmt.Errorf("search of %s modified since %s: %w", t.name, since, err)
 		}
 		tr.Read += len(page.Results)
 		if len(page.Results) == 0 {

@@ -63,9 +63,6 @@ type Watermark struct {
 	// ModifiedUntil is the latest modification time processed; zero before
 	// the first record.
 	ModifiedUntil time.Time
-	// CheckedAt is the store's time when the last complete read started;
-	// zero before the first.
-	CheckedAt time.Time
 }
 
 // Now returns the store's time: the database's clock, moved forward by
@@ -76,9 +73,9 @@ func (s *Store) Now(ctx context.Context) (time.Time, error) { return s.clock(ctx
 // Watermark when there is none yet.
 func (s *Store) InboxWatermark(ctx context.Context, portal int64, objectType ObjectType) (Watermark, error) {
 	var w Watermark
-	var until, checked *time.Time
-	err := s.pool.QueryRow(ctx, `SELECT modified_until, checked_at FROM inbox_watermarks WHERE portal_id = $1 AND object_type = $2`,
-		portal, string(objectType)).Scan(&until, &checked)
+	var until *time.Time
+	err := s.pool.QueryRow(ctx, `SELECT modified_until FROM inbox_watermarks WHERE portal_id = $1 AND object_type = $2`,
+		portal, string(objectType)).Scan(&until)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Watermark{}, nil
 	}
@@ -87,9 +84,6 @@ func (s *Store) InboxWatermark(ctx context.Context, portal int64, objectType Obj
 	}
 	if until != nil {
 		w.ModifiedUntil = until.UTC()
-	}
-	if checked != nil {
-		w.CheckedAt = checked.UTC()
 	}
 	return w, nil
 }
