@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/unicode"
 
@@ -48,6 +49,17 @@ func (e env) importCSV(t testing.TB, ctx context.Context, path string, csvOpts b
 	return backfill.Run(ctx, src, w, o)
 }
 
+// importCustomers runs a customer import of the CSV file at path, with the
+// CSV options detected, and fails the test if the import fails.
+func (e env) importCustomers(t testing.TB, path string, o backfill.Options, mode store.BackfillMode) *backfill.Summary {
+	t.Helper()
+	sum, err := e.importCSV(t, context.Background(), path, backfill.CSVOptions{}, customers(o), mode)
+	if err != nil {
+		t.Fatalf("importing %s: %v", filepath.Base(path), err)
+	}
+	return sum
+}
+
 // outboxRow is an outbox row as a backfill leaves it.
 type outboxRow struct {
 	Entity, ERPID, Op, State string
@@ -61,23 +73,17 @@ func (e env) rows(t testing.TB) []outboxRow {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer r.Close()
-	var out []outboxRow
-	for r.Next() {
-		var o outboxRow
-		var p []byte
-		if err := r.Scan(&o.Entity, &o.ERPID, &o.Op, &o.State, &p); err != nil {
-			t.Fatal(err)
-		}
-		if err := json.Unmarshal(p, &o.Payload); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, o)
-	}
-	if err := r.Err(); err != nil {
+	out, err := pgx.CollectRows(r, pgx.RowToStructByPos[outboxRow])
+	if err != nil {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// outboxCount returns how many rows the outbox holds.
+func (e env) outboxCount(t testing.TB) int {
+	t.Helper()
+	return outboxtest.Count(t, e.db, `SELECT count(*) FROM outbox`)
 }
 
 func writeFile(t testing.TB, name string, b []byte) string {
@@ -175,10 +181,7 @@ func TestEncodingsAndDelimiters(t *testing.T) {
 			if enc != tt.encoding || delim != tt.delimiter {
 				t.Errorf("detected %s / %q, want %s / %q", enc, delim, tt.encoding, tt.delimiter)
 			}
-			sum, err := e.importCSV(t, context.Background(), path, backfill.CSVOptions{}, customers(backfill.Options{Mapping: thaiMapping}), store.BackfillChunked)
-			if err != nil {
-				t.Fatal(err)
-			}
+			sum := e.importCustomers(t, path, backfill.Options{Mapping: thaiMapping}, store.BackfillChunked)
 			if sum.Records != 3 || sum.Inserted != 3 || sum.Bad != 0 {
 				t.Errorf("summary %+v; want 3 records inserted, no bad line: %v", sum, sum.BadLines)
 			}
@@ -326,10 +329,7 @@ func TestBadLines(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	path, want := badFile(t)
-	sum, err := e.importCSV(t, context.Background(), path, backfill.CSVOptions{}, customers(backfill.Options{ChunkSize: 128}), store.BackfillChunked)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sum := e.importCustomers(t, path, backfill.Options{ChunkSize: 128}, store.BackfillChunked)
 	if sum.Records != 1000 || sum.Valid != 990 || sum.Inserted != 990 || sum.Bad != 10 || len(sum.BadLines) != 10 {
 		t.Errorf("records %d, valid %d, inserted %d, bad %d; want 1000, 990, 990, 10", sum.Records, sum.Valid, sum.Inserted, sum.Bad)
 	}

@@ -46,7 +46,7 @@ func TestInterruptedImportRunAgain(t *testing.T) {
 	if sum.Inserted != 2000 {
 		t.Errorf("interrupted import inserted %d, want the 4 chunks of 500 before the cancel", sum.Inserted)
 	}
-	if n := outboxtest.Count(t, e.db, `SELECT count(*) FROM outbox`); n != 2000 {
+	if n := e.outboxCount(t); n != 2000 {
 		t.Fatalf("%d rows after the interruption, want 2000", n)
 	}
 	// Some of the rows were synced meanwhile.
@@ -54,14 +54,11 @@ func TestInterruptedImportRunAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	sum, err = e.importCSV(t, context.Background(), path, backfill.CSVOptions{}, customers(backfill.Options{ChunkSize: 500}), store.BackfillChunked)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sum = e.importCustomers(t, path, backfill.Options{ChunkSize: 500}, store.BackfillChunked)
 	if sum.Inserted != 3000 || sum.Present != 2000 || sum.Bad != 0 {
 		t.Errorf("second run: inserted %d, present %d, bad %d; want 3000, 2000, 0", sum.Inserted, sum.Present, sum.Bad)
 	}
-	if n := outboxtest.Count(t, e.db, `SELECT count(*) FROM outbox`); n != 5000 {
+	if n := e.outboxCount(t); n != 5000 {
 		t.Errorf("%d rows, want 5000", n)
 	}
 	if n := outboxtest.Count(t, e.db, `SELECT count(*) FROM (SELECT erp_id FROM outbox GROUP BY erp_id HAVING count(*) > 1) d`); n != 0 {
@@ -74,10 +71,7 @@ func TestInterruptedImportRunAgain(t *testing.T) {
 
 	// The same file with one customer changed: only that row goes in,
 	// and the newer row supersedes the old one when synced.
-	sum, err = e.importCSV(t, context.Background(), customerFile(t, 5000, 4321), backfill.CSVOptions{}, customers(backfill.Options{}), store.BackfillChunked)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sum = e.importCustomers(t, customerFile(t, 5000, 4321), backfill.Options{}, store.BackfillChunked)
 	if sum.Inserted != 1 || sum.Present != 4999 {
 		t.Errorf("changed file: inserted %d, present %d; want 1, 4999", sum.Inserted, sum.Present)
 	}
@@ -110,7 +104,7 @@ func TestConcurrentImports(t *testing.T) {
 		t.Errorf("inserted %d+%d, present %d+%d; want 3000 inserted and 3000 present in all",
 			sums[0].Inserted, sums[1].Inserted, sums[0].Present, sums[1].Present)
 	}
-	if n := outboxtest.Count(t, e.db, `SELECT count(DISTINCT erp_id) FROM outbox`); n != 3000 || outboxtest.Count(t, e.db, `SELECT count(*) FROM outbox`) != 3000 {
+	if n := outboxtest.Count(t, e.db, `SELECT count(DISTINCT erp_id) FROM outbox`); n != 3000 || e.outboxCount(t) != 3000 {
 		t.Errorf("%d keys; want 3000 keys with one row each", n)
 	}
 }
@@ -125,23 +119,19 @@ func TestStrictWritesNothing(t *testing.T) {
 	}
 	b.WriteString("C-3001,broken@\n") // the last line, after several chunks
 	path := writeFile(t, "c.csv", []byte(b.String()))
-	sum, err := e.importCSV(t, context.Background(), path, backfill.CSVOptions{}, customers(backfill.Options{Strict: true, ChunkSize: 500}), store.BackfillAtomic)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sum := e.importCustomers(t, path, backfill.Options{Strict: true, ChunkSize: 500}, store.BackfillAtomic)
 	if sum.Written || sum.Inserted != 0 || sum.Bad != 1 || sum.Valid != 3000 || sum.BadLines[0].Line != 3002 {
 		t.Errorf("strict summary %+v", sum)
 	}
-	if n := outboxtest.Count(t, e.db, `SELECT count(*) FROM outbox`); n != 0 {
+	if n := e.outboxCount(t); n != 0 {
 		t.Errorf("strict import with a bad line left %d rows", n)
 	}
 	// Without the bad line the same strict import writes everything.
 	good := writeFile(t, "good.csv", []byte(strings.TrimSuffix(b.String(), "C-3001,broken@\n")))
-	sum, err = e.importCSV(t, context.Background(), good, backfill.CSVOptions{}, customers(backfill.Options{Strict: true, ChunkSize: 500}), store.BackfillAtomic)
-	if err != nil || !sum.Written || sum.Inserted != 3000 {
-		t.Errorf("strict import of a good file: %+v, %v", sum, err)
+	if sum := e.importCustomers(t, good, backfill.Options{Strict: true, ChunkSize: 500}, store.BackfillAtomic); !sum.Written || sum.Inserted != 3000 {
+		t.Errorf("strict import of a good file: %+v", sum)
 	}
-	if n := outboxtest.Count(t, e.db, `SELECT count(*) FROM outbox`); n != 3000 {
+	if n := e.outboxCount(t); n != 3000 {
 		t.Errorf("%d rows, want 3000", n)
 	}
 }
@@ -152,14 +142,11 @@ func TestDryRunWritesNothing(t *testing.T) {
 	outboxtest.Insert(t, e.db, "customer", "C-00002", `{"name": "นายสมชาย ใจดี2", "email": "c2@example.co.th"}`)
 	outboxtest.Insert(t, e.db, "customer", "C-00003", `{"name": "someone else"}`)
 	path := customerFile(t, 10, 0)
-	sum, err := e.importCSV(t, context.Background(), path, backfill.CSVOptions{}, customers(backfill.Options{ChunkSize: 3}), store.BackfillDryRun)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sum := e.importCustomers(t, path, backfill.Options{ChunkSize: 3}, store.BackfillDryRun)
 	if sum.Inserted != 9 || sum.Present != 1 || sum.Records != 10 {
 		t.Errorf("dry run: would insert %d, present %d, records %d; want 9, 1, 10", sum.Inserted, sum.Present, sum.Records)
 	}
-	if n := outboxtest.Count(t, e.db, `SELECT count(*) FROM outbox`); n != 2 {
+	if n := e.outboxCount(t); n != 2 {
 		t.Errorf("dry run changed the outbox: %d rows", n)
 	}
 }
@@ -195,14 +182,14 @@ func TestMappingErrors(t *testing.T) {
 			}
 		}
 	}
-	if n := outboxtest.Count(t, e.db, `SELECT count(*) FROM outbox`); n != 0 {
+	if n := e.outboxCount(t); n != 0 {
 		t.Errorf("a refused mapping wrote %d rows", n)
 	}
 	// The right mapping imports the line.
 	m := backfill.Mapping{Columns: map[string]string{"code": "erp_id", "firstname": "first_name", "tel": "phone", "note": ""},
 		Constants: map[string]any{"properties.lifecyclestage": "customer"}}
-	if sum, err := e.importCSV(t, context.Background(), path, backfill.CSVOptions{}, customers(backfill.Options{Mapping: m}), store.BackfillChunked); err != nil || sum.Inserted != 1 {
-		t.Fatalf("good mapping: %+v %v", sum, err)
+	if sum := e.importCustomers(t, path, backfill.Options{Mapping: m}, store.BackfillChunked); sum.Inserted != 1 {
+		t.Fatalf("good mapping: %+v", sum)
 	}
 	assertRows(t, e.rows(t), []outboxRow{{"customer", "C-1", "upsert", "pending", map[string]any{
 		"first_name": "a", "email": "b@c.co.th", "phone": "0812345678", "properties": map[string]any{"lifecyclestage": "customer"}}}})

@@ -6,6 +6,8 @@ package config
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 )
@@ -119,7 +121,7 @@ var ConflictObjectTypes = []string{"companies", "contacts", "products", "deals",
 // hubspot_wins, sorted; none by default.
 func (c Config) HubSpotWins(objectType string) []string {
 	var out []string
-	for _, p := range sortedKeys(c.Conflicts[objectType]) {
+	for _, p := range slices.Sorted(maps.Keys(c.Conflicts[objectType])) {
 		if c.Conflicts[objectType][p] == ConflictHubSpotWins {
 			out = append(out, p)
 		}

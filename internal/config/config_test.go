@@ -23,9 +23,17 @@ func env(kv ...string) config.LookupEnv {
 	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
 }
 
+// write writes body to a file called name in a fresh directory and returns
+// its path.
 func write(t *testing.T, name, body string) string {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), name)
+	return writeIn(t, t.TempDir(), name, body)
+}
+
+// writeIn writes body to the file dir/name and returns its path.
+func writeIn(t *testing.T, dir, name, body string) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
 	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -201,13 +209,8 @@ func TestEnvOverrides(t *testing.T) {
 func TestTokenFile(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "token"), []byte("pat-file\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "config.toml")
-	if err := os.WriteFile(path, []byte("[hubspot]\ntoken_file = \"token\"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	writeIn(t, dir, "token", "pat-file\n")
+	path := writeIn(t, dir, "config.toml", "[hubspot]\ntoken_file = \"token\"\n")
 	cfg, err := config.LoadEnv(path, env())
 	if err != nil {
 		t.Fatal(err)
@@ -337,24 +340,19 @@ func TestHTTPSection(t *testing.T) {
 	t.Parallel()
 	const secret = "status-page-secret-1234"
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "http-token"), []byte(secret+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "config.toml")
-	if err := os.WriteFile(path, []byte("[http]\naddr = \"0.0.0.0:9464\"\ntoken_file = \"http-token\"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	tokenFile := writeIn(t, dir, "http-token", secret+"\n")
+	path := writeIn(t, dir, "config.toml", "[http]\naddr = \"0.0.0.0:9464\"\ntoken_file = \"http-token\"\n")
 	cfg, err := config.LoadEnv(path, env())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.HTTP.Addr != "0.0.0.0:9464" || cfg.HTTP.Token.Reveal() != secret || cfg.HTTP.TokenSource != filepath.Join(dir, "http-token") {
+	if cfg.HTTP.Addr != "0.0.0.0:9464" || cfg.HTTP.Token.Reveal() != secret || cfg.HTTP.TokenSource != tokenFile {
 		t.Errorf("http = %q, token from %q", cfg.HTTP.Addr, cfg.HTTP.TokenSource)
 	}
 	if out := fmt.Sprintf("%v %+v %#v", *cfg, *cfg, *cfg) + cfg.Redacted(); strings.Contains(out, secret) {
 		t.Errorf("the config prints the http token: %s", out)
 	}
-	if !strings.Contains(cfg.Redacted(), "# http token: set, from "+filepath.Join(dir, "http-token")) {
+	if !strings.Contains(cfg.Redacted(), "# http token: set, from "+tokenFile) {
 		t.Errorf("Redacted does not say where the http token comes from:\n%s", cfg.Redacted())
 	}
 	cfg, err = config.LoadEnv(path, env("SYNCD_HTTP_TOKEN", "from-env-0123456789"))

@@ -194,8 +194,7 @@ func Parse(name string, data []byte, lookup LookupEnv) (*Config, error) {
 	}
 	var errs []error
 	fromEnv := cfg.applyEnv(lookup)
-	errs = append(errs, cfg.readToken(name, lookup)...)
-	errs = append(errs, cfg.readHTTPToken(name, lookup)...)
+	errs = append(errs, cfg.readTokens(name, lookup)...)
 	errs = append(errs, cfg.validate()...)
 	for _, e := range errs {
 		ce, ok := e.(*Error)
@@ -333,26 +332,20 @@ func (c *Config) applyEnv(lookup LookupEnv) map[string]string {
 	return set
 }
 
-// readToken fills HubSpot.Token from HUBSPOT_TOKEN, else from token_file,
-// resolved against the config file's directory when relative.
-func (c *Config) readToken(name string, lookup LookupEnv) []error {
-	tok, src, err := readSecret(name, lookup, EnvHubSpotToken, "hubspot.token_file", c.HubSpot.TokenFile)
-	if err != nil {
-		return []error{err}
+// readTokens fills HubSpot.Token from HUBSPOT_TOKEN, else from
+// hubspot.token_file, and HTTP.Token from SYNCD_HTTP_TOKEN, else from
+// http.token_file; a relative file is resolved against the config file's
+// directory.
+func (c *Config) readTokens(name string, lookup LookupEnv) []error {
+	var errs []error
+	var err error
+	if c.HubSpot.Token, c.HubSpot.TokenSource, err = readSecret(name, lookup, EnvHubSpotToken, "hubspot.token_file", c.HubSpot.TokenFile); err != nil {
+		errs = append(errs, err)
 	}
-	c.HubSpot.Token, c.HubSpot.TokenSource = tok, src
-	return nil
-}
-
-// readHTTPToken fills HTTP.Token from SYNCD_HTTP_TOKEN, else from
-// http.token_file.
-func (c *Config) readHTTPToken(name string, lookup LookupEnv) []error {
-	tok, src, err := readSecret(name, lookup, EnvHTTPToken, "http.token_file", c.HTTP.TokenFile)
-	if err != nil {
-		return []error{err}
+	if c.HTTP.Token, c.HTTP.TokenSource, err = readSecret(name, lookup, EnvHTTPToken, "http.token_file", c.HTTP.TokenFile); err != nil {
+		errs = append(errs, err)
 	}
-	c.HTTP.Token, c.HTTP.TokenSource = tok, src
-	return nil
+	return errs
 }
 
 // readSecret reads a credential from the environment variable env, else

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
 	"regexp"
@@ -160,7 +161,7 @@ func (c *Config) validateConflicts() []error {
 			continue
 		}
 		props := c.Conflicts[ot]
-		for _, p := range sortedKeys(props) {
+		for _, p := range slices.Sorted(maps.Keys(props)) {
 			key := "conflicts." + ot + "." + p
 			switch v := props[p]; {
 			case !propertyRe.MatchString(p):
@@ -180,7 +181,7 @@ func (m PipelineMapping) validate(section string) []error {
 	if strings.TrimSpace(m.Pipeline) == "" {
 		errs = append(errs, bad(section+".pipeline", "must name a pipeline by ID or label"))
 	}
-	for _, status := range sortedKeys(m.Stages) {
+	for _, status := range slices.Sorted(maps.Keys(m.Stages)) {
 		if strings.TrimSpace(status) == "" {
 			errs = append(errs, bad(section+".stages", "an ERP status must not be empty"))
 		}
@@ -199,7 +200,7 @@ func (m PipelineMapping) Stage(status string) (string, bool) {
 		return v, true
 	}
 	s := strings.TrimSpace(status)
-	for _, k := range sortedKeys(m.Stages) {
+	for _, k := range slices.Sorted(maps.Keys(m.Stages)) {
 		if strings.EqualFold(strings.TrimSpace(k), s) {
 			return m.Stages[k], true
 		}
@@ -214,15 +215,6 @@ func (c *Config) RequireDatabase() error {
 		return &Error{Key: "database.url", Msg: "is not set: set it in the config file or " + EnvDatabaseURL}
 	}
 	return nil
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // MinHTTPTokenLen is the shortest access token the HTTP endpoint accepts.

@@ -64,6 +64,32 @@ func TestParsePhoneSETCompanies(t *testing.T) {
 	}
 }
 
+// TestDomainSETCompanies derives a domain from every web cell of the SET
+// list of listed companies.
+func TestDomainSETCompanies(t *testing.T) {
+	t.Parallel()
+	var ok, empty int
+	var failed []string
+	for _, c := range readSETCompanies(t, "thai_securities_all_en.json") {
+		d, err := Domain(c.Web)
+		switch {
+		case err == nil:
+			ok++
+			if d != Text(d) || d == "" || d[:4] == "www." {
+				t.Errorf("Domain(%q) = %q", c.Web, d)
+			}
+		case errors.Is(err, ErrEmpty) || c.Web == "-":
+			empty++
+		default:
+			failed = append(failed, c.Web)
+		}
+	}
+	t.Logf("web: %d domains, %d empty or '-', refused %q", ok, empty, failed)
+	if ok < 900 {
+		t.Errorf("%d domains, want at least 900", ok)
+	}
+}
+
 // TestParsePhoneNorthwindForeign checks that Northwind's foreign numbers,
 // written in their countries' national formats, never become Thai numbers.
 func TestParsePhoneNorthwindForeign(t *testing.T) {

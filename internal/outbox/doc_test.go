@@ -8,6 +8,17 @@ import (
 	"testing"
 )
 
+// readOutboxDoc returns docs/outbox.md, the page ERP developers write
+// their outbox inserts from.
+func readOutboxDoc(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "docs", "outbox.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
 // reInsert matches the examples of docs/outbox.md:
 // INSERT … VALUES ('entity', 'erp_id', 'op', '{…}' or NULL);
 var reInsert = regexp.MustCompile(`(?s)VALUES \('(\w+)', '([^']+)', '(\w+)', (NULL|'((?:[^']|'')*)')\);`)
@@ -16,11 +27,7 @@ var reInsert = regexp.MustCompile(`(?s)VALUES \('(\w+)', '([^']+)', '(\w+)', (NU
 // the page ERP developers copy from stays true.
 func TestDocExamples(t *testing.T) {
 	t.Parallel()
-	b, err := os.ReadFile(filepath.Join("..", "..", "docs", "outbox.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ms := reInsert.FindAllStringSubmatch(string(b), -1)
+	ms := reInsert.FindAllStringSubmatch(readOutboxDoc(t), -1)
 	entities := map[string]bool{}
 	for _, m := range ms {
 		entity, erpID, op, payload := m[1], m[2], m[3], strings.ReplaceAll(m[5], "''", "'")
@@ -48,11 +55,7 @@ func TestDocExamples(t *testing.T) {
 // docs/outbox.md are the ones Decode produces.
 func TestDocErrorExamples(t *testing.T) {
 	t.Parallel()
-	b, err := os.ReadFile(filepath.Join("..", "..", "docs", "outbox.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc := string(b)
+	doc := readOutboxDoc(t)
 	for _, tt := range []struct{ entity, erpID, payload string }{
 		{"customer", "C-1001", `{"phone":"08x-xxx-5678"}`},
 		{"customer", "C-1002", `{"email":"somchai@","firstname":"x"}`},

@@ -1,6 +1,7 @@
 package outbox
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -273,13 +274,7 @@ func (r *reader) product() *Product {
 		p.SKU = strings.TrimSpace(sku)
 		p.props["hs_sku"] = p.SKU
 	}
-	if name, ok := r.text(sc, "name"); ok && strings.TrimSpace(name) != "" {
-		p.Name = normalize.CleanName(name)
-	} else if p.SKU != "" {
-		p.Name = p.SKU
-	} else {
-		p.Name = r.erpID
-	}
+	p.Name = r.requiredName(sc, "name", cmp.Or(p.SKU, r.erpID))
 	p.props["name"] = p.Name
 	if price, ok := r.decimal(sc, "price"); ok {
 		p.Price, p.props["price"] = price, price
@@ -297,11 +292,7 @@ func (r *reader) order() *Order {
 	o := &Order{props: map[string]string{}}
 	o.CustomerID = r.ref(sc, "customer_id")
 	o.CompanyID = r.ref(sc, "company_id")
-	if name, ok := r.text(sc, "name"); ok && strings.TrimSpace(name) != "" {
-		o.Name = normalize.CleanName(name)
-	} else {
-		o.Name = r.erpID
-	}
+	o.Name = r.requiredName(sc, "name", r.erpID)
 	o.props["dealname"] = o.Name
 	o.Status, _ = r.text(sc, "status")
 	o.Status = strings.TrimSpace(o.Status)
@@ -313,9 +304,7 @@ func (r *reader) order() *Order {
 			o.Currency, o.props["deal_currency_code"] = cur, cur
 		}
 	}
-	if raw, ok := r.text(sc, "created_at"); ok {
-		r.dateTime("created_at", raw, o.props)
-	}
+	r.createdAt(sc, o.props)
 	if raw, ok := r.text(sc, "close_date"); ok {
 		if strings.TrimSpace(raw) == "" {
 			o.props["closedate"] = ""
@@ -420,11 +409,7 @@ func (r *reader) ticket() *Ticket {
 	t.CustomerID = r.ref(sc, "customer_id")
 	t.CompanyID = r.ref(sc, "company_id")
 	t.OrderID = r.ref(sc, "order_id")
-	if s, ok := r.text(sc, "subject"); ok && strings.TrimSpace(s) != "" {
-		t.Subject = normalize.CleanName(s)
-	} else {
-		t.Subject = r.erpID
-	}
+	t.Subject = r.requiredName(sc, "subject", r.erpID)
 	t.props["subject"] = t.Subject
 	if d, ok := r.text(sc, "description"); ok {
 		t.props["content"] = d
@@ -443,23 +428,32 @@ func (r *reader) ticket() *Ticket {
 			r.fail("priority", p, "is not a ticket priority", "send LOW, MEDIUM, HIGH or URGENT (or CRITICAL for URGENT)", nil)
 		}
 	}
-	if raw, ok := r.text(sc, "created_at"); ok {
-		r.dateTime("created_at", raw, t.props)
-	}
+	r.createdAt(sc, t.props)
 	reserved := map[string]string{"subject": "subject", "content": "description", "hs_ticket_priority": "priority",
 		"createdate": "created_at", "hs_pipeline": "status", "hs_pipeline_stage": "status"}
 	merge(t.props, r.passthrough(sc, reserved))
 	return t
 }
 
-// dateTime normalises a created_at value into props["createdate"].
-func (r *reader) dateTime(field, raw string, props map[string]string) {
-	if strings.TrimSpace(raw) == "" {
+// requiredName reads key as a name HubSpot requires (a product's, a
+// deal's, a ticket's subject): cleaned, or fallback when the payload sends
+// none or a blank one.
+func (r *reader) requiredName(sc scope, key, fallback string) string {
+	if s, ok := r.text(sc, key); ok && strings.TrimSpace(s) != "" {
+		return normalize.CleanName(s)
+	}
+	return fallback
+}
+
+// createdAt normalises created_at, when sent, into props["createdate"].
+func (r *reader) createdAt(sc scope, props map[string]string) {
+	raw, ok := r.text(sc, "created_at")
+	if !ok || strings.TrimSpace(raw) == "" {
 		return // createdate cannot be cleared; an empty value leaves it alone
 	}
 	t, err := normalize.ParseDateTime(raw, r.opts.Location)
 	if err != nil {
-		r.fail(field, raw, reasonOf(err), "", err)
+		r.fail("created_at", raw, reasonOf(err), "", err)
 		return
 	}
 	props["createdate"] = normalize.HubSpotDateTime(t)
