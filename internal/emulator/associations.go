@@ -219,6 +219,19 @@ func assocBatch[T any](c *call, max int) (assocInputs[T], *apiError) {
 	return assocInputs[T]{from: from, to: to, inputs: in.Inputs, start: c.s.now()}, nil
 }
 
+// assocEach serves an association batch whose inputs succeed or fail one
+// by one: it decodes inputs of In (at most max, 0: no limit), runs do on
+// each and answers ok, or 207 where the version declares it, with the
+// results and the item errors.
+func assocEach[In, Out any](c *call, max, ok int, do func(b assocInputs[In], x In) (Out, *standardError)) (int, any) {
+	b, err := assocBatch[In](c, max)
+	if err != nil {
+		return 0, err
+	}
+	res, errs := eachInput(b.inputs, func(x In) (Out, *standardError) { return do(b, x) })
+	return c.batchAnswer(ok, b.start, res, errs)
+}
+
 // assocItemError turns a failed association input into a batch item error
 // naming the pair; nil for no error.
 func assocItemError(err *apiError, from, to recKey) *standardError {
@@ -280,22 +293,17 @@ type labeledInput struct {
 }
 
 func handleAssocBatchCreate(c *call) (int, any) {
-	b, err := assocBatch[labeledInput](c, maxAssocWriteInputs)
-	if err != nil {
-		return 0, err
-	}
-	s, f, t, start := c.s, b.from, b.to, b.start
-	res, errs := eachInput(b.inputs, func(x labeledInput) (labelsPair, *standardError) {
-		from, to := x.keys(f, t)
+	s := c.s
+	return assocEach(c, maxAssocWriteInputs, createdStatus(c.ver), func(b assocInputs[labeledInput], x labeledInput) (labelsPair, *standardError) {
+		from, to := x.keys(b.from, b.to)
 		if len(x.Types) == 0 {
 			return labelsPair{}, assocItemError(validationError("Each input needs at least one association type"), from, to)
 		}
-		if err := s.linkTypes(from, to, start, typeIDs(x.Types)...); err != nil {
+		if err := s.linkTypes(from, to, b.start, typeIDs(x.Types)...); err != nil {
 			return labelsPair{}, assocItemError(err, from, to)
 		}
 		return s.st.labelsPair(from, to), nil
 	})
-	return batchStatus(c.ver, createdStatus(c.ver), len(errs)), batchEnvelope(start, s.now(), res, errs)
 }
 
 func handleAssocBatchRead(c *call) (int, any) {
@@ -303,21 +311,16 @@ func handleAssocBatchRead(c *call) (int, any) {
 		ID    flexString `json:"id"`
 		After string     `json:"after"`
 	}
-	b, err := assocBatch[input](c, maxAssocReadInputs)
-	if err != nil {
-		return 0, err
-	}
-	s, f, t, start := c.s, b.from, b.to, b.start
 	type result struct {
 		From   objectIDIO        `json:"from"`
 		To     []multiAssociated `json:"to"`
 		Paging map[string]any    `json:"paging,omitempty"`
 	}
-	res, errs := eachInput(b.inputs, func(x input) (result, *standardError) {
-		from := recKey{f.name, string(x.ID)}
-		to, next := c.page(from, t.name, x.After, assocPageSize)
-		if s.st.objects[f.name].live(from.id) == nil || (len(to) == 0 && x.After == "") {
-			return result{}, noAssociationsError(f, t, from.id)
+	return assocEach(c, maxAssocReadInputs, http.StatusOK, func(b assocInputs[input], x input) (result, *standardError) {
+		from := recKey{b.from.name, string(x.ID)}
+		to, next := c.page(from, b.to.name, x.After, assocPageSize)
+		if c.s.st.objects[b.from.name].live(from.id) == nil || (len(to) == 0 && x.After == "") {
+			return result{}, noAssociationsError(b.from, b.to, from.id)
 		}
 		r := result{From: objectIDIO{x.ID}, To: to}
 		if next != "" {
@@ -325,7 +328,6 @@ func handleAssocBatchRead(c *call) (int, any) {
 		}
 		return r, nil
 	})
-	return batchStatus(c.ver, http.StatusOK, len(errs)), batchEnvelope(start, s.now(), res, errs)
 }
 
 // archiveResponse answers an association batch archive: 200 with a batch

@@ -264,19 +264,7 @@ func TestAssociationListPaging(t *testing.T) {
 		companies = append(companies, c)
 		h.must("PUT", "/crm/v4/objects/contacts/"+contact+"/associations/default/companies/"+c, nil, http.StatusOK)
 	}
-	var got []string
-	after := ""
-	for page := 0; page < 5; page++ {
-		r := h.must("GET", "/crm/objects/2026-03/contacts/"+contact+"/associations/companies?limit=2&after="+after, nil, http.StatusOK)
-		for _, x := range list(r.body, "results") {
-			got = append(got, x.(map[string]any)["toObjectId"].(string))
-		}
-		p, _ := r.body["paging"].(map[string]any)
-		if p == nil {
-			break
-		}
-		after = p["next"].(map[string]any)["after"].(string)
-	}
+	got := h.pageAll("/crm/objects/2026-03/contacts/"+contact+"/associations/companies?limit=2&after=", "toObjectId", 5)
 	if fmt.Sprint(got) != fmt.Sprint(companies) {
 		t.Errorf("paged associations = %v, want %v", got, companies)
 	}

@@ -85,12 +85,13 @@ func handleLimitsUpdate(c *call) (int, any) { return limitsWrite(c, false) }
 // limitsWrite sets limits: create refuses a type that has one, update a type
 // that has none.
 func limitsWrite(c *call, create bool) (int, any) {
-	b, err := assocBatch[limitInput](c, 0)
-	if err != nil {
-		return 0, err
+	ok := http.StatusOK
+	if create {
+		ok = createdStatus(c.ver)
 	}
-	s, f, t := c.s, b.from, b.to
-	results, errs := eachInput(b.inputs, func(x limitInput) (limitConfig, *standardError) {
+	s := c.s
+	return assocEach(c, 0, ok, func(b assocInputs[limitInput], x limitInput) (limitConfig, *standardError) {
+		f, t := b.from, b.to
 		d := s.st.def(x.TypeID)
 		var bad *apiError
 		_, has := s.st.assocLimits[x.TypeID]
@@ -112,11 +113,6 @@ func limitsWrite(c *call, create bool) (int, any) {
 		s.st.assocLimits[d.ID] = *x.MaxToObjectIDs
 		return s.st.limitView(d, create), nil
 	})
-	ok := http.StatusOK
-	if create {
-		ok = createdStatus(c.ver)
-	}
-	return batchStatus(c.ver, ok, len(errs)), batchEnvelope(b.start, s.now(), results, errs)
 }
 
 func handleLimitsPurge(c *call) (int, any) {

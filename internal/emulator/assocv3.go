@@ -24,41 +24,31 @@ type v3Assoc struct {
 }
 
 func handleV3AssocBatchCreate(c *call) (int, any) {
-	b, err := assocBatch[v3Assoc](c, maxAssocWriteInputs)
-	if err != nil {
-		return 0, err
-	}
-	s, f, t, start := c.s, b.from, b.to, b.start
-	res, errs := eachInput(b.inputs, func(x v3Assoc) (v3Assoc, *standardError) {
+	s := c.s
+	return assocEach(c, maxAssocWriteInputs, http.StatusCreated, func(b assocInputs[v3Assoc], x v3Assoc) (v3Assoc, *standardError) {
+		f, t := b.from, b.to
 		from, to := x.keys(f, t)
 		d := s.st.defByName(f.name, t.name, x.Type)
 		if d == nil {
 			return x, assocItemError(validationError(fmt.Sprintf("Unknown association type %q from %s to %s", x.Type, f.name, t.name)), from, to)
 		}
-		return x, assocItemError(s.linkTypes(from, to, start, d.ID), from, to)
+		return x, assocItemError(s.linkTypes(from, to, b.start, d.ID), from, to)
 	})
-	return batchStatus("v3", http.StatusCreated, len(errs)), batchEnvelope(start, s.now(), res, errs)
 }
 
 func handleV3AssocBatchRead(c *call) (int, any) {
-	b, err := assocBatch[objectIDIO](c, maxAssocReadInputs)
-	if err != nil {
-		return 0, err
-	}
-	s, f, t, start := c.s, b.from, b.to, b.start
 	type result struct {
 		From objectIDIO     `json:"from"`
 		To   []associatedID `json:"to"`
 	}
-	res, errs := eachInput(b.inputs, func(x objectIDIO) (result, *standardError) {
-		from := recKey{f.name, string(x.ID)}
-		to := s.st.associatedIDs(from, t.name)
+	return assocEach(c, maxAssocReadInputs, http.StatusOK, func(b assocInputs[objectIDIO], x objectIDIO) (result, *standardError) {
+		from := recKey{b.from.name, string(x.ID)}
+		to := c.s.st.associatedIDs(from, b.to.name)
 		if len(to) == 0 {
-			return result{}, noAssociationsError(f, t, from.id)
+			return result{}, noAssociationsError(b.from, b.to, from.id)
 		}
 		return result{From: x, To: to}, nil
 	})
-	return batchStatus("v3", http.StatusOK, len(errs)), batchEnvelope(start, s.now(), res, errs)
 }
 
 func handleV3AssocBatchArchive(c *call) (int, any) {

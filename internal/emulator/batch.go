@@ -105,6 +105,73 @@ func storeBatch[T any](c *call, check func(n int) *apiError) (*objectStore, []T,
 	return os, inputs, nil
 }
 
+// tracedInput is an input of an object batch write, which may carry an
+// objectWriteTraceId for its result or error to echo.
+type tracedInput interface {
+	traceID() string
+}
+
+func (x createIO) traceID() string      { return x.ObjectWriteTraceID }
+func (x batchUpdateIO) traceID() string { return x.ObjectWriteTraceID }
+
+// objectWrite is an object batch write being served: the store it writes,
+// its inputs, when it started, and what it has written and failed so far.
+type objectWrite[T tracedInput] struct {
+	c       *call
+	os      *objectStore
+	inputs  []T
+	start   time.Time
+	results []objectOut
+	errs    []standardError
+}
+
+// startObjectWrite decodes the inputs of an object batch write, refusing
+// more than MaxBatchInputs, and resolves its object type.
+func startObjectWrite[T tracedInput](c *call) (*objectWrite[T], *apiError) {
+	os, inputs, err := objectBatch[T](c)
+	if err != nil {
+		return nil, err
+	}
+	return &objectWrite[T]{c: c, os: os, inputs: inputs, start: c.s.now(), results: []objectOut{}}, nil
+}
+
+// allTraced reports whether every input carries an objectWriteTraceId,
+// which opts a batch create or upsert into partial success.
+func (w *objectWrite[T]) allTraced() bool {
+	for _, x := range w.inputs {
+		if x.traceID() == "" {
+			return false
+		}
+	}
+	return len(w.inputs) > 0
+}
+
+// wrote adds rec, written for input x, to the results, and returns its
+// result.
+func (w *objectWrite[T]) wrote(rec *record, x T) *objectOut {
+	out := w.c.renderWrite(w.os, rec)
+	out.ObjectWriteTraceID = x.traceID()
+	w.results = append(w.results, out)
+	return &w.results[len(w.results)-1]
+}
+
+// failed reports err for input x.
+func (w *objectWrite[T]) failed(err *apiError, x T) {
+	w.errs = append(w.errs, err.asItem(x.traceID()))
+}
+
+// answer is the batch answer of what was written and what failed.
+func (w *objectWrite[T]) answer(ok int) (int, any) {
+	return w.c.batchAnswer(ok, w.start, w.results, w.errs)
+}
+
+// batchAnswer answers a batch that started at start: ok, or 207 where the
+// version declares it and some inputs failed, with the results and errors
+// in the batch envelope.
+func (c *call) batchAnswer(ok int, start time.Time, results any, errs []standardError) (int, any) {
+	return batchStatus(c.ver, ok, len(errs)), batchEnvelope(start, c.s.now(), results, errs)
+}
+
 // eachInput runs do on every input of a batch, in order, and gathers the
 // results and the item errors of the inputs that failed.
 func eachInput[In, Out any](inputs []In, do func(In) (Out, *standardError)) ([]Out, []standardError) {
@@ -159,20 +226,6 @@ func duplicates(keys []string) []string {
 	return out
 }
 
-// allTraced reports whether every input carries an objectWriteTraceId,
-// which opts a batch create or upsert into partial success.
-func allTraced(ids []string) bool {
-	if len(ids) == 0 {
-		return false
-	}
-	for _, id := range ids {
-		if id == "" {
-			return false
-		}
-	}
-	return true
-}
-
 // claimUnique checks that the unique values an input writes are not claimed
 // by an earlier input of the same batch.
 func claimUnique(os *objectStore, claimed map[string]string, self string, changes map[string]string) *apiError {
@@ -191,17 +244,12 @@ func claimUnique(os *objectStore, claimed map[string]string, self string, change
 }
 
 func handleBatchCreate(c *call) (int, any) {
-	os, inputs, err := objectBatch[createIO](c)
+	w, err := startObjectWrite[createIO](c)
 	if err != nil {
 		return 0, err
 	}
-	s := c.s
-	start := s.now()
-	traces := make([]string, len(inputs))
-	for i, x := range inputs {
-		traces[i] = x.ObjectWriteTraceID
-	}
-	partial := allTraced(traces)
+	s, os, inputs := c.s, w.os, w.inputs
+	partial := w.allTraced()
 	// Two inputs with the same unique value (email, external ID) reject the
 	// whole request, as duplicate IDs do in the other batch endpoints.
 	for _, u := range os.uniqueProps() {
@@ -216,30 +264,24 @@ func handleBatchCreate(c *call) (int, any) {
 		}
 	}
 	prepared := make([]map[string]string, len(inputs))
-	var errs []standardError
 	for i, x := range inputs {
 		changes, err := s.prepareCreate(s.st, os, c.ver, x.Properties, x.Associations)
 		if err != nil {
 			if !partial {
 				return 0, err
 			}
-			errs = append(errs, err.asItem(x.ObjectWriteTraceID))
+			w.failed(err, x)
 			continue
 		}
 		prepared[i] = changes
 	}
-	results := []objectOut{}
 	now := s.now()
 	for i, x := range inputs {
-		if prepared[i] == nil {
-			continue
+		if prepared[i] != nil {
+			w.wrote(s.create(s.st, os, prepared[i], x.Associations, now), x)
 		}
-		rec := s.create(s.st, os, prepared[i], x.Associations, now)
-		out := c.renderWrite(os, rec)
-		out.ObjectWriteTraceID = x.ObjectWriteTraceID
-		results = append(results, out)
 	}
-	return batchStatus(c.ver, http.StatusCreated, len(errs)), batchEnvelope(start, s.now(), results, errs)
+	return w.answer(http.StatusCreated)
 }
 
 func handleBatchRead(c *call) (int, any) {
@@ -296,7 +338,20 @@ func handleBatchRead(c *call) (int, any) {
 		e.Context = map[string][]string{"ids": missing}
 		errs = append(errs, e.asItem(""))
 	}
-	return batchStatus(c.ver, http.StatusOK, len(errs)), batchEnvelope(start, s.now(), results, errs)
+	return c.batchAnswer(http.StatusOK, start, results, errs)
+}
+
+// checkIDKeys runs check on every input of a batch update or upsert, in
+// order, then refuses two inputs with the same ID under one ID property.
+func checkIDKeys(inputs []batchUpdateIO, check func(x batchUpdateIO) *apiError) *apiError {
+	keys := make([]string, len(inputs))
+	for i, x := range inputs {
+		if err := check(x); err != nil {
+			return err
+		}
+		keys[i] = idPropertyKey(x.IDProperty, string(x.ID))
+	}
+	return duplicateKeysError(keys)
 }
 
 // batchUpdateIO is SimplePublicObjectBatchInput and, with a required id,
@@ -312,23 +367,21 @@ type batchUpdateIO struct {
 // are reported per input whether or not trace IDs are sent, as HubSpot's
 // batch update answers 207 when some inputs fail.
 func handleBatchUpdate(c *call) (int, any) {
-	os, inputs, err := objectBatch[batchUpdateIO](c)
+	w, err := startObjectWrite[batchUpdateIO](c)
 	if err != nil {
 		return 0, err
 	}
-	s := c.s
-	start := s.now()
-	keys := make([]string, len(inputs))
-	for i, x := range inputs {
+	s, os, inputs := c.s, w.os, w.inputs
+	err = checkIDKeys(inputs, func(x batchUpdateIO) *apiError {
 		switch {
 		case x.IDProperty == "":
 		case x.IDProperty == "email" && os.t.name == "contacts", !os.isUnique(x.IDProperty):
 			// Contacts are updated in batches by record ID only.
-			return 0, nonUniqueError(s, os, x.IDProperty)
+			return nonUniqueError(s, os, x.IDProperty)
 		}
-		keys[i] = idPropertyKey(x.IDProperty, string(x.ID))
-	}
-	if err := duplicateKeysError(keys); err != nil {
+		return nil
+	})
+	if err != nil {
 		return 0, err
 	}
 	// Resolve first: two inputs naming the same record by different keys
@@ -344,75 +397,59 @@ func handleBatchUpdate(c *call) (int, any) {
 	if d := duplicates(resolved); len(d) > 0 {
 		return 0, duplicateError(d)
 	}
-	results := []objectOut{}
-	var errs []standardError
 	now := s.now()
 	for i, x := range inputs {
 		rec := recs[i]
 		if rec == nil {
 			e := newError(http.StatusNotFound, "OBJECT_NOT_FOUND", fmt.Sprintf("Could not update %s %s: it does not exist or is archived.", os.t.singular, string(x.ID)))
 			e.Context = map[string][]string{"ids": {string(x.ID)}}
-			errs = append(errs, e.asItem(x.ObjectWriteTraceID))
+			w.failed(e, x)
 			continue
 		}
 		changes, err := s.prepareUpdate(s.st, os, c.ver, rec, x.Properties)
 		if err != nil {
-			errs = append(errs, err.asItem(x.ObjectWriteTraceID))
+			w.failed(err, x)
 			continue
 		}
 		s.commit(s.st, os, rec, changes, false, now)
-		out := c.renderWrite(os, rec)
-		out.ObjectWriteTraceID = x.ObjectWriteTraceID
-		results = append(results, out)
+		w.wrote(rec, x)
 	}
-	return batchStatus(c.ver, http.StatusOK, len(errs)), batchEnvelope(start, s.now(), results, errs)
+	return w.answer(http.StatusOK)
 }
 
 // handleBatchUpsert creates or updates by a unique property. Partial success
 // needs a trace ID on every input and is not available for email upserts.
 func handleBatchUpsert(c *call) (int, any) {
-	os, inputs, err := objectBatch[batchUpdateIO](c)
+	w, err := startObjectWrite[batchUpdateIO](c)
 	if err != nil {
 		return 0, err
 	}
-	s := c.s
-	start := s.now()
-	keys := make([]string, len(inputs))
-	traces := make([]string, len(inputs))
+	s, os, inputs := c.s, w.os, w.inputs
 	byEmail := false
-	for i, x := range inputs {
+	err = checkIDKeys(inputs, func(x batchUpdateIO) *apiError {
 		if !os.isUnique(x.IDProperty) {
 			p := x.IDProperty
 			if p == "" {
 				p = "hs_object_id"
 			}
-			return 0, nonUniqueError(s, os, p)
+			return nonUniqueError(s, os, p)
 		}
 		if string(x.ID) == "" {
-			return 0, validationError("Each upsert input needs an id: the value of its idProperty")
+			return validationError("Each upsert input needs an id: the value of its idProperty")
 		}
 		byEmail = byEmail || x.IDProperty == "email"
-		keys[i] = idPropertyKey(x.IDProperty, string(x.ID))
-		traces[i] = x.ObjectWriteTraceID
-	}
-	if err := duplicateKeysError(keys); err != nil {
+		return nil
+	})
+	if err != nil {
 		return 0, err
 	}
-	partial := allTraced(traces) && !byEmail
+	partial := w.allTraced() && !byEmail
 	type plan struct {
 		rec     *record
 		changes map[string]string
 	}
 	plans := make([]*plan, len(inputs))
 	claimed := map[string]string{}
-	var errs []standardError
-	fail := func(i int, err *apiError) bool {
-		if !partial {
-			return false
-		}
-		errs = append(errs, err.asItem(inputs[i].ObjectWriteTraceID))
-		return true
-	}
 	seenRec := map[string]bool{}
 	for _, x := range inputs {
 		if rec := os.byUnique(x.IDProperty, string(x.ID)); rec != nil {
@@ -447,14 +484,14 @@ func handleBatchUpsert(c *call) (int, any) {
 			err = claimUnique(os, claimed, self, changes)
 		}
 		if err != nil {
-			if !fail(i, err) {
+			if !partial {
 				return 0, err
 			}
+			w.failed(err, x)
 			continue
 		}
 		plans[i] = &plan{rec: rec, changes: changes}
 	}
-	results := []objectOut{}
 	now := s.now()
 	for i, x := range inputs {
 		p := plans[i]
@@ -468,12 +505,9 @@ func handleBatchUpsert(c *call) (int, any) {
 		} else {
 			s.commit(s.st, os, rec, p.changes, false, now)
 		}
-		out := c.renderWrite(os, rec)
-		out.New = &isNew
-		out.ObjectWriteTraceID = x.ObjectWriteTraceID
-		results = append(results, out)
+		w.wrote(rec, x).New = &isNew
 	}
-	return batchStatus(c.ver, http.StatusOK, len(errs)), batchEnvelope(start, s.now(), results, errs)
+	return w.answer(http.StatusOK)
 }
 
 func handleBatchArchive(c *call) (int, any) {

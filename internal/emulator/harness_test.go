@@ -101,6 +101,27 @@ func (h *emuHarness) must(method, path string, body any, want int) reply {
 	return r
 }
 
+// pageAll GETs path, whose query ends in "after=", page after page as
+// paging.next.after leads, for at most maxPages pages, and returns field of
+// every result.
+func (h *emuHarness) pageAll(path, field string, maxPages int) []string {
+	h.t.Helper()
+	var got []string
+	after := ""
+	for page := 0; page < maxPages; page++ {
+		r := h.must("GET", path+after, nil, http.StatusOK)
+		for _, x := range list(r.body, "results") {
+			got = append(got, x.(map[string]any)[field].(string))
+		}
+		p, _ := r.body["paging"].(map[string]any)
+		if p == nil {
+			break
+		}
+		after = p["next"].(map[string]any)["after"].(string)
+	}
+	return got
+}
+
 // create makes a record through the 2026-09 API and returns its ID.
 func (h *emuHarness) create(objectType string, props map[string]any) string {
 	h.t.Helper()

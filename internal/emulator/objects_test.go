@@ -86,19 +86,7 @@ func TestListPaging(t *testing.T) {
 	for i := 0; i < 25; i++ {
 		ids = append(ids, h.create("companies", map[string]any{"name": fmt.Sprint("Co ", i)}))
 	}
-	var got []string
-	after := ""
-	for pages := 0; pages < 10; pages++ {
-		r := h.must("GET", "/crm/objects/2026-09/companies?limit=10&after="+after, nil, http.StatusOK)
-		for _, rec := range list(r.body, "results") {
-			got = append(got, rec.(map[string]any)["id"].(string))
-		}
-		paging, _ := r.body["paging"].(map[string]any)
-		if paging == nil {
-			break
-		}
-		after = paging["next"].(map[string]any)["after"].(string)
-	}
+	got := h.pageAll("/crm/objects/2026-09/companies?limit=10&after=", "id", 10)
 	if strings.Join(got, ",") != strings.Join(ids, ",") {
 		t.Errorf("paged IDs = %v, want %v", got, ids)
 	}

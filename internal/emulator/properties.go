@@ -321,7 +321,7 @@ func handlePropertyBatchCreate(c *call) (int, any) {
 		}
 		return *def, nil
 	})
-	return batchStatus(c.ver, createdStatus(c.ver), len(errs)), batchEnvelope(start, s.now(), results, errs)
+	return c.batchAnswer(createdStatus(c.ver), start, results, errs)
 }
 
 // propertyName is PropertyName, an input of the property batch endpoints,
@@ -349,7 +349,7 @@ func handlePropertyBatchRead(c *call) (int, any) {
 		}
 		return s.st.viewProp(os, p), nil
 	})
-	return batchStatus(c.ver, http.StatusOK, len(errs)), batchEnvelope(start, s.now(), results, errs)
+	return c.batchAnswer(http.StatusOK, start, results, errs)
 }
 
 func handlePropertyBatchArchive(c *call) (int, any) {

@@ -65,126 +65,165 @@ func apiPrefixes(api string, legacy ...string) []prefix {
 	return out
 }
 
+// access is what an operation does with what it addresses, which decides
+// the scopes it needs.
+type access int
+
+const (
+	reads    access = iota
+	writes          // needs the write scope
+	searches        // reads, limited as a search (5 per second, no burst)
+	unscoped        // needs no scope, whatever its API needs
+)
+
+// scopesFor makes the scope requirement of an operation from whether it
+// writes.
+type scopesFor func(write bool) func(*call) *scopeReq
+
+// api is a group of operations: the prefixes it lives under, one a version,
+// and the scopes its operations need (nil: none).
+type api struct {
+	prefixes []prefix
+	scopes   scopesFor
+}
+
+var (
+	objectsAPI     = &api{apiPrefixes("objects", "v3"), objectAccess}
+	recordAssocAPI = &api{apiPrefixes("objects", "v4"), assocScopes}
+	batchAssocAPI  = &api{apiPrefixes("associations", "v4"), assocScopes}
+	// Labels and limits live under the date versions, the v4 spec's
+	// spelling and the Node client's spelling.
+	labelsAPI     = &api{append(apiPrefixes("associations"), prefix{"/crm/associations/v4", "v4"}, prefix{"/crm/v4/associations", "v4"}), assocScopes}
+	v3AssocAPI    = &api{[]prefix{{"/crm/v3/associations", "v3"}}, assocScopes}
+	propertiesAPI = &api{apiPrefixes("properties", "v3"), schemaScopes}
+	pipelinesAPI  = &api{apiPrefixes("pipelines", "v3"), schemaScopes}
+	rulesAPI      = &api{apiPrefixes("property-validations", "v3"), nil}
+	accountAPI    = &api{[]prefix{{"/account-info/2026-09", "2026-09"}, {"/account-info/2026-03", "2026-03"}, {"/account-info/v3", "v3"}}, oauthScopes}
+
+	// apis is the order in which routes are matched: every operation of an
+	// API under each of its prefixes, then the next API.
+	apis = []*api{objectsAPI, recordAssocAPI, batchAssocAPI, labelsAPI, v3AssocAPI, propertiesAPI, pipelinesAPI, rulesAPI, accountAPI}
+)
+
+// op is one operation of an API: its method and its path below the API's
+// prefix.
+type op struct {
+	api          *api
+	method, path string
+	handler      handlerFunc
+	access       access
+}
+
+// operations lists every operation. Within an API they are matched in this
+// order, so a literal segment comes before a parameter that would also
+// match it.
+var operations = []op{
+	// Records.
+	{objectsAPI, "POST", "/{objectType}/batch/create", handleBatchCreate, writes},
+	{objectsAPI, "POST", "/{objectType}/batch/read", handleBatchRead, reads},
+	{objectsAPI, "POST", "/{objectType}/batch/update", handleBatchUpdate, writes},
+	{objectsAPI, "POST", "/{objectType}/batch/upsert", handleBatchUpsert, writes},
+	{objectsAPI, "POST", "/{objectType}/batch/archive", handleBatchArchive, writes},
+	{objectsAPI, "POST", "/{objectType}/search", handleSearch, searches},
+	{objectsAPI, "POST", "/{objectType}/merge", handleMerge, writes},
+	{objectsAPI, "POST", "/{objectType}/gdpr-delete", handleGDPRDelete, writes},
+	{objectsAPI, "GET", "/{objectType}", handleList, reads},
+	{objectsAPI, "POST", "/{objectType}", handleCreate, writes},
+	{objectsAPI, "GET", "/{objectType}/{objectId}", handleGet, reads},
+	{objectsAPI, "PATCH", "/{objectType}/{objectId}", handleUpdate, writes},
+	{objectsAPI, "DELETE", "/{objectType}/{objectId}", handleArchive, writes},
+	// Record-level associations.
+	{recordAssocAPI, "PUT", "/{fromObjectType}/{fromObjectId}/associations/default/{toObjectType}/{toObjectId}", handleAssocPutDefault, writes},
+	{recordAssocAPI, "PUT", "/{objectType}/{objectId}/associations/{toObjectType}/{toObjectId}", handleAssocPutLabeled, writes},
+	{recordAssocAPI, "DELETE", "/{objectType}/{objectId}/associations/{toObjectType}/{toObjectId}", handleAssocDeletePair, writes},
+	{recordAssocAPI, "GET", "/{objectType}/{objectId}/associations/{toObjectType}", handleAssocList, reads},
+	// Batch associations.
+	{batchAssocAPI, "POST", "/{fromObjectType}/{toObjectType}/batch/associate/default", handleAssocBatchDefault, writes},
+	{batchAssocAPI, "POST", "/{fromObjectType}/{toObjectType}/batch/create", handleAssocBatchCreate, writes},
+	{batchAssocAPI, "POST", "/{fromObjectType}/{toObjectType}/batch/read", handleAssocBatchRead, reads},
+	{batchAssocAPI, "POST", "/{fromObjectType}/{toObjectType}/batch/archive", handleAssocBatchArchive, writes},
+	{batchAssocAPI, "POST", "/{fromObjectType}/{toObjectType}/batch/labels/archive", handleAssocBatchLabelsArchive, writes},
+	// Association labels and limit configurations.
+	{labelsAPI, "GET", "/{fromObjectType}/{toObjectType}/labels", handleLabelsList, reads},
+	{labelsAPI, "POST", "/{fromObjectType}/{toObjectType}/labels", handleLabelsCreate, writes},
+	{labelsAPI, "PUT", "/{fromObjectType}/{toObjectType}/labels", handleLabelsUpdate, writes},
+	{labelsAPI, "DELETE", "/{fromObjectType}/{toObjectType}/labels/{associationTypeId}", handleLabelsDelete, writes},
+	{labelsAPI, "GET", "/definitions/configurations/all", handleLimitsAll, unscoped},
+	{labelsAPI, "GET", "/definitions/configurations/{fromObjectType}/{toObjectType}", handleLimitsPair, reads},
+	{labelsAPI, "POST", "/definitions/configurations/{fromObjectType}/{toObjectType}/batch/create", handleLimitsCreate, writes},
+	{labelsAPI, "POST", "/definitions/configurations/{fromObjectType}/{toObjectType}/batch/update", handleLimitsUpdate, writes},
+	{labelsAPI, "POST", "/definitions/configurations/{fromObjectType}/{toObjectType}/batch/purge", handleLimitsPurge, writes},
+	// v3 associations, as HubSpot's official Node client calls them.
+	{v3AssocAPI, "POST", "/{fromObjectType}/{toObjectType}/batch/create", handleV3AssocBatchCreate, writes},
+	{v3AssocAPI, "POST", "/{fromObjectType}/{toObjectType}/batch/read", handleV3AssocBatchRead, reads},
+	{v3AssocAPI, "POST", "/{fromObjectType}/{toObjectType}/batch/archive", handleV3AssocBatchArchive, writes},
+	{v3AssocAPI, "GET", "/{fromObjectType}/{toObjectType}/types", handleV3AssocTypes, reads},
+	// Properties and property groups.
+	{propertiesAPI, "POST", "/{objectType}/batch/create", handlePropertyBatchCreate, writes},
+	{propertiesAPI, "POST", "/{objectType}/batch/read", handlePropertyBatchRead, reads},
+	{propertiesAPI, "POST", "/{objectType}/batch/archive", handlePropertyBatchArchive, writes},
+	{propertiesAPI, "GET", "/{objectType}/groups", handleGroupList, reads},
+	{propertiesAPI, "POST", "/{objectType}/groups", handleGroupCreate, writes},
+	{propertiesAPI, "GET", "/{objectType}/groups/{groupName}", handleGroupGet, reads},
+	{propertiesAPI, "PATCH", "/{objectType}/groups/{groupName}", handleGroupUpdate, writes},
+	{propertiesAPI, "DELETE", "/{objectType}/groups/{groupName}", handleGroupDelete, writes},
+	{propertiesAPI, "GET", "/{objectType}", handlePropertyList, reads},
+	{propertiesAPI, "POST", "/{objectType}", handlePropertyCreate, writes},
+	{propertiesAPI, "GET", "/{objectType}/{propertyName}", handlePropertyGet, reads},
+	{propertiesAPI, "PATCH", "/{objectType}/{propertyName}", handlePropertyUpdate, writes},
+	{propertiesAPI, "DELETE", "/{objectType}/{propertyName}", handlePropertyDelete, writes},
+	// Pipelines and stages.
+	{pipelinesAPI, "GET", "/{objectType}", handlePipelineList, reads},
+	{pipelinesAPI, "POST", "/{objectType}", handlePipelineCreate, writes},
+	{pipelinesAPI, "GET", "/{objectType}/{pipelineId}/stages", handleStageList, reads},
+	{pipelinesAPI, "POST", "/{objectType}/{pipelineId}/stages", handleStageCreate, writes},
+	{pipelinesAPI, "GET", "/{objectType}/{pipelineId}/stages/{stageId}", handleStageGet, reads},
+	{pipelinesAPI, "PUT", "/{objectType}/{pipelineId}/stages/{stageId}", handleStageReplace, writes},
+	{pipelinesAPI, "PATCH", "/{objectType}/{pipelineId}/stages/{stageId}", handleStageUpdate, writes},
+	{pipelinesAPI, "DELETE", "/{objectType}/{pipelineId}/stages/{stageId}", handleStageDelete, writes},
+	{pipelinesAPI, "GET", "/{objectType}/{pipelineId}", handlePipelineGet, reads},
+	{pipelinesAPI, "PUT", "/{objectType}/{pipelineId}", handlePipelineReplace, writes},
+	{pipelinesAPI, "PATCH", "/{objectType}/{pipelineId}", handlePipelineUpdate, writes},
+	{pipelinesAPI, "DELETE", "/{objectType}/{pipelineId}", handlePipelineDelete, writes},
+	// Property validation rules (no scopes).
+	{rulesAPI, "GET", "/{objectTypeId}", handleRulesForType, reads},
+	{rulesAPI, "GET", "/{objectTypeId}/{propertyName}", handleRulesForProperty, reads},
+	{rulesAPI, "GET", "/{objectTypeId}/{propertyName}/rule-type/{ruleType}", handleRuleGet, reads},
+	{rulesAPI, "PUT", "/{objectTypeId}/{propertyName}/rule-type/{ruleType}", handleRulePut, writes},
+	// Account information.
+	{accountAPI, "GET", "/details", handleAccountDetails, reads},
+	{accountAPI, "GET", "/api-usage/daily/private-apps", handleDailyUsage, reads},
+}
+
 func buildRoutes() []*route {
 	var rs []*route
-	add := func(method, tmpl, ver string, h handlerFunc, sc func(*call) *scopeReq) *route {
-		r := &route{method: method, template: tmpl, segs: strings.Split(strings.Trim(tmpl, "/"), "/"), version: ver, handler: h, scopes: sc}
-		rs = append(rs, r)
-		return r
-	}
-	objRead := func(c *call) *scopeReq { return objectScopes(c, "objectType", false) }
-	objWrite := func(c *call) *scopeReq { return objectScopes(c, "objectType", true) }
-
-	for _, p := range apiPrefixes("objects", "v3") {
-		pre, v := p.path, p.ver
-		add("POST", pre+"/{objectType}/batch/create", v, handleBatchCreate, objWrite)
-		add("POST", pre+"/{objectType}/batch/read", v, handleBatchRead, objRead)
-		add("POST", pre+"/{objectType}/batch/update", v, handleBatchUpdate, objWrite)
-		add("POST", pre+"/{objectType}/batch/upsert", v, handleBatchUpsert, objWrite)
-		add("POST", pre+"/{objectType}/batch/archive", v, handleBatchArchive, objWrite)
-		add("POST", pre+"/{objectType}/search", v, handleSearch, objRead).search = true
-		add("POST", pre+"/{objectType}/merge", v, handleMerge, objWrite)
-		add("POST", pre+"/{objectType}/gdpr-delete", v, handleGDPRDelete, objWrite)
-		add("GET", pre+"/{objectType}", v, handleList, objRead)
-		add("POST", pre+"/{objectType}", v, handleCreate, objWrite)
-		add("GET", pre+"/{objectType}/{objectId}", v, handleGet, objRead)
-		add("PATCH", pre+"/{objectType}/{objectId}", v, handleUpdate, objWrite)
-		add("DELETE", pre+"/{objectType}/{objectId}", v, handleArchive, objWrite)
-	}
-
-	// Record-level association routes: 2026-09, 2026-03 and v4.
-	for _, p := range apiPrefixes("objects", "v4") {
-		pre, v := p.path, p.ver
-		add("PUT", pre+"/{fromObjectType}/{fromObjectId}/associations/default/{toObjectType}/{toObjectId}", v, handleAssocPutDefault, assocScopes(true))
-		add("PUT", pre+"/{objectType}/{objectId}/associations/{toObjectType}/{toObjectId}", v, handleAssocPutLabeled, assocScopes(true))
-		add("DELETE", pre+"/{objectType}/{objectId}/associations/{toObjectType}/{toObjectId}", v, handleAssocDeletePair, assocScopes(true))
-		add("GET", pre+"/{objectType}/{objectId}/associations/{toObjectType}", v, handleAssocList, assocScopes(false))
-	}
-	// Batch association routes.
-	for _, p := range apiPrefixes("associations", "v4") {
-		pre, v := p.path, p.ver
-		add("POST", pre+"/{fromObjectType}/{toObjectType}/batch/associate/default", v, handleAssocBatchDefault, assocScopes(true))
-		add("POST", pre+"/{fromObjectType}/{toObjectType}/batch/create", v, handleAssocBatchCreate, assocScopes(true))
-		add("POST", pre+"/{fromObjectType}/{toObjectType}/batch/read", v, handleAssocBatchRead, assocScopes(false))
-		add("POST", pre+"/{fromObjectType}/{toObjectType}/batch/archive", v, handleAssocBatchArchive, assocScopes(true))
-		add("POST", pre+"/{fromObjectType}/{toObjectType}/batch/labels/archive", v, handleAssocBatchLabelsArchive, assocScopes(true))
-	}
-	// Association labels and limits: the date versions, the v4 spec spelling
-	// and the Node client's spelling.
-	labelPrefixes := append(apiPrefixes("associations"), prefix{"/crm/associations/v4", "v4"}, prefix{"/crm/v4/associations", "v4"})
-	for _, p := range labelPrefixes {
-		pre, v := p.path, p.ver
-		add("GET", pre+"/{fromObjectType}/{toObjectType}/labels", v, handleLabelsList, assocScopes(false))
-		add("POST", pre+"/{fromObjectType}/{toObjectType}/labels", v, handleLabelsCreate, assocScopes(true))
-		add("PUT", pre+"/{fromObjectType}/{toObjectType}/labels", v, handleLabelsUpdate, assocScopes(true))
-		add("DELETE", pre+"/{fromObjectType}/{toObjectType}/labels/{associationTypeId}", v, handleLabelsDelete, assocScopes(true))
-	}
-	// Association limit configurations.
-	for _, p := range labelPrefixes {
-		pre, v := p.path+"/definitions/configurations", p.ver
-		add("GET", pre+"/all", v, handleLimitsAll, nil)
-		add("GET", pre+"/{fromObjectType}/{toObjectType}", v, handleLimitsPair, assocScopes(false))
-		add("POST", pre+"/{fromObjectType}/{toObjectType}/batch/create", v, handleLimitsCreate, assocScopes(true))
-		add("POST", pre+"/{fromObjectType}/{toObjectType}/batch/update", v, handleLimitsUpdate, assocScopes(true))
-		add("POST", pre+"/{fromObjectType}/{toObjectType}/batch/purge", v, handleLimitsPurge, assocScopes(true))
-	}
-	// v3 associations, as HubSpot's official Node client calls them.
-	add("POST", "/crm/v3/associations/{fromObjectType}/{toObjectType}/batch/create", "v3", handleV3AssocBatchCreate, assocScopes(true))
-	add("POST", "/crm/v3/associations/{fromObjectType}/{toObjectType}/batch/read", "v3", handleV3AssocBatchRead, assocScopes(false))
-	add("POST", "/crm/v3/associations/{fromObjectType}/{toObjectType}/batch/archive", "v3", handleV3AssocBatchArchive, assocScopes(true))
-	add("GET", "/crm/v3/associations/{fromObjectType}/{toObjectType}/types", "v3", handleV3AssocTypes, assocScopes(false))
-
-	// Properties.
-	for _, p := range apiPrefixes("properties", "v3") {
-		pre, v := p.path, p.ver
-		add("POST", pre+"/{objectType}/batch/create", v, handlePropertyBatchCreate, schemaScopes(true))
-		add("POST", pre+"/{objectType}/batch/read", v, handlePropertyBatchRead, schemaScopes(false))
-		add("POST", pre+"/{objectType}/batch/archive", v, handlePropertyBatchArchive, schemaScopes(true))
-		add("GET", pre+"/{objectType}/groups", v, handleGroupList, schemaScopes(false))
-		add("POST", pre+"/{objectType}/groups", v, handleGroupCreate, schemaScopes(true))
-		add("GET", pre+"/{objectType}/groups/{groupName}", v, handleGroupGet, schemaScopes(false))
-		add("PATCH", pre+"/{objectType}/groups/{groupName}", v, handleGroupUpdate, schemaScopes(true))
-		add("DELETE", pre+"/{objectType}/groups/{groupName}", v, handleGroupDelete, schemaScopes(true))
-		add("GET", pre+"/{objectType}", v, handlePropertyList, schemaScopes(false))
-		add("POST", pre+"/{objectType}", v, handlePropertyCreate, schemaScopes(true))
-		add("GET", pre+"/{objectType}/{propertyName}", v, handlePropertyGet, schemaScopes(false))
-		add("PATCH", pre+"/{objectType}/{propertyName}", v, handlePropertyUpdate, schemaScopes(true))
-		add("DELETE", pre+"/{objectType}/{propertyName}", v, handlePropertyDelete, schemaScopes(true))
-	}
-
-	// Pipelines.
-	for _, p := range apiPrefixes("pipelines", "v3") {
-		pre, v := p.path, p.ver
-		add("GET", pre+"/{objectType}", v, handlePipelineList, schemaScopes(false))
-		add("POST", pre+"/{objectType}", v, handlePipelineCreate, schemaScopes(true))
-		add("GET", pre+"/{objectType}/{pipelineId}/stages", v, handleStageList, schemaScopes(false))
-		add("POST", pre+"/{objectType}/{pipelineId}/stages", v, handleStageCreate, schemaScopes(true))
-		add("GET", pre+"/{objectType}/{pipelineId}/stages/{stageId}", v, handleStageGet, schemaScopes(false))
-		add("PUT", pre+"/{objectType}/{pipelineId}/stages/{stageId}", v, handleStageReplace, schemaScopes(true))
-		add("PATCH", pre+"/{objectType}/{pipelineId}/stages/{stageId}", v, handleStageUpdate, schemaScopes(true))
-		add("DELETE", pre+"/{objectType}/{pipelineId}/stages/{stageId}", v, handleStageDelete, schemaScopes(true))
-		add("GET", pre+"/{objectType}/{pipelineId}", v, handlePipelineGet, schemaScopes(false))
-		add("PUT", pre+"/{objectType}/{pipelineId}", v, handlePipelineReplace, schemaScopes(true))
-		add("PATCH", pre+"/{objectType}/{pipelineId}", v, handlePipelineUpdate, schemaScopes(true))
-		add("DELETE", pre+"/{objectType}/{pipelineId}", v, handlePipelineDelete, schemaScopes(true))
-	}
-
-	// Property validation rules.
-	for _, p := range apiPrefixes("property-validations", "v3") {
-		pre, v := p.path, p.ver
-		add("GET", pre+"/{objectTypeId}", v, handleRulesForType, nil)
-		add("GET", pre+"/{objectTypeId}/{propertyName}", v, handleRulesForProperty, nil)
-		add("GET", pre+"/{objectTypeId}/{propertyName}/rule-type/{ruleType}", v, handleRuleGet, nil)
-		add("PUT", pre+"/{objectTypeId}/{propertyName}/rule-type/{ruleType}", v, handleRulePut, nil)
-	}
-
-	// Account information.
-	oauth := func(*call) *scopeReq { return &scopeReq{anyOf: []string{"oauth"}} }
-	for _, v := range []string{"2026-09", "2026-03", "v3"} {
-		add("GET", "/account-info/"+v+"/details", v, handleAccountDetails, oauth)
-		add("GET", "/account-info/"+v+"/api-usage/daily/private-apps", v, handleDailyUsage, oauth)
+	for _, a := range apis {
+		for _, p := range a.prefixes {
+			for _, o := range operations {
+				if o.api != a {
+					continue
+				}
+				tmpl := p.path + o.path
+				r := &route{method: o.method, template: tmpl, segs: strings.Split(strings.Trim(tmpl, "/"), "/"),
+					version: p.ver, search: o.access == searches, handler: o.handler}
+				if a.scopes != nil && o.access != unscoped {
+					r.scopes = a.scopes(o.access == writes)
+				}
+				rs = append(rs, r)
+			}
+		}
 	}
 	return rs
+}
+
+// objectAccess is the requirement for records.
+func objectAccess(write bool) func(*call) *scopeReq {
+	return func(c *call) *scopeReq { return objectScopes(c, "objectType", write) }
+}
+
+// oauthScopes is the requirement for account information, read or write.
+func oauthScopes(bool) func(*call) *scopeReq {
+	return func(*call) *scopeReq { return &scopeReq{anyOf: []string{"oauth"}} }
 }
 
 // Routes lists every HubSpot operation the emulator serves as "METHOD

@@ -377,6 +377,23 @@ func (c *specClient) call(method, path string, body any, want int) any {
 	return c.do(exchange{method: method, path: path, body: body, want: want})
 }
 
+// newRequest is x's request to url with the JSON body raw (nil: none) and,
+// unless x goes without, the client's token.
+func (c *specClient) newRequest(x exchange, url string, raw []byte) *http.Request {
+	c.t.Helper()
+	req, err := http.NewRequest(x.method, url, bytes.NewReader(raw))
+	if err != nil {
+		c.t.Fatalf("%s %s: %v", x.method, x.path, err)
+	}
+	if raw != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if !x.noAuth {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	return req
+}
+
 func (c *specClient) do(x exchange) any {
 	c.t.Helper()
 	t := c.t
@@ -404,16 +421,7 @@ func (c *specClient) do(x exchange) any {
 	if i := strings.IndexByte(x.path, '?'); i >= 0 {
 		query = x.path[i:]
 	}
-	vreq, err := http.NewRequest(x.method, specBaseURL+mapped+query, bytes.NewReader(raw))
-	if err != nil {
-		t.Fatalf("%s %s: %v", x.method, x.path, err)
-	}
-	if raw != nil {
-		vreq.Header.Set("Content-Type", "application/json")
-	}
-	if !x.noAuth {
-		vreq.Header.Set("Authorization", "Bearer "+c.token)
-	}
+	vreq := c.newRequest(x, specBaseURL+mapped+query, raw)
 	matches := c.specs.find(vreq)
 	if len(matches) == 0 {
 		if other, ok := borrowedSpecs[matchTemplate(x.method, vreq.URL.Path)]; ok {
@@ -454,16 +462,7 @@ func (c *specClient) do(x exchange) any {
 	}
 
 	// The real exchange with the emulator.
-	req, err := http.NewRequest(x.method, c.base+x.path, bytes.NewReader(raw))
-	if err != nil {
-		t.Fatalf("%s %s: %v", x.method, x.path, err)
-	}
-	if raw != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if !x.noAuth {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
+	req := c.newRequest(x, c.base+x.path, raw)
 	for k, v := range x.header {
 		req.Header.Set(k, v)
 	}

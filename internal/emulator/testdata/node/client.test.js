@@ -1,6 +1,6 @@
 // HubSpot's official Node.js client (@hubspot/api-client) against the syncd HubSpot emulator.
 //
-// Run by TestNodeClient (internal/emulator/node_conformance_test.go), which starts a fresh
+// Run by TestNodeClient (internal/emulator/clients_conformance_test.go), which starts a fresh
 // emulator and passes its address and a token in HUBSPOT_BASE_URL and HUBSPOT_ACCESS_TOKEN.
 // By hand: start `syncd emulator`, then
 //   HUBSPOT_BASE_URL=http://127.0.0.1:8080 HUBSPOT_ACCESS_TOKEN=<token> node --test
