@@ -27,13 +27,35 @@ var (
 		"1 when the scrape's read of the outbox succeeded, 0 when the database did not answer (the outbox series are then left out).", nil, nil)
 )
 
+// scrapeRead is a collector's read of the database at every scrape,
+// bounded by timeout.
+type scrapeRead[T any] struct {
+	read    func(context.Context) (T, error)
+	timeout time.Duration
+	log     logrus.FieldLogger
+}
+
+// collect runs the read and reports up as 1, or as 0 when the read failed,
+// which it logs naming what it read; the series the value feeds are
+// reported only when ok.
+func (r scrapeRead[T]) collect(ch chan<- prometheus.Metric, up *prometheus.Desc, what string) (v T, ok bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), r.timeout)
+	defer cancel()
+	v, err := r.read(ctx)
+	if err != nil {
+		r.log.WithError(err).Warn("metrics: cannot read " + what)
+		ch <- prometheus.MustNewConstMetric(up, prometheus.GaugeValue, 0)
+		return v, false
+	}
+	ch <- prometheus.MustNewConstMetric(up, prometheus.GaugeValue, 1)
+	return v, true
+}
+
 // backlogCollector reads the outbox counts from the database at every
 // scrape, in one statement.
 type backlogCollector struct {
-	read     func(context.Context) (*store.Backlog, error)
+	scrapeRead[*store.Backlog]
 	entities []string
-	timeout  time.Duration
-	log      logrus.FieldLogger
 }
 
 func (c *backlogCollector) Describe(ch chan<- *prometheus.Desc) {
@@ -43,15 +65,10 @@ func (c *backlogCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *backlogCollector) Collect(ch chan<- prometheus.Metric) {
-	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
-	defer cancel()
-	b, err := c.read(ctx)
-	if err != nil {
-		c.log.WithError(err).Warn("metrics: cannot read the outbox counts")
-		ch <- prometheus.MustNewConstMetric(descDatabaseUp, prometheus.GaugeValue, 0)
+	b, ok := c.collect(ch, descDatabaseUp, "the outbox counts")
+	if !ok {
 		return
 	}
-	ch <- prometheus.MustNewConstMetric(descDatabaseUp, prometheus.GaugeValue, 1)
 
 	type perEntity struct{ inProgress, waiting, warned int }
 	entities := slices.Clone(c.entities)
@@ -92,46 +109,54 @@ func (c *backlogCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-var (
-	descWindowLimit = prometheus.NewDesc("syncd_hubspot_window_calls_limit",
-		"HubSpot calls syncd allows itself per burst window (HubSpot's limit less the margin).", nil, nil)
-	descWindowLeft = prometheus.NewDesc("syncd_hubspot_window_calls_left",
-		"HubSpot calls left in the current burst window, after syncd's own and other integrations' calls.", nil, nil)
-	descWindowSeconds = prometheus.NewDesc("syncd_hubspot_window_seconds",
-		"The length of HubSpot's burst window.", nil, nil)
-	descDailyLimit = prometheus.NewDesc("syncd_hubspot_daily_calls_limit",
-		"HubSpot's daily API allowance for the account.", nil, nil)
-	descDailyUsed = prometheus.NewDesc("syncd_hubspot_daily_calls_used",
-		"HubSpot calls the whole account has made today, as last reported (left out until HubSpot says).", nil, nil)
-	descDailyReserve = prometheus.NewDesc("syncd_hubspot_daily_calls_reserved",
-		"The part of the daily allowance syncd leaves to the account's other integrations (hubspot.daily_reserve).", nil, nil)
-	descDailySpent = prometheus.NewDesc("syncd_hubspot_daily_limit_reached",
-		"1 while syncd's share of the daily allowance is spent and cycles wait for the reset, else 0.", nil, nil)
-)
+// budgetGauges are the governor's budgets, read from its state at every
+// scrape; a gauge whose value is not ok is left out.
+var budgetGauges = []struct {
+	desc  *prometheus.Desc
+	value func(governor.State) (v float64, ok bool)
+}{
+	{prometheus.NewDesc("syncd_hubspot_window_calls_limit",
+		"HubSpot calls syncd allows itself per burst window (HubSpot's limit less the margin).", nil, nil),
+		func(s governor.State) (float64, bool) { return float64(s.WindowLimit), true }},
+	{prometheus.NewDesc("syncd_hubspot_window_calls_left",
+		"HubSpot calls left in the current burst window, after syncd's own and other integrations' calls.", nil, nil),
+		func(s governor.State) (float64, bool) { return float64(s.WindowLeft), true }},
+	{prometheus.NewDesc("syncd_hubspot_window_seconds",
+		"The length of HubSpot's burst window.", nil, nil),
+		func(s governor.State) (float64, bool) { return s.Window.Seconds(), true }},
+	{prometheus.NewDesc("syncd_hubspot_daily_calls_limit",
+		"HubSpot's daily API allowance for the account.", nil, nil),
+		func(s governor.State) (float64, bool) { return float64(s.DailyLimit), true }},
+	{prometheus.NewDesc("syncd_hubspot_daily_calls_used",
+		"HubSpot calls the whole account has made today, as last reported (left out until HubSpot says).", nil, nil),
+		func(s governor.State) (float64, bool) { return float64(s.DailyUsed), s.DailyUsed >= 0 }},
+	{prometheus.NewDesc("syncd_hubspot_daily_calls_reserved",
+		"The part of the daily allowance syncd leaves to the account's other integrations (hubspot.daily_reserve).", nil, nil),
+		func(s governor.State) (float64, bool) { return float64(s.DailyReserve), true }},
+	{prometheus.NewDesc("syncd_hubspot_daily_limit_reached",
+		"1 while syncd's share of the daily allowance is spent and cycles wait for the reset, else 0.", nil, nil),
+		func(s governor.State) (float64, bool) {
+			if s.DailyBlockedUntil.IsZero() {
+				return 0, true
+			}
+			return 1, true
+		}},
+}
 
 // budgetCollector reads the governor's budgets at every scrape.
 type budgetCollector struct{ state func() governor.State }
 
 func (c *budgetCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descWindowLimit, descWindowLeft, descWindowSeconds, descDailyLimit, descDailyUsed, descDailyReserve, descDailySpent} {
-		ch <- d
+	for _, g := range budgetGauges {
+		ch <- g.desc
 	}
 }
 
 func (c *budgetCollector) Collect(ch chan<- prometheus.Metric) {
 	s := c.state()
-	gauge := func(d *prometheus.Desc, v float64) { ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v) }
-	gauge(descWindowLimit, float64(s.WindowLimit))
-	gauge(descWindowLeft, float64(s.WindowLeft))
-	gauge(descWindowSeconds, s.Window.Seconds())
-	gauge(descDailyLimit, float64(s.DailyLimit))
-	if s.DailyUsed >= 0 {
-		gauge(descDailyUsed, float64(s.DailyUsed))
+	for _, g := range budgetGauges {
+		if v, ok := g.value(s); ok {
+			ch <- prometheus.MustNewConstMetric(g.desc, prometheus.GaugeValue, v)
+		}
 	}
-	gauge(descDailyReserve, float64(s.DailyReserve))
-	spent := 0.0
-	if !s.DailyBlockedUntil.IsZero() {
-		spent = 1
-	}
-	gauge(descDailySpent, spent)
 }

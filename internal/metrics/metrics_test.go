@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
@@ -80,16 +81,23 @@ func scrape(t *testing.T, m *metrics.Metrics) string {
 	return w.Body.String()
 }
 
-// TestCollectors checks what the hooks and the scrape-time reads produce,
-// as Prometheus's parser reads it.
-func TestCollectors(t *testing.T) {
-	t.Parallel()
+// scrapeFed scrapes fed metrics and parses the body as Prometheus does.
+func scrapeFed(t *testing.T) (string, map[string]*dto.MetricFamily) {
+	t.Helper()
 	body := scrape(t, fed(t, nil))
 	parser := expfmt.NewTextParser(model.UTF8Validation)
 	fams, err := parser.TextToMetricFamilies(strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return body, fams
+}
+
+// TestCollectors checks what the hooks and the scrape-time reads produce,
+// as Prometheus's parser reads it.
+func TestCollectors(t *testing.T) {
+	t.Parallel()
+	body, fams := scrapeFed(t)
 	for _, want := range []string{
 		`syncd_outbox_rows{entity="customer",state="pending"} 7`,
 		`syncd_outbox_rows{entity="customer",state="superseded"} 0`,
@@ -162,12 +170,7 @@ var metricName = regexp.MustCompile(`\bsyncd_[a-z_]+[a-z]`)
 // only metrics that exist.
 func TestDocumented(t *testing.T) {
 	t.Parallel()
-	body := scrape(t, fed(t, nil))
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := parser.TextToMetricFamilies(strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, fams := scrapeFed(t)
 	ops, err := os.ReadFile("../../docs/operations.md")
 	if err != nil {
 		t.Fatal(err)
