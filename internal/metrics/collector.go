@@ -15,17 +15,38 @@ import (
 var (
 	descOutboxRows = prometheus.NewDesc("syncd_outbox_rows",
 		"Outbox rows by entity and state (pending, failed, dead, done, superseded).", []string{"entity", "state"}, nil)
-	descInProgress = prometheus.NewDesc("syncd_outbox_rows_in_progress",
-		"Pending and failed outbox rows a cycle holds now, by entity (also counted in syncd_outbox_rows).", []string{"entity"}, nil)
-	descWaiting = prometheus.NewDesc("syncd_outbox_rows_waiting",
-		"Pending outbox rows that wait for the row of a record they reference, by entity (also counted as pending).", []string{"entity"}, nil)
-	descWarned = prometheus.NewDesc("syncd_outbox_rows_warned",
-		"Done outbox rows with warnings (fields skipped or repaired, values HubSpot kept under hubspot_wins), by entity (also counted as done).", []string{"entity"}, nil)
-	descOldest = prometheus.NewDesc("syncd_outbox_oldest_pending_age_seconds",
-		"How long the oldest pending outbox row has waited, by entity; 0 when none is pending.", []string{"entity"}, nil)
 	descDatabaseUp = prometheus.NewDesc("syncd_database_up",
 		"1 when the scrape's read of the outbox succeeded, 0 when the database did not answer (the outbox series are then left out).", nil, nil)
 )
+
+// entityCounts is what the outbox holds of one entity besides its rows by
+// state.
+type entityCounts struct {
+	inProgress, waiting, warned int
+	// oldestAge is how long the oldest pending row has waited; 0 when none
+	// is pending.
+	oldestAge time.Duration
+}
+
+// entityGauges are the outbox series by entity besides syncd_outbox_rows,
+// each read from the entity's counts.
+var entityGauges = []struct {
+	desc  *prometheus.Desc
+	value func(entityCounts) float64
+}{
+	{prometheus.NewDesc("syncd_outbox_rows_in_progress",
+		"Pending and failed outbox rows a cycle holds now, by entity (also counted in syncd_outbox_rows).", []string{"entity"}, nil),
+		func(e entityCounts) float64 { return float64(e.inProgress) }},
+	{prometheus.NewDesc("syncd_outbox_rows_waiting",
+		"Pending outbox rows that wait for the row of a record they reference, by entity (also counted as pending).", []string{"entity"}, nil),
+		func(e entityCounts) float64 { return float64(e.waiting) }},
+	{prometheus.NewDesc("syncd_outbox_rows_warned",
+		"Done outbox rows with warnings (fields skipped or repaired, values HubSpot kept under hubspot_wins), by entity (also counted as done).", []string{"entity"}, nil),
+		func(e entityCounts) float64 { return float64(e.warned) }},
+	{prometheus.NewDesc("syncd_outbox_oldest_pending_age_seconds",
+		"How long the oldest pending outbox row has waited, by entity; 0 when none is pending.", []string{"entity"}, nil),
+		func(e entityCounts) float64 { return e.oldestAge.Seconds() }},
+}
 
 // scrapeRead is a collector's read of the database at every scrape,
 // bounded by timeout.
@@ -59,9 +80,11 @@ type backlogCollector struct {
 }
 
 func (c *backlogCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descOutboxRows, descInProgress, descWaiting, descWarned, descOldest, descDatabaseUp} {
-		ch <- d
+	ch <- descOutboxRows
+	for _, g := range entityGauges {
+		ch <- g.desc
 	}
+	ch <- descDatabaseUp
 }
 
 func (c *backlogCollector) Collect(ch chan<- prometheus.Metric) {
@@ -70,9 +93,8 @@ func (c *backlogCollector) Collect(ch chan<- prometheus.Metric) {
 		return
 	}
 
-	type perEntity struct{ inProgress, waiting, warned int }
 	entities := slices.Clone(c.entities)
-	byEntity := map[string]*perEntity{}
+	byEntity := map[string]*entityCounts{}
 	rows := map[[2]string]int{}
 	for _, n := range b.Counts {
 		if !slices.Contains(entities, n.Entity) {
@@ -80,7 +102,7 @@ func (c *backlogCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		e := byEntity[n.Entity]
 		if e == nil {
-			e = &perEntity{}
+			e = &entityCounts{}
 			byEntity[n.Entity] = e
 		}
 		e.inProgress += n.InProgress
@@ -88,24 +110,21 @@ func (c *backlogCollector) Collect(ch chan<- prometheus.Metric) {
 		e.warned += n.Warned
 		rows[[2]string{n.Entity, n.State}] += n.Rows
 	}
-	// The age is on the database's clock, which wrote created_at.
-	now := b.Now
 	for _, ent := range entities {
 		for _, st := range store.States {
 			ch <- prometheus.MustNewConstMetric(descOutboxRows, prometheus.GaugeValue, float64(rows[[2]string{ent, st}]), ent, st)
 		}
-		e := byEntity[ent]
-		if e == nil {
-			e = &perEntity{}
+		var e entityCounts
+		if n := byEntity[ent]; n != nil {
+			e = *n
 		}
-		ch <- prometheus.MustNewConstMetric(descInProgress, prometheus.GaugeValue, float64(e.inProgress), ent)
-		ch <- prometheus.MustNewConstMetric(descWaiting, prometheus.GaugeValue, float64(e.waiting), ent)
-		ch <- prometheus.MustNewConstMetric(descWarned, prometheus.GaugeValue, float64(e.warned), ent)
-		age := 0.0
+		// The age is on the database's clock, which wrote created_at.
 		if t, ok := b.OldestPending[ent]; ok {
-			age = max(now.Sub(t), 0).Seconds()
+			e.oldestAge = max(b.Now.Sub(t), 0)
 		}
-		ch <- prometheus.MustNewConstMetric(descOldest, prometheus.GaugeValue, age, ent)
+		for _, g := range entityGauges {
+			ch <- prometheus.MustNewConstMetric(g.desc, prometheus.GaugeValue, g.value(e), ent)
+		}
 	}
 }
 
