@@ -1,11 +1,7 @@
 package metrics
 
 import (
-	"context"
-	"time"
-
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/sirupsen/logrus"
 
 	"github.com/syncd/syncd/internal/store"
 )
@@ -22,10 +18,8 @@ var (
 // inboxCollector reads the inbox's backlog and watermarks at every scrape,
 // in one statement.
 type inboxCollector struct {
-	read    func(context.Context) ([]store.InboxBacklog, error)
+	scrapeRead[[]store.InboxBacklog]
 	objects []string
-	timeout time.Duration
-	log     logrus.FieldLogger
 }
 
 func (c *inboxCollector) Describe(ch chan<- *prometheus.Desc) {
@@ -35,15 +29,10 @@ func (c *inboxCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *inboxCollector) Collect(ch chan<- prometheus.Metric) {
-	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
-	defer cancel()
-	bs, err := c.read(ctx)
-	if err != nil {
-		c.log.WithError(err).Warn("metrics: cannot read the inbox")
-		ch <- prometheus.MustNewConstMetric(descInboxUp, prometheus.GaugeValue, 0)
+	bs, ok := c.collect(ch, descInboxUp, "the inbox")
+	if !ok {
 		return
 	}
-	ch <- prometheus.MustNewConstMetric(descInboxUp, prometheus.GaugeValue, 1)
 	seen := map[string]bool{}
 	for _, b := range bs {
 		t := string(b.ObjectType)

@@ -81,55 +81,19 @@ func New(o Options) *Metrics {
 		log = l
 	}
 	m := &Metrics{
-		reg: prometheus.NewRegistry(),
-		log: log,
-		cycles: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "syncd_cycles_total",
-			Help: "Sync cycles run, by what started them (start, schedule, notify, backlog) and result (ok, or failed as a whole).",
-		}, []string{"trigger", "result"}),
-		cycleDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name:    "syncd_cycle_duration_seconds",
-			Help:    "How long sync cycles took, failed ones included.",
-			Buckets: []float64{0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600},
-		}),
-		lastSuccess: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "syncd_last_cycle_success_timestamp_seconds",
-			Help: "When the last sync cycle that did not fail as a whole ended (Unix time); 0 before the first.",
-		}),
-		rows: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "syncd_rows_total",
-			Help: "What sync cycles did, by outcome: outbox rows claimed, failed, dead, superseded, waiting, warned; HubSpot records created, updated, unchanged, deleted.",
-		}, []string{"outcome"}),
-		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "syncd_hubspot_calls_total",
-			Help: "HTTP requests sent to HubSpot, retries included, by operation and HTTP status (\"error\" when no answer came).",
-		}, []string{"operation", "status"}),
-		callDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "syncd_hubspot_call_duration_seconds",
-			Help:    "How long HubSpot took to answer a request, by operation.",
-			Buckets: []float64{0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5, 10, 30},
-		}, []string{"operation"}),
-		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "syncd_hubspot_rate_limited_total",
-			Help: "HubSpot's 429 answers, by the policy their body names (TEN_SECONDLY_ROLLING, SECONDLY, DAILY; \"unknown\" when none).",
-		}, []string{"policy"}),
-		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "syncd_hubspot_retries_total",
-			Help: "HubSpot requests that repeated an earlier attempt, by operation.",
-		}, []string{"operation"}),
-		jobs: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "syncd_job_runs_total",
-			Help: "Runs of the daemon's periodic jobs besides sync cycles, by job and result (ok, failed).",
-		}, []string{"job", "result"}),
-		jobDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "syncd_job_duration_seconds",
-			Help:    "How long the daemon's periodic jobs took, by job.",
-			Buckets: []float64{0.01, 0.1, 0.5, 1, 5, 10, 30, 60, 300},
-		}, []string{"job"}),
-		listening: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "syncd_outbox_listening",
-			Help: "1 while syncd listens for outbox notifications (rows the ERP inserts start a cycle at once), 0 while the connection is lost.",
-		}),
+		reg:           prometheus.NewRegistry(),
+		log:           log,
+		cycles:        counterVec("syncd_cycles_total", "Sync cycles run, by what started them (start, schedule, notify, backlog) and result (ok, or failed as a whole).", "trigger", "result"),
+		cycleDuration: histogram("syncd_cycle_duration_seconds", "How long sync cycles took, failed ones included.", []float64{0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600}),
+		lastSuccess:   gauge("syncd_last_cycle_success_timestamp_seconds", "When the last sync cycle that did not fail as a whole ended (Unix time); 0 before the first."),
+		rows:          counterVec("syncd_rows_total", "What sync cycles did, by outcome: outbox rows claimed, failed, dead, superseded, waiting, warned; HubSpot records created, updated, unchanged, deleted.", "outcome"),
+		calls:         counterVec("syncd_hubspot_calls_total", "HTTP requests sent to HubSpot, retries included, by operation and HTTP status (\"error\" when no answer came).", "operation", "status"),
+		callDuration:  histogramVec("syncd_hubspot_call_duration_seconds", "How long HubSpot took to answer a request, by operation.", []float64{0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5, 10, 30}, "operation"),
+		rateLimited:   counterVec("syncd_hubspot_rate_limited_total", "HubSpot's 429 answers, by the policy their body names (TEN_SECONDLY_ROLLING, SECONDLY, DAILY; \"unknown\" when none).", "policy"),
+		retries:       counterVec("syncd_hubspot_retries_total", "HubSpot requests that repeated an earlier attempt, by operation.", "operation"),
+		jobs:          counterVec("syncd_job_runs_total", "Runs of the daemon's periodic jobs besides sync cycles, by job and result (ok, failed).", "job", "result"),
+		jobDuration:   histogramVec("syncd_job_duration_seconds", "How long the daemon's periodic jobs took, by job.", []float64{0.01, 0.1, 0.5, 1, 5, 10, 30, 60, 300}, "job"),
+		listening:     gauge("syncd_outbox_listening", "1 while syncd listens for outbox notifications (rows the ERP inserts start a cycle at once), 0 while the connection is lost."),
 	}
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "syncd_build_info",
@@ -150,15 +114,39 @@ func New(o Options) *Metrics {
 		m.rows.WithLabelValues(out)
 	}
 	if o.Backlog != nil {
-		m.reg.MustRegister(&backlogCollector{read: o.Backlog, entities: o.Entities, timeout: o.ScrapeTimeout, log: log})
+		m.reg.MustRegister(&backlogCollector{
+			scrapeRead: scrapeRead[*store.Backlog]{read: o.Backlog, timeout: o.ScrapeTimeout, log: log},
+			entities:   o.Entities,
+		})
 	}
 	if o.Budget != nil {
 		m.reg.MustRegister(&budgetCollector{state: o.Budget})
 	}
 	if o.Inbox != nil {
-		m.reg.MustRegister(&inboxCollector{read: o.Inbox, objects: o.InboxObjects, timeout: o.ScrapeTimeout, log: log})
+		m.reg.MustRegister(&inboxCollector{
+			scrapeRead: scrapeRead[[]store.InboxBacklog]{read: o.Inbox, timeout: o.ScrapeTimeout, log: log},
+			objects:    o.InboxObjects,
+		})
 	}
 	return m
+}
+
+// counterVec, histogram, histogramVec and gauge make the collectors New
+// registers, one line each: name, help, the buckets of a histogram, labels.
+func counterVec(name, help string, labels ...string) *prometheus.CounterVec {
+	return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
+}
+
+func histogram(name, help string, buckets []float64) prometheus.Histogram {
+	return prometheus.NewHistogram(prometheus.HistogramOpts{Name: name, Help: help, Buckets: buckets})
+}
+
+func histogramVec(name, help string, buckets []float64, labels ...string) *prometheus.HistogramVec {
+	return prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: name, Help: help, Buckets: buckets}, labels)
+}
+
+func gauge(name, help string) prometheus.Gauge {
+	return prometheus.NewGauge(prometheus.GaugeOpts{Name: name, Help: help})
 }
 
 // Register adds collectors to the registry; it fails for a collector whose

@@ -60,11 +60,8 @@ func ids(rows []store.OutboxRow) []int64 {
 }
 
 func TestStatus(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	db := pgtest.Migrated(t)
+	ctx, db, _, st := newStore(t)
 	now := time.Now()
-	st := store.New(db.Pool, store.Options{})
 
 	p1 := seedRow(t, db, "customer", "C-1", store.StatePending, 0, "", 2*time.Hour)
 	p2 := seedRow(t, db, "company", "CO-1", store.StatePending, 0, "", 3*time.Hour)
@@ -134,9 +131,8 @@ INSERT INTO runs (owner, started_at, finished_at, counts, error) VALUES
 }
 
 func TestStatusEmpty(t *testing.T) {
-	t.Parallel()
-	db := pgtest.Migrated(t)
-	s, err := store.New(db.Pool, store.Options{}).Status(context.Background(), store.StatusQuery{Limit: 5, Runs: 5})
+	ctx, _, _, st := newStore(t)
+	s, err := st.Status(ctx, store.StatusQuery{Limit: 5, Runs: 5})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,11 +199,8 @@ func TestRequeue(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			ctx := context.Background()
-			db := pgtest.Migrated(t)
+			ctx, db, _, st := newStore(t)
 			now := time.Now().Add(time.Minute)
-			st := store.New(db.Pool, store.Options{})
 			var s seeded
 			s.failed = seedRow(t, db, "customer", "C-1", store.StateFailed, 3, "bad phone", time.Hour)
 			s.dead = seedRow(t, db, "customer", "C-2", store.StateDead, 10, "bad email", time.Hour)
@@ -309,10 +302,7 @@ FROM outbox`)
 }
 
 func TestRequeueDryRunChangesNothing(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	db := pgtest.Migrated(t)
-	st := store.New(db.Pool, store.Options{})
+	ctx, db, _, st := newStore(t)
 	dead := seedRow(t, db, "customer", "C-1", store.StateDead, 10, "bad email", time.Hour)
 	failed := seedRow(t, db, "customer", "C-2", store.StateFailed, 2, "bad phone", time.Hour)
 	before := snapshot(t, db)
@@ -335,15 +325,13 @@ func TestRequeueDryRunChangesNothing(t *testing.T) {
 }
 
 func TestRequeueRefusesWithoutSelector(t *testing.T) {
-	t.Parallel()
-	db := pgtest.Migrated(t)
-	st := store.New(db.Pool, store.Options{})
+	ctx, db, _, st := newStore(t)
 	id := seedRow(t, db, "customer", "C-1", store.StateDead, 10, "bad", time.Hour)
 	before := snapshot(t, db)
-	if _, err := st.Requeue(context.Background(), store.RequeueSelector{States: []string{store.StateDead}}); !errors.Is(err, store.ErrNoSelector) {
+	if _, err := st.Requeue(ctx, store.RequeueSelector{States: []string{store.StateDead}}); !errors.Is(err, store.ErrNoSelector) {
 		t.Errorf("requeue without selector: err %v, want ErrNoSelector", err)
 	}
-	if _, err := st.Requeue(context.Background(), store.RequeueSelector{IDs: []int64{id}, States: []string{store.StateDone}}); err == nil {
+	if _, err := st.Requeue(ctx, store.RequeueSelector{IDs: []int64{id}, States: []string{store.StateDone}}); err == nil {
 		t.Error("requeue of done rows accepted")
 	}
 	if after := snapshot(t, db); after[id] != before[id] {
@@ -354,11 +342,9 @@ func TestRequeueRefusesWithoutSelector(t *testing.T) {
 // TestRequeueWakesRun checks that a requeue notifies the channel `syncd
 // run` listens on, with the schema as payload, so the rows go at once.
 func TestRequeueWakesRun(t *testing.T) {
-	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, db, _, st := newStore(t)
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	db := pgtest.Migrated(t)
-	st := store.New(db.Pool, store.Options{})
 	id := seedRow(t, db, "customer", "C-1", store.StateDead, 10, "bad", time.Hour)
 	conn, err := pgx.Connect(ctx, db.URL)
 	if err != nil {

@@ -30,10 +30,7 @@ func TestEnsureDatabase(t *testing.T) {
 // bad one writes none, and reads the ID map back through the views the
 // demo reports from; then drops the schema and migrates it afresh.
 func TestInsertOutboxAndIDMapReads(t *testing.T) {
-	t.Parallel()
-	db := pgtest.Migrated(t)
-	ctx := context.Background()
-	st := store.New(db.Pool, store.Options{})
+	ctx, db, _, st := newStore(t)
 	rows := []store.NewOutboxRow{
 		{Entity: "company", ERPID: "CO-1", Op: "upsert", Payload: map[string]any{"name": "บริษัท หนึ่ง จำกัด"}},
 		{Entity: "customer", ERPID: "C-1", Op: "upsert", Payload: map[string]any{"name": "คุณมานพ", "company_id": "CO-1"}},

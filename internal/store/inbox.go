@@ -188,12 +188,8 @@ func (s *Store) RecordInbox(ctx context.Context, portal int64, b InboxBatch) (in
 			}
 			ids[i], erp[i], kinds[i], changes[i], mod[i] = r.HubSpotID, nullable(r.ERPID), r.Kind, string(j), r.ModifiedAt
 			by[i], src[i] = nullable(r.UpdatedBy), nullable(r.Source)
-			if len(r.MergedIDs) > 0 {
-				m, err := json.Marshal(r.MergedIDs)
-				if err != nil {
-					return 0, err
-				}
-				merged[i] = new(string(m))
+			if merged[i], err = mergedJSON(r.MergedIDs); err != nil {
+				return 0, err
 			}
 		}
 		tag, err := tx.Exec(ctx, `
@@ -222,12 +218,8 @@ ON CONFLICT (portal_id, object_type, hubspot_id, modified_at, kind) DO NOTHING`,
 				return 0, err
 			}
 			ids[i], props[i], synced[i], mod[i], arch[i] = st.HubSpotID, string(p), string(sy), st.ModifiedAt, st.ArchivedAt
-			if len(st.MergedIDs) > 0 {
-				m, err := json.Marshal(st.MergedIDs)
-				if err != nil {
-					return 0, err
-				}
-				merged[i] = new(string(m))
+			if merged[i], err = mergedJSON(st.MergedIDs); err != nil {
+				return 0, err
 			}
 		}
 		_, err := tx.Exec(ctx, `
@@ -373,6 +365,19 @@ func nullable(s string) *string {
 		return nil
 	}
 	return &s
+}
+
+// mergedJSON is a record's merged IDs as a JSON array, nil when it has
+// none.
+func mergedJSON(ids []string) (*string, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	m, err := json.Marshal(ids)
+	if err != nil {
+		return nil, err
+	}
+	return new(string(m)), nil
 }
 
 func orEmpty(m map[string]string) map[string]string {

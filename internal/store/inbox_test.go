@@ -1,7 +1,6 @@
 package store_test
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -12,9 +11,7 @@ import (
 // does not replace it; the watermark never moves back; the backlog counts
 // unconsumed rows per object type.
 func TestRecordInbox(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	db, clk, st := newStore(t)
+	ctx, db, clk, st := newStore(t)
 	at := clk.Now().UTC().Truncate(time.Millisecond)
 	stage := "closedwon"
 	row := store.InboxRow{ObjectType: "deal", HubSpotID: "30000001", ERPID: "SO-1", Kind: store.InboxChanged, ModifiedAt: at, UpdatedBy: "7001",

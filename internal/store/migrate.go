@@ -78,18 +78,11 @@ type MigrateResult struct {
 // Concurrent runs against the same schema are serialised with an advisory
 // lock; they never interleave.
 func Migrate(ctx context.Context, databaseURL, schema, command string, args ...string) (*MigrateResult, error) {
-	if schema == "" {
-		schema = DefaultSchema
-	}
-	if err := ValidSchema(schema); err != nil {
+	cfg, schema, err := schemaConfig(databaseURL, schema, "migrate")
+	if err != nil {
 		return nil, err
 	}
-	cc, err := pgx.ParseConfig(databaseURL)
-	if err != nil {
-		return nil, fmt.Errorf("migrate: database URL: %w", redactParseErr(err))
-	}
-	cc.RuntimeParams["search_path"] = schema
-	db := stdlib.OpenDB(*cc)
+	db := stdlib.OpenDB(*cfg.ConnConfig)
 	defer db.Close()
 	db.SetMaxOpenConns(3)
 
@@ -121,40 +114,32 @@ func Migrate(ctx context.Context, databaseURL, schema, command string, args ...s
 	}
 	res := &MigrateResult{Command: command, Schema: schema}
 	var steps []*goose.MigrationResult
-	version := func(i int) (int64, error) {
-		if len(args) <= i {
-			return 0, fmt.Errorf("migrate %s: needs a version argument", command)
+	// toVersion runs up-to or down-to with the version the arguments name.
+	toVersion := func(run func(context.Context, int64) ([]*goose.MigrationResult, error)) ([]*goose.MigrationResult, error) {
+		if len(args) == 0 {
+			return nil, fmt.Errorf("migrate %s: needs a version argument", command)
 		}
-		v, err := strconv.ParseInt(args[i], 10, 64)
+		v, err := strconv.ParseInt(args[0], 10, 64)
 		if err != nil || v < 0 {
-			return 0, fmt.Errorf("migrate %s: version %q is not a non-negative integer", command, args[i])
+			return nil, fmt.Errorf("migrate %s: version %q is not a non-negative integer", command, args[0])
 		}
-		return v, nil
+		return run(ctx, v)
 	}
 	switch command {
 	case "up":
 		steps, err = p.Up(ctx)
 	case "up-to":
-		var v int64
-		if v, err = version(0); err == nil {
-			steps, err = p.UpTo(ctx, v)
-		}
+		steps, err = toVersion(p.UpTo)
 	case "down":
-		var r *goose.MigrationResult
-		r, err = p.Down(ctx)
-		steps = appendResult(steps, r)
+		steps, err = oneStep(p.Down(ctx))
 	case "down-to":
-		var v int64
-		if v, err = version(0); err == nil {
-			steps, err = p.DownTo(ctx, v)
-		}
+		steps, err = toVersion(p.DownTo)
 	case "redo":
-		var r *goose.MigrationResult
-		r, err = p.Down(ctx)
-		steps = appendResult(steps, r)
+		steps, err = oneStep(p.Down(ctx))
 		if err == nil {
-			r, err = p.UpByOne(ctx)
-			steps = appendResult(steps, r)
+			var up []*goose.MigrationResult
+			up, err = oneStep(p.UpByOne(ctx))
+			steps = append(steps, up...)
 		}
 	case "status", "version":
 	default:
@@ -186,11 +171,13 @@ func Migrate(ctx context.Context, databaseURL, schema, command string, args ...s
 	return res, nil
 }
 
-func appendResult(out []*goose.MigrationResult, r *goose.MigrationResult) []*goose.MigrationResult {
-	if r != nil {
-		out = append(out, r)
+// oneStep is the result of a command that applies or rolls back one
+// migration, as a list: empty when there was none to apply.
+func oneStep(r *goose.MigrationResult, err error) ([]*goose.MigrationResult, error) {
+	if r == nil {
+		return nil, err
 	}
-	return out
+	return []*goose.MigrationResult{r}, err
 }
 
 func baseName(p string) string {

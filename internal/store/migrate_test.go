@@ -88,9 +88,7 @@ func TestMigrateUpDownToZeroUpStatus(t *testing.T) {
 }
 
 func TestMigratedViewLinks(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	db := pgtest.Migrated(t)
+	ctx, db := newDB(t)
 	_, err := db.Pool.Exec(ctx, `INSERT INTO id_map (portal_id, object_type, erp_id, hubspot_id) VALUES (123, 'company', 'CO-1', '987')`)
 	if err != nil {
 		t.Fatal(err)

@@ -14,11 +14,8 @@ import (
 // waiting and warned, and the oldest pending row per entity, against rows
 // seeded in every state.
 func TestBacklog(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	db := pgtest.Migrated(t)
+	ctx, db, _, st := newStore(t)
 	now := time.Now()
-	st := store.New(db.Pool, store.Options{})
 
 	old := seedRow(t, db, "customer", "C-1", store.StatePending, 0, "", 3*time.Hour)
 	seedRow(t, db, "customer", "C-2", store.StatePending, 0, "", time.Hour)
@@ -111,10 +108,7 @@ func TestSchemaLevel(t *testing.T) {
 // TestLookupKey finds an ERP key in the id_map with its HubSpot link, an
 // order's line items with its deal, and the key's newest outbox row.
 func TestLookupKey(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	db := pgtest.Migrated(t)
-	st := store.New(db.Pool, store.Options{})
+	ctx, db, _, st := newStore(t)
 	if err := st.SaveMappings(ctx, []store.Mapping{
 		{PortalID: 42, ObjectType: "contact", ERPID: "C-1", HubSpotID: "101"},
 		{PortalID: 42, ObjectType: "deal", ERPID: "SO-1", HubSpotID: "301"},

@@ -1,7 +1,6 @@
 package store_test
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"reflect"
@@ -17,9 +16,7 @@ import (
 // schema, per portal and object type; a read older than the one kept does
 // not replace it, and a drop spares a read later than the one it names.
 func TestPipelinesKeptPerPortalAndType(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	db, clk, st := newStore(t)
+	ctx, db, clk, st := newStore(t)
 	sales := []byte(`[{"id": "default", "label": "Sales Pipeline", "stages": [{"id": "closedwon", "label": "Closed Won"}]}]`)
 	if _, ok, err := st.Pipelines(ctx, 1, "deals"); ok || err != nil {
 		t.Fatalf("pipelines before any save: %v, %v; want none", ok, err)
@@ -95,9 +92,7 @@ func sameJSON(t *testing.T, a, b []byte) bool {
 
 // A schema that lacks the table is reported as not migrated.
 func TestPipelinesTableMissing(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	db, clk, st := newStore(t)
+	ctx, db, clk, st := newStore(t)
 	if _, err := db.Pool.Exec(ctx, `DROP TABLE pipelines`); err != nil {
 		t.Fatal(err)
 	}

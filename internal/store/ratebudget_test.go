@@ -67,9 +67,7 @@ func reserve(l *store.RateLedger, b governor.Budget, at time.Time, window time.D
 // interval, every process's calls counted, and a granted call learns how
 // many calls its window holds.
 func TestRateLedgerPace(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	db := pgtest.Migrated(t)
+	ctx, db := newDB(t)
 	a, b := store.NewRateLedger(db.Pool), store.NewRateLedger(db.Pool)
 	t0 := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
 	// 100 calls per 10 s: one every 100 ms, up to 2 intervals ahead.
@@ -96,9 +94,7 @@ func TestRateLedgerPace(t *testing.T) {
 }
 
 func TestRateLedgerReserve(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	db := pgtest.Migrated(t)
+	ctx, db := newDB(t)
 	l := store.NewRateLedger(db.Pool)
 	t0 := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
 
@@ -250,9 +246,8 @@ func TestSharedBudgetAcrossProcesses(t *testing.T) {
 // reach its database keeps syncing on its own accounting, and says so once
 // a minute.
 func TestSharedBudgetDatabaseGone(t *testing.T) {
-	t.Parallel()
-	db := pgtest.Migrated(t)
-	pool, err := store.Open(context.Background(), db.BaseURL, db.Schema)
+	ctx, db := newDB(t)
+	pool, err := store.Open(ctx, db.BaseURL, db.Schema)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -271,7 +266,7 @@ func TestSharedBudgetDatabaseGone(t *testing.T) {
 	}
 	call := func(i int) {
 		t.Helper()
-		resp, err := g.Do(context.Background(), governor.Burst, func(ctx context.Context) (*http.Response, error) {
+		resp, err := g.Do(ctx, governor.Burst, func(ctx context.Context) (*http.Response, error) {
 			req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
 			if err != nil {
 				return nil, err
@@ -304,7 +299,7 @@ func TestSharedBudgetDatabaseGone(t *testing.T) {
 		t.Errorf("%d warnings about the shared budget, want 1: %v", n, hook.AllEntries())
 	}
 	// A minute on, the next failure is worth another warning.
-	if err := clk.Sleep(context.Background(), time.Minute); err != nil {
+	if err := clk.Sleep(ctx, time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	call(91)

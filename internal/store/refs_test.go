@@ -44,9 +44,7 @@ func keysOf(rows []store.Row) []string {
 // order its customer, company and products (by ERP key or SKU), the
 // customer its company.
 func TestClaimTakesReferencedRows(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	db, _, st := newStore(t)
+	ctx, db, _, st := newStore(t)
 	outboxtest.Insert(t, db, "ticket", "T-1", `{"order_id":"SO-1","customer_id":"C-2"}`)
 	for i := range 50 {
 		outboxtest.Insert(t, db, "company", "FILL-"+string(rune('A'+i%26))+string(rune('a'+i/26)), `{}`)
@@ -82,9 +80,7 @@ func TestClaimTakesReferencedRows(t *testing.T) {
 // for their retry, is left where it is: OpenRows then tells the engine what
 // to wait for.
 func TestClaimLeavesHeldAndBackedOffReferences(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	db, clk, st := newStore(t)
+	ctx, db, clk, st := newStore(t)
 	c1 := outboxtest.Insert(t, db, "customer", "C-1", `{}`)
 	if rows, err := st.Claim(ctx, "b", 1, time.Minute); err != nil || len(rows) != 1 {
 		t.Fatalf("b: %v %v", rows, err)
@@ -129,23 +125,30 @@ func TestClaimLeavesHeldAndBackedOffReferences(t *testing.T) {
 	}
 }
 
+// claimOrderOfHeldCustomer inserts customer C-1, which b claims, and order
+// SO-1, which references it and which a claims with its references: the
+// order alone, since its customer's row is b's.
+func claimOrderOfHeldCustomer(ctx context.Context, t *testing.T, db *pgtest.DB, st *store.Store, lease time.Duration) (c1, so int64) {
+	t.Helper()
+	c1 = outboxtest.Insert(t, db, "customer", "C-1", `{}`)
+	if _, err := st.Claim(ctx, "b", 1, lease); err != nil {
+		t.Fatal(err)
+	}
+	so = outboxtest.Insert(t, db, "order", "SO-1", `{"customer_id":"C-1"}`)
+	rows, err := st.ClaimWithRefs(ctx, "a", 10, lease, refsOf)
+	if err != nil || len(rows) != 1 || rows[0].ID != so {
+		t.Fatalf("a claimed %v, %v; want SO-1 alone", rows, err)
+	}
+	return c1, so
+}
+
 // A row that waits for another goes back to pending without spending an
 // attempt, names the row it waits for, and comes due when that row is
 // recorded (done, or failed: then with its retry), or released.
 func TestWaitingRowsComeDueWithTheirRow(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	db, clk, st := newStore(t)
+	ctx, db, clk, st := newStore(t)
 	lease := 5 * time.Minute
-	c1 := outboxtest.Insert(t, db, "customer", "C-1", `{}`)
-	if _, err := st.Claim(ctx, "b", 1, lease); err != nil {
-		t.Fatal(err)
-	}
-	so := outboxtest.Insert(t, db, "order", "SO-1", `{"customer_id":"C-1"}`)
-	rows, err := st.ClaimWithRefs(ctx, "a", 10, lease, refsOf)
-	if err != nil || len(rows) != 1 || rows[0].ID != so {
-		t.Fatalf("a claimed %v, %v", rows, err)
-	}
+	c1, so := claimOrderOfHeldCustomer(ctx, t, db, st, lease)
 	rec, err := st.Record(ctx, "a", retry, store.Outcome{Waiting: []store.Wait{{ID: so, For: c1}}, Keys: []store.KeyOutcome{{Rows: []int64{so}}}})
 	if err != nil || rec.Waiting != 1 || rec.WaitingDue != 0 || rec.Lost != 0 {
 		t.Fatalf("record a: %+v %v", rec, err)
@@ -173,7 +176,7 @@ func TestWaitingRowsComeDueWithTheirRow(t *testing.T) {
 	}
 	// Both come due together, next to each other in the claim order.
 	clk.Advance(time.Hour)
-	rows, err = st.ClaimWithRefs(ctx, "a", 2, lease, refsOf)
+	rows, err := st.ClaimWithRefs(ctx, "a", 2, lease, refsOf)
 	if err != nil || !slices.Equal(keysOf(rows), []string{"customer C-1", "order SO-1"}) {
 		t.Fatalf("claim after the retry time: %v %v", keysOf(rows), err)
 	}
@@ -223,18 +226,9 @@ func TestWaitingRowsComeDueWithTheirRow(t *testing.T) {
 // was recorded (a claim of another process looking at it) is made up by
 // the next claim: the row does not wait for the lease it read.
 func TestClaimWakesWaitingRowsAWakeMissed(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	db, clk, st := newStore(t)
+	ctx, db, clk, st := newStore(t)
 	lease := 5 * time.Minute
-	c1 := outboxtest.Insert(t, db, "customer", "C-1", `{}`)
-	if _, err := st.Claim(ctx, "b", 1, lease); err != nil {
-		t.Fatal(err)
-	}
-	so := outboxtest.Insert(t, db, "order", "SO-1", `{"customer_id":"C-1"}`)
-	if rows, err := st.ClaimWithRefs(ctx, "a", 10, lease, refsOf); err != nil || len(rows) != 1 {
-		t.Fatalf("a claimed %v, %v", rows, err)
-	}
+	c1, so := claimOrderOfHeldCustomer(ctx, t, db, st, lease)
 	if _, err := st.Record(ctx, "a", retry, store.Outcome{Waiting: []store.Wait{{ID: so, For: c1}}}); err != nil {
 		t.Fatal(err)
 	}
@@ -264,9 +258,7 @@ func TestClaimWakesWaitingRowsAWakeMissed(t *testing.T) {
 // A row waiting for a row that goes dead is due at once, to fail as it
 // would without that row.
 func TestWaitingForADeadRow(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	db, clk, st := newStore(t)
+	ctx, db, clk, st := newStore(t)
 	c1 := outboxtest.Insert(t, db, "customer", "C-1", `{}`)
 	backOff(t, db, c1, 2, clk.Now().Add(time.Minute))
 	so := outboxtest.Insert(t, db, "order", "SO-1", `{"customer_id":"C-1"}`)

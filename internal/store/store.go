@@ -66,22 +66,33 @@ func New(pool *pgxpool.Pool, opts Options) *Store {
 // Open connects to databaseURL with search_path set to schema and returns
 // the pool. The caller closes it.
 func Open(ctx context.Context, databaseURL, schema string) (*pgxpool.Pool, error) {
-	if schema == "" {
-		schema = DefaultSchema
-	}
-	if err := ValidSchema(schema); err != nil {
+	cfg, _, err := schemaConfig(databaseURL, schema, "store")
+	if err != nil {
 		return nil, err
 	}
-	cfg, err := pgxpool.ParseConfig(databaseURL)
-	if err != nil {
-		return nil, fmt.Errorf("store: database URL: %w", redactParseErr(err))
-	}
-	cfg.ConnConfig.RuntimeParams["search_path"] = schema
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("store: connect: %w", err)
 	}
 	return pool, nil
+}
+
+// schemaConfig parses databaseURL for connections to schema, DefaultSchema
+// when empty, which it returns: their search_path is that schema. what
+// names the caller in the error.
+func schemaConfig(databaseURL, schema, what string) (*pgxpool.Config, string, error) {
+	if schema == "" {
+		schema = DefaultSchema
+	}
+	if err := ValidSchema(schema); err != nil {
+		return nil, "", err
+	}
+	cfg, err := pgxpool.ParseConfig(databaseURL)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: database URL: %w", what, redactParseErr(err))
+	}
+	cfg.ConnConfig.RuntimeParams["search_path"] = schema
+	return cfg, schema, nil
 }
 
 // Pool returns the underlying pool.

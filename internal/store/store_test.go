@@ -17,12 +17,20 @@ import (
 	"github.com/syncd/syncd/internal/testkit/outboxtest"
 )
 
-// newStore returns a migrated schema and a store on it whose clock is clk.
-func newStore(t *testing.T) (*pgtest.DB, *fakeclock.Clock, *store.Store) {
+// newDB starts a store test: it runs in parallel with the package's other
+// tests, on a migrated schema of its own, and ctx ends with it.
+func newDB(t *testing.T) (context.Context, *pgtest.DB) {
 	t.Helper()
-	db := pgtest.Migrated(t)
+	t.Parallel()
+	return t.Context(), pgtest.Migrated(t)
+}
+
+// newStore is newDB with a store on the schema whose clock is clk.
+func newStore(t *testing.T) (context.Context, *pgtest.DB, *fakeclock.Clock, *store.Store) {
+	t.Helper()
+	ctx, db := newDB(t)
 	clk := fakeclock.New(time.Now())
-	return db, clk, store.New(db.Pool, store.Options{Offset: clk.Advanced})
+	return ctx, db, clk, store.New(db.Pool, store.Options{Offset: clk.Advanced})
 }
 
 func rowState(t *testing.T, db *pgtest.DB, id int64) (state string, attempts int, next time.Time, lastErr *string) {
@@ -38,9 +46,7 @@ func rowState(t *testing.T, db *pgtest.DB, id int64) (state string, attempts int
 var retry = store.Retry{MaxAttempts: 3, Base: 30 * time.Second, Max: time.Hour}
 
 func TestClaimConcurrentClaimersNeverShareARow(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	db := pgtest.Migrated(t)
+	ctx, db := newDB(t)
 	const n = 300
 	_, err := db.Pool.Exec(ctx, `INSERT INTO outbox (entity, erp_id, payload)
 SELECT 'customer', 'C-' || (g % 200), '{}'::jsonb FROM generate_series(1, $1) g`, n)
@@ -93,9 +99,7 @@ SELECT 'customer', 'C-' || (g % 200), '{}'::jsonb FROM generate_series(1, $1) g`
 }
 
 func TestClaimLeaseExpiryAndRelease(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	db, clk, st := newStore(t)
+	ctx, db, clk, st := newStore(t)
 	id := outboxtest.Insert(t, db, "customer", "C-1", `{}`)
 
 	rows, err := st.Claim(ctx, "a", 10, time.Minute)
@@ -130,9 +134,7 @@ func TestClaimLeaseExpiryAndRelease(t *testing.T) {
 }
 
 func TestRecordCoalescesBacksOffAndDies(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	db := pgtest.Migrated(t)
+	ctx, db := newDB(t)
 	clk := fakeclock.New(time.Now())
 	st := store.New(db.Pool, store.Options{Offset: clk.Advanced, Jitter: func() float64 { return 0 }})
 	old := outboxtest.Insert(t, db, "company", "CO-1", `{"name":"a"}`)
@@ -201,9 +203,7 @@ func TestRecordCoalescesBacksOffAndDies(t *testing.T) {
 }
 
 func TestTransientFailureKeepsAttempts(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	db, clk, st := newStore(t)
+	ctx, db, clk, st := newStore(t)
 	id := outboxtest.Insert(t, db, "customer", "C-1", `{}`)
 	for range retry.MaxAttempts + 2 {
 		rows, err := st.Claim(ctx, "a", 10, time.Minute)
@@ -242,10 +242,7 @@ func TestBackoff(t *testing.T) {
 }
 
 func TestAssociationsAndRuns(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	db := pgtest.Migrated(t)
-	st := store.New(db.Pool, store.Options{})
+	ctx, db, _, st := newStore(t)
 	a := store.Association{PortalID: 1, FromType: "contact", FromHubSpotID: "5", ToType: "company", ToHubSpotID: "9", TypeID: 1}
 	b := a
 	b.TypeID = 279
@@ -280,10 +277,8 @@ func TestAssociationsAndRuns(t *testing.T) {
 }
 
 func TestListenWakesOnInsert(t *testing.T) {
-	t.Parallel()
-	ctx, cancel := context.WithCancel(context.Background())
-	db := pgtest.Migrated(t)
-	st := store.New(db.Pool, store.Options{})
+	ctx, db, _, st := newStore(t)
+	ctx, cancel := context.WithCancel(ctx)
 	woken := make(chan struct{}, 10)
 	listening := make(chan error, 1)
 	go func() { listening <- st.Listen(ctx, nil, func() { woken <- struct{}{} }) }()
@@ -309,9 +304,7 @@ func TestListenWakesOnInsert(t *testing.T) {
 }
 
 func TestExtendLease(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	db, clk, st := newStore(t)
+	ctx, db, clk, st := newStore(t)
 	id := outboxtest.Insert(t, db, "customer", "C-1", `{}`)
 	if rows, err := st.Claim(ctx, "a", 10, time.Minute); err != nil || len(rows) != 1 {
 		t.Fatalf("claim: %v %v", rows, err)
@@ -347,9 +340,7 @@ func outboxLease(t *testing.T, db *pgtest.DB, id int64) (state, owner string) {
 // state is written again after the stale write. A lost key it did not
 // write to, and a key it still holds, are recorded as usual.
 func TestRecordLostKeyReopensNewestRow(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	db, clk, st := newStore(t)
+	ctx, db, clk, st := newStore(t)
 	mapping := func(erpID, hubspotID, name string) store.Mapping {
 		return store.Mapping{PortalID: 1, ObjectType: "contact", ERPID: erpID, HubSpotID: hubspotID, Properties: map[string]string{"firstname": name}}
 	}
@@ -427,9 +418,7 @@ func TestRecordLostKeyReopensNewestRow(t *testing.T) {
 // that process's lease, so that its own record, after its writes, reopens
 // the key.
 func TestRecordLostKeyWhileAnotherHoldsIt(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	db, clk, st := newStore(t)
+	ctx, db, clk, st := newStore(t)
 	key := []store.MapKey{{PortalID: 1, ObjectType: "contact", ERPID: "C-1"}}
 	old := outboxtest.Insert(t, db, "customer", "C-1", `{"first_name":"Old"}`)
 	if _, err := st.Claim(ctx, "a", 10, time.Minute); err != nil {
@@ -465,10 +454,7 @@ func TestRecordLostKeyWhileAnotherHoldsIt(t *testing.T) {
 // AddMappings inserts what the ID map lacks and replaces archived rows,
 // but leaves a live row alone.
 func TestAddMappingsKeepsLiveRows(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	db := pgtest.Migrated(t)
-	st := store.New(db.Pool, store.Options{})
+	ctx, _, _, st := newStore(t)
 	now := time.Now()
 	m := func(erpID, hubspotID, price string, archived *time.Time) store.Mapping {
 		return store.Mapping{PortalID: 1, ObjectType: "product", ERPID: erpID, HubSpotID: hubspotID, Properties: map[string]string{"price": price}, ArchivedAt: archived}
@@ -495,9 +481,7 @@ func TestAddMappingsKeepsLiveRows(t *testing.T) {
 // references included, and leases none of them: a claim after it takes
 // the same rows, and a leased key is skipped by both.
 func TestPeekClaim(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	db, _, st := newStore(t)
+	ctx, db, _, st := newStore(t)
 	a := outboxtest.Insert(t, db, "customer", "C-1", `{}`)
 	b := outboxtest.Insert(t, db, "customer", "C-1", `{"v":2}`)
 	c := outboxtest.Insert(t, db, "company", "CO-1", `{}`)
