@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,15 +14,6 @@ import (
 	"github.com/syncd/syncd/internal/testkit/outboxtest"
 	"github.com/syncd/syncd/internal/testkit/shareddata"
 )
-
-func writeTemp(t *testing.T, name, content string) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
 
 // backfillJSON is the documented --json contract of syncd backfill.
 type backfillJSON struct {

@@ -75,11 +75,97 @@ func newSyncdEnv(t *testing.T, o envOptions) syncdEnv {
 // and returns its path.
 func (d syncdEnv) config(t *testing.T, name, extra string) string {
 	t.Helper()
-	p := filepath.Join(d.dir, name)
-	if err := os.WriteFile(p, []byte(fmt.Sprintf("[database]\nschema = %q\n\n%s", d.db.Schema, extra)), 0o600); err != nil {
+	return writeFile(t, d.dir, name, configFor(d.db.Schema, extra))
+}
+
+// hubspot sends a request to the env's HubSpot with the token syncd uses,
+// as a user does through another integration (asUser is the HubSpot user
+// the change is made as, "" for none), and fails the test unless HubSpot
+// answers want.
+func (d syncdEnv) hubspot(t *testing.T, method, path, body, asUser string, want int) {
+	t.Helper()
+	req, err := http.NewRequest(method, d.env["SYNCD_HUBSPOT_BASE_URL"]+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+d.env["HUBSPOT_TOKEN"])
+	req.Header.Set("Content-Type", "application/json")
+	if asUser != "" {
+		req.Header.Set(emulator.UserHeader, asUser)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != want {
+		t.Fatalf("%s %s: HubSpot answered %d, want %d", method, path, resp.StatusCode, want)
+	}
+}
+
+// setUpEnv is a syncdEnv after the steps an operator takes before the
+// first sync, with the config file they took them with.
+type setUpEnv struct {
+	syncdEnv
+	cfg string
+}
+
+// newSetUpEnv is newSyncdEnv with a config file syncd.toml holding extra,
+// after `syncd migrate up` (for a schema o leaves unmigrated) and
+// `syncd setup` have succeeded with it.
+func newSetUpEnv(t *testing.T, o envOptions, extra string) setUpEnv {
+	t.Helper()
+	e := setUpEnv{syncdEnv: newSyncdEnv(t, o)}
+	e.cfg = e.config(t, "syncd.toml", extra)
+	if o.unmigrated {
+		e.syncd(t, cli.ExitOK, "migrate", "up")
+	}
+	e.syncd(t, cli.ExitOK, "setup")
+	return e
+}
+
+// syncd runs syncd with the env's config file and fails the test unless
+// it exits with want.
+func (e setUpEnv) syncd(t *testing.T, want int, args ...string) result {
+	t.Helper()
+	return e.step(t, e.cfg, want, args...)
+}
+
+// configFor is a config file's TOML for the schema, with extra TOML after
+// it.
+func configFor(schema, extra string) string {
+	return fmt.Sprintf("[database]\nschema = %q\n\n%s", schema, extra)
+}
+
+// setting is the TOML that sets key in table to value, or "" when value
+// is "" (the default).
+func setting(table, key, value string) string {
+	if value == "" {
+		return ""
+	}
+	return fmt.Sprintf("[%s]\n%s = %q\n", table, key, value)
+}
+
+// daemonTOML makes `syncd run` log JSON, for a lineWatcher to wait on, and
+// sync hourly, so that only what the test does brings a cycle after the
+// first.
+const daemonTOML = "[sync]\nschedule = \"@hourly\"\n[log]\nformat = \"json\"\n"
+
+// writeFile writes content to name in dir and returns its path.
+func writeFile(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// writeTemp writes content to name in a directory of its own and returns
+// its path.
+func writeTemp(t *testing.T, name, content string) string {
+	t.Helper()
+	return writeFile(t, t.TempDir(), name, content)
 }
 
 // step runs syncd with the config file cfg and fails the test unless it
@@ -155,6 +241,20 @@ func (d *daemon) serving(t *testing.T) (base, msg string) {
 	}
 	t.Fatalf("no serving line in the log:\n%s", d.logs.String())
 	return "", ""
+}
+
+// get sends a GET request for path to where syncd serves its HTTP
+// endpoint and returns the status code and the body.
+func (d *daemon) get(t *testing.T, path string) (int, string) {
+	t.Helper()
+	base, _ := d.serving(t)
+	resp, err := http.Get(base + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
 }
 
 // stopped stops syncd as SIGTERM does and returns its exit status.

@@ -110,14 +110,8 @@ func dbState(t *testing.T, db *pgtest.DB) string {
 // `syncd run --once` that follows does what it predicted, calls included.
 func TestPlanCommand(t *testing.T) {
 	t.Parallel()
-	d := newSyncdEnv(t, envOptions{token: doctorToken})
-	cfg := d.config(t, "syncd.toml", "")
+	d := newSetUpEnv(t, envOptions{token: doctorToken}, "")
 	ctx := context.Background()
-	step := func(want int, args ...string) result {
-		t.Helper()
-		return d.step(t, cfg, want, args...)
-	}
-	step(cli.ExitOK, "setup")
 	exec := func(sql string) {
 		t.Helper()
 		if _, err := d.db.Pool.Exec(ctx, sql); err != nil {
@@ -130,7 +124,7 @@ func TestPlanCommand(t *testing.T) {
  ('product',  'SKU-1','{"sku":"SKU-1","name":"ข้าวหอมมะลิ 5 กก.","price":180}'),
  ('order',    'SO-1', '{"customer_id":"C-1","company_id":"CO-1","status":"new","items":[{"line_id":"1","sku":"SKU-1","quantity":2,"unit_price":180}]}'),
  ('ticket',   'T-1',  '{"customer_id":"C-1","order_id":"SO-1","subject":"ถุงข้าวขาด","status":"open"}')`)
-	step(cli.ExitOK, "run", "--once")
+	d.syncd(t, cli.ExitOK, "run", "--once")
 
 	exec(`INSERT INTO outbox (entity, erp_id, op, payload) VALUES
  ('company',  'CO-2', 'upsert', '{"name":"บริษัท เชียงใหม่ฟู้ดส์ จำกัด","domain":"cmfoods.example.co.th"}'),
@@ -155,7 +149,7 @@ func TestPlanCommand(t *testing.T) {
 	w0 := writes()
 
 	var plan planOut
-	r := step(cli.ExitOK, "plan", "--json")
+	r := d.syncd(t, cli.ExitOK, "plan", "--json")
 	if err := json.Unmarshal([]byte(r.stdout), &plan); err != nil {
 		t.Fatalf("plan --json: %v\n%s", err, r.stdout)
 	}
@@ -213,14 +207,14 @@ func TestPlanCommand(t *testing.T) {
 		t.Errorf("the plan sent %d write requests to HubSpot", got-w0)
 	}
 	var dry planOut
-	r = step(cli.ExitOK, "run", "--once", "--dry-run", "--json")
+	r = d.syncd(t, cli.ExitOK, "run", "--once", "--dry-run", "--json")
 	if err := json.Unmarshal([]byte(r.stdout), &dry); err != nil {
 		t.Fatalf("run --once --dry-run --json: %v\n%s", err, r.stdout)
 	}
 	if dry.Summary != plan.Summary || !slices.Equal(recordKeys(dry.Creates), recordKeys(plan.Creates)) || dry.Calls.Total != plan.Calls.Total {
 		t.Errorf("run --once --dry-run plans %+v, plan %+v", dry.Summary, plan.Summary)
 	}
-	table := step(cli.ExitOK, "plan").stdout
+	table := d.syncd(t, cli.ExitOK, "plan").stdout
 	t.Log("\n" + table)
 	for _, want := range []string{"The next cycle would take 8 outbox row(s)", "create", "update", "archive", "fail", "C-BAD", `"appointmentscheduled" → "closedwon"`, "HubSpot calls:", "Burst limit:"} {
 		if !strings.Contains(table, want) {
@@ -240,7 +234,7 @@ func TestPlanCommand(t *testing.T) {
 		Calls                                                                         int64 `json:"hubspot_calls"`
 		WriteCalls                                                                    int64 `json:"hubspot_write_calls"`
 	}
-	r = step(cli.ExitRowsFailed, "run", "--once", "--json")
+	r = d.syncd(t, cli.ExitRowsFailed, "run", "--once", "--json")
 	if err := json.Unmarshal([]byte(r.stdout), &sum); err != nil {
 		t.Fatal(err)
 	}
@@ -254,7 +248,5 @@ func TestPlanCommand(t *testing.T) {
 	}
 
 	// Usage errors.
-	if r := run(t, ctx, d.env, "--config", cfg, "run", "--dry-run"); r.code != cli.ExitUsage {
-		t.Errorf("run --dry-run without --once: exit %d", r.code)
-	}
+	d.syncd(t, cli.ExitUsage, "run", "--dry-run") // without --once
 }

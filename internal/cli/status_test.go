@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -32,10 +30,7 @@ func newAdminDB(t *testing.T, migrated bool) adminDB {
 	if migrated {
 		db = pgtest.Migrated(t)
 	}
-	cfgPath := filepath.Join(t.TempDir(), "syncd.toml")
-	if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf("[database]\nschema = %q\n", db.Schema)), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	cfgPath := writeTemp(t, "syncd.toml", configFor(db.Schema, ""))
 	return adminDB{DB: db, env: map[string]string{"SYNCD_DATABASE_URL": db.BaseURL}, args: []string{"--config", cfgPath}}
 }
 
@@ -266,5 +261,48 @@ func TestStatusRunsCount(t *testing.T) {
 	got := regexp.MustCompile(`(?m)^\d+ +(\S+) +running `).FindAllStringSubmatch(r.stdout, -1)
 	if len(got) != 2 || got[0][1] != "2026-11-27T08:03:00Z" || got[1][1] != "2026-11-27T08:02:00Z" {
 		t.Errorf("runs listed: %v\n%s", got, r.stdout)
+	}
+}
+
+// warnedStatus is what `syncd status --json` says of the rows done with
+// warnings.
+type warnedStatus struct {
+	Counts struct{ Done, Failed, Warned int }
+	Warned []struct {
+		ID       int64
+		Entity   string `json:"entity"`
+		ERPID    string `json:"erp_id"`
+		State    string
+		Warnings []string
+	}
+}
+
+// warnedStatus runs `syncd status --json` and returns what it says of the
+// rows done with warnings.
+func (e setUpEnv) warnedStatus(t *testing.T) warnedStatus {
+	t.Helper()
+	r := e.syncd(t, cli.ExitOK, "status", "--json")
+	var st warnedStatus
+	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil {
+		t.Fatalf("status --json: %v\n%s", err, r.stdout)
+	}
+	return st
+}
+
+// checkOneWarned checks that `syncd status`, as JSON and as text, shows
+// done rows and no failed one, and among them row id, of entity erpID, as
+// the one row with a warning, and warning as its only one.
+func (e setUpEnv) checkOneWarned(t *testing.T, done int, id int64, entity, erpID, warning string) {
+	t.Helper()
+	st := e.warnedStatus(t)
+	if st.Counts.Done != done || st.Counts.Failed != 0 || st.Counts.Warned != 1 || len(st.Warned) != 1 ||
+		st.Warned[0].ID != id || st.Warned[0].Entity != entity || st.Warned[0].ERPID != erpID || st.Warned[0].State != "done" ||
+		len(st.Warned[0].Warnings) != 1 || st.Warned[0].Warnings[0] != warning {
+		t.Errorf("status --json: %+v\nwant %d done, row %d done with the warning %q", st, done, id, warning)
+	}
+	r := e.syncd(t, cli.ExitOK, "status")
+	row := fmt.Sprintf(`(?m)^%d +%s +%s +%s$`, id, regexp.QuoteMeta(entity), regexp.QuoteMeta(erpID), regexp.QuoteMeta(warning))
+	if !regexp.MustCompile(`(?m)^ROWS DONE WITH WARNINGS: newest 1 of 1$`).MatchString(r.stdout) || !regexp.MustCompile(row).MatchString(r.stdout) {
+		t.Errorf("status does not list the warning:\n%s", r.stdout)
 	}
 }
