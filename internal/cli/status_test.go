@@ -43,19 +43,16 @@ func (a adminDB) run(t *testing.T, args ...string) result {
 	return r
 }
 
-// seed inserts an outbox row as syncd would have left it in state.
+// seed inserts an outbox row as syncd would have left it in state, with
+// no last error when lastErr is "".
 func (a adminDB) seed(t *testing.T, entity, erpID, state string, attempts int, lastErr string) int64 {
 	t.Helper()
 	var id int64
-	var msg *string
-	if lastErr != "" {
-		msg = &lastErr
-	}
 	err := a.Pool.QueryRow(context.Background(), `
 INSERT INTO outbox (entity, erp_id, payload, state, attempts, last_error, next_attempt_at, processed_at)
-VALUES ($1, $2, '{}', $3, $4, $5, '2030-01-02T03:04:05Z',
+VALUES ($1, $2, '{}', $3, $4, NULLIF($5, ''), '2030-01-02T03:04:05Z',
         CASE WHEN $3 IN ('done', 'dead', 'superseded') THEN '2026-11-27T01:00:00Z'::timestamptz END)
-RETURNING id`, entity, erpID, state, attempts, msg).Scan(&id)
+RETURNING id`, entity, erpID, state, attempts, lastErr).Scan(&id)
 	if err != nil {
 		t.Fatal(err)
 	}
