@@ -236,11 +236,8 @@ func TestBackfillPlainProgress(t *testing.T) {
 	path := writeTemp(t, "c.csv", "erp_id,email\nC-1,a@example.co.th\nC-2,b@example.co.th\nC-3,c@example.co.th\n")
 	var out, errOut strings.Builder
 	clock := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
-	f := &cli.Factory{
-		IO:        cli.IOStreams{In: strings.NewReader(""), Out: &out, Err: &errOut},
-		LookupEnv: func(k string) (string, bool) { v, ok := a.env[k]; return v, ok },
-		Now:       func() time.Time { clock = clock.Add(10 * time.Second); return clock },
-	}
+	f := testFactory(a.env, &out, &errOut)
+	f.Now = func() time.Time { clock = clock.Add(10 * time.Second); return clock }
 	code := cli.Main(context.Background(), f, append(a.args, "backfill", "--entity", "customer", "--csv", path, "--chunk-size", "1"))
 	if code != cli.ExitOK {
 		t.Fatalf("exit %d: %s", code, errOut.String())

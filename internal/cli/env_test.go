@@ -19,6 +19,20 @@ import (
 	"github.com/syncd/syncd/internal/pgtest"
 )
 
+// testFactory is what syncd is given in a test: an empty stdin, out and
+// errOut as stdout and stderr, exactly env as its environment and the
+// real clock.
+func testFactory(env map[string]string, out, errOut io.Writer) *cli.Factory {
+	return &cli.Factory{
+		IO: cli.IOStreams{In: strings.NewReader(""), Out: out, Err: errOut},
+		LookupEnv: func(k string) (string, bool) {
+			v, ok := env[k]
+			return v, ok
+		},
+		Now: time.Now,
+	}
+}
+
 // syncdEnv is one test's set-up as an operator has it: a schema of its
 // own, an in-process emulator behind a real HTTP server that accepts one
 // token, and the environment syncd reads (database URL, HubSpot base URL,
@@ -193,16 +207,7 @@ type daemon struct {
 // failing the test when syncd exits first or a minute passes.
 func startDaemon(t *testing.T, dbURL, cfg string, logs *lineWatcher, args []string, ready ...<-chan struct{}) *daemon {
 	t.Helper()
-	f := &cli.Factory{
-		IO: cli.IOStreams{In: strings.NewReader(""), Out: io.Discard, Err: logs},
-		LookupEnv: func(k string) (string, bool) {
-			if k == "SYNCD_DATABASE_URL" {
-				return dbURL, true
-			}
-			return "", false
-		},
-		Now: time.Now,
-	}
+	f := testFactory(map[string]string{"SYNCD_DATABASE_URL": dbURL}, io.Discard, logs)
 	ctx, stop := context.WithCancel(context.Background())
 	t.Cleanup(stop)
 	d := &daemon{logs: logs, code: make(chan int, 1), stop: stop}
