@@ -3,7 +3,6 @@ package cli_test
 import (
 	"context"
 	"encoding/json"
-	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -189,15 +188,9 @@ func TestDoctorDatabaseAndClock(t *testing.T) {
 			h.ServeHTTP(w, r)
 		})
 	}}, "")
+	// A schema of its own in the same test database, never migrated.
 	empty := pgtest.New(t)
-	cfgEmpty := writeFile(t, d.dir, "empty.toml", configFor(empty.Schema, ""))
-	env := maps.Clone(d.env)
-	env["SYNCD_DATABASE_URL"] = empty.BaseURL
-	r := run(t, context.Background(), env, "--config", cfgEmpty, "doctor", "--json")
-	var out doctorOut
-	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
-		t.Fatalf("%v\n%s", err, r.stdout)
-	}
+	r, out := d.doctor(t, writeFile(t, d.dir, "empty.toml", configFor(empty.Schema, "")))
 	if r.code != cli.ExitProblems {
 		t.Errorf("exit %d", r.code)
 	}

@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -28,6 +29,28 @@ func newRetryDB(t *testing.T) (adminDB, retryRows) {
 		supersededC4: a.seed(t, "customer", "C-4", "superseded", 2, "older"),
 		done:         a.seed(t, "customer", "C-5", "done", 0, ""),
 	}
+}
+
+// states returns every outbox row's state and attempts, by id.
+func (a adminDB) states(t *testing.T) map[int64]string {
+	t.Helper()
+	r, err := a.Pool.Query(context.Background(), `SELECT id, state || '/' || attempts FROM outbox`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[int64]string{}
+	for r.Next() {
+		var id int64
+		var s string
+		if err := r.Scan(&id, &s); err != nil {
+			t.Fatal(err)
+		}
+		out[id] = s
+	}
+	if err := r.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // checkStates fails the test unless every outbox row has the state and

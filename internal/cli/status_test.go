@@ -12,74 +12,7 @@ import (
 	"time"
 
 	"github.com/syncd/syncd/internal/cli"
-	"github.com/syncd/syncd/internal/pgtest"
 )
-
-// adminDB is a migrated test schema and the environment and arguments that
-// point syncd at it, with no HubSpot token: a command that built a HubSpot
-// client would start the built-in emulator and warn about it on stderr.
-type adminDB struct {
-	*pgtest.DB
-	env  map[string]string
-	args []string
-}
-
-func newAdminDB(t *testing.T, migrated bool) adminDB {
-	t.Helper()
-	db := pgtest.New(t)
-	if migrated {
-		db = pgtest.Migrated(t)
-	}
-	cfgPath := writeTemp(t, "syncd.toml", configFor(db.Schema, ""))
-	return adminDB{DB: db, env: map[string]string{"SYNCD_DATABASE_URL": db.BaseURL}, args: []string{"--config", cfgPath}}
-}
-
-func (a adminDB) run(t *testing.T, args ...string) result {
-	t.Helper()
-	r := run(t, context.Background(), a.env, append(slices.Clone(a.args), args...)...)
-	if strings.Contains(r.stderr, "emulator") || strings.Contains(r.stderr, "HubSpot token") {
-		t.Errorf("syncd %v reached for HubSpot:\n%s", args, r.stderr)
-	}
-	return r
-}
-
-// seed inserts an outbox row as syncd would have left it in state, with
-// no last error when lastErr is "".
-func (a adminDB) seed(t *testing.T, entity, erpID, state string, attempts int, lastErr string) int64 {
-	t.Helper()
-	var id int64
-	err := a.Pool.QueryRow(context.Background(), `
-INSERT INTO outbox (entity, erp_id, payload, state, attempts, last_error, next_attempt_at, processed_at)
-VALUES ($1, $2, '{}', $3, $4, NULLIF($5, ''), '2030-01-02T03:04:05Z',
-        CASE WHEN $3 IN ('done', 'dead', 'superseded') THEN '2026-11-27T01:00:00Z'::timestamptz END)
-RETURNING id`, entity, erpID, state, attempts, lastErr).Scan(&id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
-}
-
-// states returns every outbox row's state and attempts, by id.
-func (a adminDB) states(t *testing.T) map[int64]string {
-	t.Helper()
-	r, err := a.Pool.Query(context.Background(), `SELECT id, state || '/' || attempts FROM outbox`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[int64]string{}
-	for r.Next() {
-		var id int64
-		var s string
-		if err := r.Scan(&id, &s); err != nil {
-			t.Fatal(err)
-		}
-		out[id] = s
-	}
-	if err := r.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
 
 func TestStatusShowsCountsAndFailures(t *testing.T) {
 	t.Parallel()
