@@ -84,7 +84,6 @@ INSERT INTO runs (owner, started_at, finished_at, counts, error) VALUES
 	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
 		t.Fatalf("stdout is not JSON: %v\n%s", err, r.stdout)
 	}
-	keys := func(v any) []string { return slices.Sorted(maps.Keys(v.(map[string]any))) }
 	wantKeys := map[string][]string{
 		"top":            {"counts", "entity", "inbox", "now", "oldest_pending", "rows", "runs", "states", "waiting", "warned"},
 		"counts":         {"dead", "done", "failed", "in_progress", "pending", "superseded", "total", "waiting", "warned"},
@@ -100,12 +99,8 @@ INSERT INTO runs (owner, started_at, finished_at, counts, error) VALUES
 	if len(runs) != 2 || len(rows) != 1 || len(waitingRows) != 1 || len(warnedRows) != 1 {
 		t.Fatalf("runs %d, rows %d, waiting %d, warned %d; want 2, 1, 1 and 1:\n%s", len(runs), len(rows), len(waitingRows), len(warnedRows), r.stdout)
 	}
-	for what, v := range map[string]any{"top": got, "counts": got["counts"], "oldest_pending": got["oldest_pending"], "run": runs[1], "row": rows[0],
-		"waiting_for": waitingRows[0].(map[string]any)["waiting_for"]} {
-		if k := keys(v); !slices.Equal(k, wantKeys[what]) {
-			t.Errorf("%s keys = %v, want %v", what, k, wantKeys[what])
-		}
-	}
+	checkKeys(t, wantKeys, map[string]any{"top": got, "counts": got["counts"], "oldest_pending": got["oldest_pending"], "run": runs[1], "row": rows[0],
+		"waiting_for": waitingRows[0].(map[string]any)["waiting_for"]})
 
 	// The values, with the variable times taken out.
 	oldest := got["oldest_pending"].(map[string]any)
@@ -234,5 +229,17 @@ func (e setUpEnv) checkOneWarned(t *testing.T, done int, id int64, entity, erpID
 	row := fmt.Sprintf(`(?m)^%d +%s +%s +%s$`, id, regexp.QuoteMeta(entity), regexp.QuoteMeta(erpID), regexp.QuoteMeta(warning))
 	if !regexp.MustCompile(`(?m)^ROWS DONE WITH WARNINGS: newest 1 of 1$`).MatchString(r.stdout) || !regexp.MustCompile(row).MatchString(r.stdout) {
 		t.Errorf("status does not list the warning:\n%s", r.stdout)
+	}
+}
+
+// checkKeys checks that each JSON object in got has the keys want gives it
+// under the same name, no more and no fewer.
+func checkKeys(t *testing.T, want map[string][]string, got map[string]any) {
+	t.Helper()
+	for what, v := range got {
+		o, _ := v.(map[string]any)
+		if k := slices.Sorted(maps.Keys(o)); !slices.Equal(k, want[what]) {
+			t.Errorf("%s keys = %v, want %v", what, k, want[what])
+		}
 	}
 }
