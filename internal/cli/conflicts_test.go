@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -87,24 +85,11 @@ func TestConflictPolicyStatus(t *testing.T) {
 			e.checkOneWarned(t, 2, 2, "order", "SO-1", warning)
 
 			// docs/inbox.md shows this warning, and its query finds it.
-			b, err := os.ReadFile("../../docs/inbox.md")
-			if err != nil {
-				t.Fatal(err)
-			}
-			doc := string(b)
-			if i := strings.Index(doc, "## Conflicts: erp_wins and hubspot_wins"); i < 0 {
-				t.Fatal("docs/inbox.md has no section on conflicts")
-			} else {
-				doc = doc[i:]
-			}
+			doc := docSection(t, "inbox.md", "## Conflicts: erp_wins and hubspot_wins")
 			if !strings.Contains(doc, "```\n"+warning+"\n```") {
 				t.Errorf("docs/inbox.md does not show the warning %q", warning)
 			}
-			m := regexp.MustCompile("(?s)```sql\n(.*?)```").FindStringSubmatch(doc)
-			if m == nil {
-				t.Fatal("docs/inbox.md's section on conflicts has no query")
-			}
-			rows, err := e.db.Pool.Query(context.Background(), strings.ReplaceAll(m[1], "syncd.outbox", "outbox"))
+			rows, err := e.db.Pool.Query(context.Background(), strings.ReplaceAll(codeBlock(t, doc, "sql"), "syncd.outbox", "outbox"))
 			if err != nil {
 				t.Fatalf("the query of docs/inbox.md: %v", err)
 			}

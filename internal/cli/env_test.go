@@ -205,6 +205,31 @@ func setting(table, key, value string) string {
 	return fmt.Sprintf("[%s]\n%s = %q\n", table, key, value)
 }
 
+// docSection returns the text of docs/name from heading on.
+func docSection(t *testing.T, name, heading string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "docs", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(b), heading)
+	if !ok {
+		t.Fatalf("docs/%s has no section %q", name, heading)
+	}
+	return heading + section
+}
+
+// codeBlock returns the first code block of lang in doc.
+func codeBlock(t *testing.T, doc, lang string) string {
+	t.Helper()
+	_, block, ok := strings.Cut(doc, "```"+lang+"\n")
+	block, _, closed := strings.Cut(block, "```")
+	if !ok || !closed {
+		t.Fatalf("no %s block in %.80q…", lang, doc)
+	}
+	return block
+}
+
 // daemonTOML makes `syncd run` log JSON, for a lineWatcher to wait on, and
 // sync hourly, so that only what the test does brings a cycle after the
 // first.
