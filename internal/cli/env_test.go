@@ -43,12 +43,14 @@ type adminDB struct {
 	args []string
 }
 
+// newAdminDB returns an adminDB on a schema of its own, migrated or empty.
 func newAdminDB(t *testing.T, migrated bool) adminDB {
 	t.Helper()
-	db := pgtest.New(t)
+	newDB := pgtest.New
 	if migrated {
-		db = pgtest.Migrated(t)
+		newDB = pgtest.Migrated
 	}
+	db := newDB(t)
 	cfgPath := writeTemp(t, "syncd.toml", configFor(db.Schema, ""))
 	return adminDB{DB: db, env: map[string]string{"SYNCD_DATABASE_URL": db.BaseURL}, args: []string{"--config", cfgPath}}
 }
