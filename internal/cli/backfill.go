@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -367,9 +366,7 @@ func toBackfillJSON(o backfillOptions, desc backfillSource, s *backfill.Summary)
 // writeBackfill prints the bad lines, then the summary, or the JSON.
 func writeBackfill(w io.Writer, j backfillJSON, asJSON bool) error {
 	if asJSON {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(j)
+		return writeJSON(w, j)
 	}
 	unit := "line"
 	if j.Source.Kind == "sql" {

@@ -3,11 +3,9 @@ package cli_test
 import (
 	"bytes"
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/syncd/syncd/internal/cli"
 )
@@ -22,15 +20,7 @@ type result struct {
 func run(t *testing.T, ctx context.Context, env map[string]string, args ...string) result {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	f := &cli.Factory{
-		IO: cli.IOStreams{In: strings.NewReader(""), Out: &out, Err: &errOut},
-		LookupEnv: func(k string) (string, bool) {
-			v, ok := env[k]
-			return v, ok
-		},
-		Now: time.Now,
-	}
-	code := cli.Main(ctx, f, args)
+	code := cli.Main(ctx, testFactory(env, &out, &errOut), args)
 	return result{code, out.String(), errOut.String()}
 }
 
@@ -85,10 +75,7 @@ func TestHelpNeedsNothing(t *testing.T) {
 func TestConfigCommand(t *testing.T) {
 	t.Parallel()
 	const token = "pat-na1-00000000-1111-2222-3333-444444444444"
-	path := filepath.Join(t.TempDir(), "syncd.toml")
-	if err := os.WriteFile(path, []byte("[sync]\nbatch_size = 250\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	path := writeTemp(t, "syncd.toml", "[sync]\nbatch_size = 250\n")
 	r := run(t, context.Background(), map[string]string{"HUBSPOT_TOKEN": token, "SYNCD_DATABASE_URL": "postgres://u:hunter2@db/erp"}, "--config", path, "config")
 	if r.code != cli.ExitOK {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
@@ -104,10 +91,7 @@ func TestConfigCommand(t *testing.T) {
 		}
 	}
 
-	bad := filepath.Join(t.TempDir(), "bad.toml")
-	if err := os.WriteFile(bad, []byte("[sync]\n\nbatch_size = 0\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	bad := writeTemp(t, "bad.toml", "[sync]\n\nbatch_size = 0\n")
 	r = run(t, context.Background(), map[string]string{}, "--config", bad, "config")
 	if want := bad + `:3: key "sync.batch_size": must be between 1 and 10000`; r.code != cli.ExitError || !strings.Contains(r.stderr, want) {
 		t.Errorf("bad config: exit %d, stderr %q; want %q", r.code, r.stderr, want)

@@ -1,13 +1,10 @@
 package cli_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +13,7 @@ import (
 
 	"github.com/syncd/syncd/internal/cli"
 	"github.com/syncd/syncd/internal/emulator"
+	"github.com/syncd/syncd/internal/testkit/outboxtest"
 )
 
 // An order synced by `syncd run`, its stage moved by a user through
@@ -34,56 +32,27 @@ func TestConflictPolicyStatus(t *testing.T) {
 	for _, policy := range []string{"hubspot_wins", "erp_wins", ""} {
 		t.Run("policy="+policy, func(t *testing.T) {
 			t.Parallel()
-			e := newSyncdEnv(t, envOptions{token: token, unmigrated: true})
-			db, emu := e.db, e.emu
-			extra := ""
-			if policy != "" {
-				extra = fmt.Sprintf("[conflicts.deals]\ndealstage = %q\n", policy)
-			}
-			cfgPath := e.config(t, "syncd.toml", extra)
-			ctx := context.Background()
-			step := func(want int, args ...string) result {
-				t.Helper()
-				return e.step(t, cfgPath, want, args...)
-			}
-			insert := func(payload string) {
-				t.Helper()
-				if _, err := db.Pool.Exec(ctx, `INSERT INTO outbox (entity, erp_id, payload) VALUES ('order', 'SO-1', $1)`, payload); err != nil {
-					t.Fatal(err)
-				}
-			}
+			e := newSetUpEnv(t, envOptions{token: token, unmigrated: true}, setting("conflicts.deals", "dealstage", policy))
 			deal := func() emulator.DumpRecord {
 				t.Helper()
-				ds := emu.Dump().Objects["deals"]
+				ds := e.emu.Dump().Objects["deals"]
 				if len(ds) != 1 {
 					t.Fatalf("HubSpot holds %d deals, want 1", len(ds))
 				}
 				return ds[0]
 			}
-			step(cli.ExitOK, "migrate", "up")
-			step(cli.ExitOK, "setup")
-			insert(order("new", 2))
-			step(cli.ExitOK, "run", "--once")
+			outboxtest.Insert(t, e.db, "order", "SO-1", order("new", 2))
+			e.syncd(t, cli.ExitOK, "run", "--once")
 			d := deal()
 			if d.Properties["dealstage"] != "appointmentscheduled" {
 				t.Fatalf("first sync: stage %s, want appointmentscheduled", d.Properties["dealstage"])
 			}
 
 			// A user moves the deal in HubSpot.
-			req, _ := http.NewRequest(http.MethodPatch, e.env["SYNCD_HUBSPOT_BASE_URL"]+"/crm/objects/2026-09/deals/"+d.ID, bytes.NewReader([]byte(`{"properties":{"dealstage":"contractsent"}}`)))
-			req.Header.Set("Authorization", "Bearer "+token)
-			req.Header.Set("Content-Type", "application/json")
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				t.Fatalf("PATCH deal: %d", resp.StatusCode)
-			}
+			e.hubspot(t, http.MethodPatch, "/crm/objects/2026-09/deals/"+d.ID, `{"properties":{"dealstage":"contractsent"}}`, "", http.StatusOK)
 
-			insert(order("won", 3))
-			r := step(cli.ExitOK, "run", "--once", "--json")
+			outboxtest.Insert(t, e.db, "order", "SO-1", order("won", 3))
+			r := e.syncd(t, cli.ExitOK, "run", "--once", "--json")
 			var sum struct {
 				Updated, Failed, Warned int
 				Calls                   int `json:"hubspot_calls"`
@@ -107,55 +76,20 @@ func TestConflictPolicyStatus(t *testing.T) {
 				t.Errorf("deal: stage %s, amount %s; want %s, 30", d.Properties["dealstage"], d.Properties["amount"], wantStage)
 			}
 
-			r = step(cli.ExitOK, "status", "--json")
-			var st struct {
-				Counts struct{ Done, Failed, Warned int }
-				Warned []struct {
-					ID       int64
-					Entity   string `json:"entity"`
-					ERPID    string `json:"erp_id"`
-					State    string
-					Warnings []string
-				}
-			}
-			if err := json.Unmarshal([]byte(r.stdout), &st); err != nil {
-				t.Fatalf("status --json: %v\n%s", err, r.stdout)
-			}
 			if policy != "hubspot_wins" {
-				if st.Counts.Done != 2 || st.Counts.Warned != 0 || len(st.Warned) != 0 {
+				if st := e.warnedStatus(t); st.Counts.Done != 2 || st.Counts.Warned != 0 || len(st.Warned) != 0 {
 					t.Errorf("status --json: %+v; want 2 done, none warned", st)
 				}
 				return
 			}
-			if st.Counts.Done != 2 || st.Counts.Failed != 0 || st.Counts.Warned != 1 || len(st.Warned) != 1 ||
-				st.Warned[0].ID != 2 || st.Warned[0].Entity != "order" || st.Warned[0].ERPID != "SO-1" || st.Warned[0].State != "done" ||
-				len(st.Warned[0].Warnings) != 1 || st.Warned[0].Warnings[0] != warning {
-				t.Errorf("status --json: %+v\nwant row 2 done with the warning %q", st, warning)
-			}
-			r = step(cli.ExitOK, "status")
-			if !regexp.MustCompile(`(?m)^2 +order +SO-1 +` + regexp.QuoteMeta(warning) + `$`).MatchString(r.stdout) {
-				t.Errorf("status does not list the conflict:\n%s", r.stdout)
-			}
+			e.checkOneWarned(t, 2, 2, "order", "SO-1", warning)
 
 			// docs/inbox.md shows this warning, and its query finds it.
-			b, err := os.ReadFile("../../docs/inbox.md")
-			if err != nil {
-				t.Fatal(err)
-			}
-			doc := string(b)
-			if i := strings.Index(doc, "## Conflicts: erp_wins and hubspot_wins"); i < 0 {
-				t.Fatal("docs/inbox.md has no section on conflicts")
-			} else {
-				doc = doc[i:]
-			}
+			doc := docSection(t, "inbox.md", "## Conflicts: erp_wins and hubspot_wins")
 			if !strings.Contains(doc, "```\n"+warning+"\n```") {
 				t.Errorf("docs/inbox.md does not show the warning %q", warning)
 			}
-			m := regexp.MustCompile("(?s)```sql\n(.*?)```").FindStringSubmatch(doc)
-			if m == nil {
-				t.Fatal("docs/inbox.md's section on conflicts has no query")
-			}
-			rows, err := db.Pool.Query(ctx, strings.ReplaceAll(m[1], "syncd.outbox", "outbox"))
+			rows, err := e.db.Pool.Query(context.Background(), strings.ReplaceAll(codeBlock(t, doc, "sql"), "syncd.outbox", "outbox"))
 			if err != nil {
 				t.Fatalf("the query of docs/inbox.md: %v", err)
 			}

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -117,9 +116,7 @@ func runDoctor(ctx context.Context, f *Factory, asJSON bool) error {
 	}
 	var err error
 	if asJSON {
-		enc := json.NewEncoder(f.IO.Out)
-		enc.SetIndent("", "  ")
-		err = enc.Encode(out)
+		err = writeJSON(f.IO.Out, out)
 	} else {
 		err = writeDoctor(f.IO.Out, out)
 	}

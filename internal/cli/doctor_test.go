@@ -3,11 +3,7 @@ package cli_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"maps"
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -53,13 +49,9 @@ func (d syncdEnv) doctor(t *testing.T, cfg string) (result, doctorOut) {
 // output says so without the token.
 func TestDoctorHealthy(t *testing.T) {
 	t.Parallel()
-	d := newSyncdEnv(t, envOptions{token: doctorToken})
-	cfg := d.config(t, "syncd.toml", "")
-	if r := run(t, context.Background(), d.env, "--config", cfg, "setup"); r.code != cli.ExitOK {
-		t.Fatalf("setup: exit %d\n%s%s", r.code, r.stdout, r.stderr)
-	}
+	d := newSetUpEnv(t, envOptions{token: doctorToken}, "")
 	before, db := d.emu.Stats(), dbState(t, d.db)
-	r, out := d.doctor(t, cfg)
+	r, out := d.doctor(t, d.cfg)
 	if r.code != cli.ExitOK || out.Problems != 0 {
 		t.Fatalf("exit %d, %d problems:\n%s", r.code, out.Problems, r.stdout)
 	}
@@ -100,7 +92,7 @@ func TestDoctorHealthy(t *testing.T) {
 			t.Errorf("rate budget says nothing of today's use: %s", c.Detail)
 		}
 	}
-	human := run(t, context.Background(), d.env, "--config", cfg, "doctor")
+	human := run(t, context.Background(), d.env, "--config", d.cfg, "doctor")
 	t.Log("\n" + human.stdout)
 	if human.code != cli.ExitOK || !strings.Contains(human.stdout, "No problem: syncd is ready to sync.") {
 		t.Errorf("doctor: exit %d\n%s", human.code, human.stdout)
@@ -125,22 +117,12 @@ func TestDoctorFindsProblems(t *testing.T) {
 	}
 	// Deals: their properties and pipelines, not their records.
 	scopes = append(scopes, "crm.schemas.deals.read", "crm.schemas.deals.write")
-	d := newSyncdEnv(t, envOptions{token: doctorToken, scopes: scopes})
-	if r := run(t, context.Background(), d.env, "--config", d.config(t, "setup.toml", ""), "setup"); r.code != cli.ExitOK {
-		t.Fatalf("setup: exit %d\n%s%s", r.code, r.stdout, r.stderr)
-	}
+	d := newSetUpEnv(t, envOptions{token: doctorToken, scopes: scopes}, "")
 	// On contacts, the configured ERP-ID property exists but does not
 	// require unique values.
-	req, _ := http.NewRequest(http.MethodPost, d.env["SYNCD_HUBSPOT_BASE_URL"]+"/crm/properties/2026-09/contacts",
-		strings.NewReader(`{"name":"erp_key","label":"ERP key","type":"string","fieldType":"text","groupName":"contactinformation"}`))
-	req.Header.Set("Authorization", "Bearer "+doctorToken)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil || resp.StatusCode != http.StatusCreated {
-		t.Fatalf("create contacts.erp_key: %v %v", resp, err)
-	}
-	resp.Body.Close()
-	cfg := d.config(t, "syncd.toml", `[sync]
+	d.hubspot(t, http.MethodPost, "/crm/properties/2026-09/contacts",
+		`{"name":"erp_key","label":"ERP key","type":"string","fieldType":"text","groupName":"contactinformation"}`, "", http.StatusCreated)
+	cfg := d.config(t, "problems.toml", `[sync]
 erp_id_property = "erp_key"
 
 [deals]
@@ -200,28 +182,15 @@ shipped = "Shipped to customer"
 // three minutes ahead.
 func TestDoctorDatabaseAndClock(t *testing.T) {
 	t.Parallel()
-	d := newSyncdEnv(t, envOptions{token: doctorToken, wrap: func(h http.Handler) http.Handler {
+	d := newSetUpEnv(t, envOptions{token: doctorToken, wrap: func(h http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Date", time.Now().Add(3*time.Minute).UTC().Format(http.TimeFormat))
 			h.ServeHTTP(w, r)
 		})
-	}})
-	cfg := d.config(t, "syncd.toml", "")
-	if r := run(t, context.Background(), d.env, "--config", cfg, "setup"); r.code != cli.ExitOK {
-		t.Fatalf("setup: exit %d\n%s%s", r.code, r.stdout, r.stderr)
-	}
+	}}, "")
+	// A schema of its own in the same test database, never migrated.
 	empty := pgtest.New(t)
-	cfgEmpty := filepath.Join(d.dir, "empty.toml")
-	if err := os.WriteFile(cfgEmpty, []byte(fmt.Sprintf("[database]\nschema = %q\n", empty.Schema)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	env := maps.Clone(d.env)
-	env["SYNCD_DATABASE_URL"] = empty.BaseURL
-	r := run(t, context.Background(), env, "--config", cfgEmpty, "doctor", "--json")
-	var out doctorOut
-	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
-		t.Fatalf("%v\n%s", err, r.stdout)
-	}
+	r, out := d.doctor(t, writeFile(t, d.dir, "empty.toml", configFor(empty.Schema, "")))
 	if r.code != cli.ExitProblems {
 		t.Errorf("exit %d", r.code)
 	}
@@ -254,11 +223,7 @@ func countStatus(out doctorOut, status string) int {
 // and the fix, since HubSpot's search would leave it out without a word.
 func TestDoctorInbox(t *testing.T) {
 	t.Parallel()
-	d := newSyncdEnv(t, envOptions{token: doctorToken})
-	cfg := d.config(t, "syncd.toml", "[inbox]\nenabled = true\n")
-	if r := run(t, context.Background(), d.env, "--config", cfg, "setup"); r.code != cli.ExitOK {
-		t.Fatalf("setup: exit %d\n%s%s", r.code, r.stdout, r.stderr)
-	}
+	d := newSetUpEnv(t, envOptions{token: doctorToken}, "[inbox]\nenabled = true\n")
 	inboxChecks := func(out doctorOut) (got []string) {
 		for _, c := range out.Checks {
 			if c.Check == "inbox" {
@@ -267,7 +232,7 @@ func TestDoctorInbox(t *testing.T) {
 		}
 		return got
 	}
-	r, out := d.doctor(t, cfg)
+	r, out := d.doctor(t, d.cfg)
 	if want := []string{"ok: every watched property of contacts, companies, deals, tickets exists → "}; r.code != cli.ExitOK || !slices.Equal(inboxChecks(out), want) {
 		t.Errorf("defaults: exit %d, inbox checks %q; want %q", r.code, inboxChecks(out), want)
 	}

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/syncd/syncd/internal/cli"
 )
@@ -17,11 +16,7 @@ func TestEmulatorCommand(t *testing.T) {
 	t.Parallel()
 	var out, logs lineWatcher
 	printed := out.when("http://")
-	f := &cli.Factory{
-		IO:        cli.IOStreams{In: strings.NewReader(""), Out: &out, Err: &logs},
-		LookupEnv: func(string) (string, bool) { return "", false },
-		Now:       time.Now,
-	}
+	f := testFactory(nil, &out, &logs)
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	code := make(chan int, 1)

@@ -2,11 +2,7 @@ package cli_test
 
 import (
 	"context"
-	"fmt"
-	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -38,14 +34,8 @@ func TestRunHTTP(t *testing.T) {
 	db := pgtest.Migrated(t)
 	dir := t.TempDir()
 	const token = "http-token-3f9a1c7e5b2d4a6c8e0f"
-	if err := os.WriteFile(filepath.Join(dir, "http-token"), []byte(token+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfgPath := filepath.Join(dir, "syncd.toml")
-	cfg := fmt.Sprintf("[database]\nschema = %q\n[sync]\nschedule = \"@hourly\"\n[log]\nformat = \"json\"\n[http]\naddr = \"127.0.0.1:0\"\ntoken_file = \"http-token\"\n", db.Schema)
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, dir, "http-token", token+"\n")
+	cfgPath := writeFile(t, dir, "syncd.toml", configFor(db.Schema, daemonTOML+"[http]\naddr = \"127.0.0.1:0\"\ntoken_file = \"http-token\"\n"))
 	var logs lineWatcher
 	serving, idle := logs.when("serving /healthz"), logs.when("sync cycle: nothing to do")
 	d := startDaemon(t, db.BaseURL, cfgPath, &logs, []string{"--log-level", "debug", "run"}, serving, idle)
@@ -57,16 +47,11 @@ func TestRunHTTP(t *testing.T) {
 		t.Fatalf("no address in the serving line:\n%s", logs.String())
 	}
 	for path, want := range map[string]int{"/healthz": 200, "/readyz": 200, "/metrics": 200, "/": 200, "/nothing": 404} {
-		resp, err := http.Get(base + path)
-		if err != nil {
-			t.Fatal(err)
+		code, body := d.get(t, path)
+		if code != want {
+			t.Errorf("GET %s = %d, want %d:\n%s", path, code, want, body)
 		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != want {
-			t.Errorf("GET %s = %d, want %d:\n%s", path, resp.StatusCode, want, body)
-		}
-		if strings.Contains(string(body), token) {
+		if strings.Contains(body, token) {
 			t.Errorf("GET %s shows the access token", path)
 		}
 	}
@@ -87,34 +72,19 @@ func TestRunHTTP(t *testing.T) {
 func TestRunHTTPWithInbox(t *testing.T) {
 	t.Parallel()
 	db := pgtest.Migrated(t)
-	cfgPath := filepath.Join(t.TempDir(), "syncd.toml")
-	cfg := fmt.Sprintf("[database]\nschema = %q\n[sync]\nschedule = \"@hourly\"\n[log]\nformat = \"json\"\n[http]\naddr = \"127.0.0.1:0\"\n"+
-		"[inbox]\nenabled = true\nschedule = \"@hourly\"\nobjects = [\"contacts\", \"deals\"]\n", db.Schema)
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	cfgPath := writeTemp(t, "syncd.toml", configFor(db.Schema, daemonTOML+"[http]\naddr = \"127.0.0.1:0\"\n"+
+		"[inbox]\nenabled = true\nschedule = \"@hourly\"\nobjects = [\"contacts\", \"deals\"]\n"))
 	var logs lineWatcher
 	serving, polled := logs.when("serving /healthz"), logs.when("inbox cycle finished")
 	d := startDaemon(t, db.BaseURL, cfgPath, &logs, []string{"run"}, serving, polled)
-	base, _ := d.serving(t)
-	get := func(path string) string {
-		t.Helper()
-		resp, err := http.Get(base + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		return string(body)
-	}
-	m := get("/metrics")
+	_, m := d.get(t, "/metrics")
 	for _, want := range []string{`syncd_inbox_rows_unconsumed{object_type="contact"} 0`, `syncd_inbox_rows_unconsumed{object_type="deal"} 0`,
 		`syncd_inbox_watermark_age_seconds{object_type="deal"}`, `syncd_inbox_database_up 1`} {
 		if !strings.Contains(m, want) {
 			t.Errorf("/metrics lacks %s", want)
 		}
 	}
-	if page := get("/"); !strings.Contains(page, `<section id="inbox">`) || !strings.Contains(page, "deal") {
+	if _, page := d.get(t, "/"); !strings.Contains(page, `<section id="inbox">`) || !strings.Contains(page, "deal") {
 		t.Errorf("the status page has no inbox section:\n%s", page)
 	}
 	if c := d.stopped(); c != cli.ExitOK {

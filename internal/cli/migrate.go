@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
@@ -54,9 +53,7 @@ processes migrating the same schema take turns.
 					Info("migration " + s.Name)
 			}
 			if asJSON {
-				enc := json.NewEncoder(f.IO.Out)
-				enc.SetIndent("", "  ")
-				if jerr := enc.Encode(toMigrateJSON(res)); jerr != nil && err == nil {
+				if jerr := writeJSON(f.IO.Out, toMigrateJSON(res)); jerr != nil && err == nil {
 					err = jerr
 				}
 			} else if werr := writeMigrateText(f.IO.Out, res); werr != nil && err == nil {

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
@@ -80,9 +79,7 @@ func runPlan(ctx context.Context, f *Factory, asJSON bool) error {
 		}
 	}
 	if asJSON {
-		enc := json.NewEncoder(f.IO.Out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(planJSON{Summary: toSummaryJSON(p.Summary), Plan: p})
+		return writeJSON(f.IO.Out, planJSON{Summary: toSummaryJSON(p.Summary), Plan: p})
 	}
 	return writePlan(f.IO.Out, p)
 }

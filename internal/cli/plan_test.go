@@ -3,85 +3,51 @@ package cli_test
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/syncd/syncd/internal/cli"
+	"github.com/syncd/syncd/internal/engine"
 	"github.com/syncd/syncd/internal/pgtest"
 )
 
-// planOut is `syncd plan --json` as a script reads it.
+// planOut is `syncd plan --json` decoded: the engine's plan, with the
+// summary as `syncd run --once --json` keys it.
 type planOut struct {
-	Summary struct {
-		Rows       int   `json:"rows"`
-		Created    int   `json:"created"`
-		Updated    int   `json:"updated"`
-		Unchanged  int   `json:"unchanged"`
-		Deleted    int   `json:"deleted"`
-		Failed     int   `json:"failed"`
-		Dead       int   `json:"dead"`
-		Superseded int   `json:"superseded"`
-		Waiting    int   `json:"waiting"`
-		Calls      int64 `json:"hubspot_calls"`
-		WriteCalls int64 `json:"hubspot_write_calls"`
-	} `json:"summary"`
-	Creates   []plannedRecord `json:"creates"`
-	Updates   []plannedRecord `json:"updates"`
-	Archives  []plannedRecord `json:"archives"`
-	Unchanged []plannedRecord `json:"unchanged"`
-	// Associations and AssociationsRemoved.
-	Associations []struct {
-		OutboxID int64  `json:"outbox_id"`
-		FromType string `json:"from_type"`
-		FromID   string `json:"from_id"`
-		ToType   string `json:"to_type"`
-		ToID     string `json:"to_id"`
-		TypeID   int    `json:"type_id"`
-	} `json:"associations"`
-	AssociationsRemoved []json.RawMessage `json:"associations_removed"`
-	Failures            []struct {
-		OutboxID  int64  `json:"outbox_id"`
-		Entity    string `json:"entity"`
-		ERPID     string `json:"erp_id"`
-		Error     string `json:"error"`
-		Transient bool   `json:"transient"`
-		Dead      bool   `json:"dead"`
-	} `json:"failures"`
-	Waiting    []json.RawMessage `json:"waiting"`
-	Superseded []int64           `json:"superseded"`
-	Calls      struct {
-		Total         int            `json:"total"`
-		Reads         int            `json:"reads"`
-		Writes        int            `json:"writes"`
-		ByOperation   map[string]int `json:"by_operation"`
-		DailyLimit    int            `json:"daily_limit"`
-		DailyUsed     int            `json:"daily_used"`
-		DailyReserve  int            `json:"daily_reserve"`
-		WindowLimit   int            `json:"window_limit"`
-		WindowSeconds float64        `json:"window_seconds"`
-		MinSeconds    float64        `json:"min_seconds"`
-	} `json:"calls"`
+	engine.Plan
+	Summary map[string]float64 `json:"summary"`
 }
 
-type plannedRecord struct {
-	OutboxID   int64             `json:"outbox_id"`
-	Entity     string            `json:"entity"`
-	ERPID      string            `json:"erp_id"`
-	ObjectType string            `json:"object_type"`
-	HubSpotID  string            `json:"hubspot_id"`
-	Properties map[string]string `json:"properties"`
-	Changes    []struct {
-		Property string `json:"property"`
-		Old      string `json:"old"`
-		New      string `json:"new"`
-	} `json:"changes"`
+// planKeys are the keys docs/operations.md gives `syncd plan --json`, by
+// object; a record has only the keys its action fills.
+var planKeys = map[string][]string{
+	"plan":        {"archives", "associations", "associations_removed", "calls", "creates", "failures", "summary", "superseded", "unchanged", "updates", "waiting"},
+	"summary":     {"created", "dead", "deleted", "failed", "hubspot_calls", "hubspot_write_calls", "rows", "seconds", "superseded", "unchanged", "updated", "waiting", "warned"},
+	"create":      {"entity", "erp_id", "object_type", "outbox_id", "properties"},
+	"update":      {"changes", "entity", "erp_id", "hubspot_id", "object_type", "outbox_id"},
+	"archive":     {"entity", "erp_id", "hubspot_id", "object_type", "outbox_id"},
+	"change":      {"new", "old", "property"},
+	"association": {"from_id", "from_type", "outbox_id", "to_id", "to_type", "type_id"},
+	"failure":     {"dead", "entity", "erp_id", "error", "outbox_id", "transient"},
+	"calls":       {"by_operation", "daily_limit", "daily_reserve", "daily_used", "min_seconds", "reads", "total", "window_limit", "window_seconds", "writes"},
 }
 
-func recordKeys(rs []plannedRecord) []string {
-	out := make([]string, len(rs))
-	for i, r := range rs {
-		out[i] = r.Entity + "/" + r.ERPID
+// counts is a run summary without the time it took.
+func counts(s map[string]float64) map[string]float64 {
+	c := maps.Clone(s)
+	delete(c, "seconds")
+	return c
+}
+
+// actions lists the plan's records as "action entity/erp_id", sorted.
+func actions(p planOut) []string {
+	var out []string
+	for action, rs := range map[string][]engine.PlannedRecord{"create": p.Creates, "update": p.Updates, "archive": p.Archives, "unchanged": p.Unchanged} {
+		for _, r := range rs {
+			out = append(out, action+" "+r.Entity+"/"+r.ERPID)
+		}
 	}
 	slices.Sort(out)
 	return out
@@ -110,14 +76,8 @@ func dbState(t *testing.T, db *pgtest.DB) string {
 // `syncd run --once` that follows does what it predicted, calls included.
 func TestPlanCommand(t *testing.T) {
 	t.Parallel()
-	d := newSyncdEnv(t, envOptions{token: doctorToken})
-	cfg := d.config(t, "syncd.toml", "")
+	d := newSetUpEnv(t, envOptions{token: doctorToken}, "")
 	ctx := context.Background()
-	step := func(want int, args ...string) result {
-		t.Helper()
-		return d.step(t, cfg, want, args...)
-	}
-	step(cli.ExitOK, "setup")
 	exec := func(sql string) {
 		t.Helper()
 		if _, err := d.db.Pool.Exec(ctx, sql); err != nil {
@@ -130,7 +90,7 @@ func TestPlanCommand(t *testing.T) {
  ('product',  'SKU-1','{"sku":"SKU-1","name":"ข้าวหอมมะลิ 5 กก.","price":180}'),
  ('order',    'SO-1', '{"customer_id":"C-1","company_id":"CO-1","status":"new","items":[{"line_id":"1","sku":"SKU-1","quantity":2,"unit_price":180}]}'),
  ('ticket',   'T-1',  '{"customer_id":"C-1","order_id":"SO-1","subject":"ถุงข้าวขาด","status":"open"}')`)
-	step(cli.ExitOK, "run", "--once")
+	d.syncd(t, cli.ExitOK, "run", "--once")
 
 	exec(`INSERT INTO outbox (entity, erp_id, op, payload) VALUES
  ('company',  'CO-2', 'upsert', '{"name":"บริษัท เชียงใหม่ฟู้ดส์ จำกัด","domain":"cmfoods.example.co.th"}'),
@@ -154,30 +114,41 @@ func TestPlanCommand(t *testing.T) {
 	}
 	w0 := writes()
 
+	r := d.syncd(t, cli.ExitOK, "plan", "--json")
 	var plan planOut
-	r := step(cli.ExitOK, "plan", "--json")
 	if err := json.Unmarshal([]byte(r.stdout), &plan); err != nil {
 		t.Fatalf("plan --json: %v\n%s", err, r.stdout)
 	}
+	var raw map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &raw); err != nil {
+		t.Fatal(err)
+	}
+	record := func(list, erpID string) any {
+		for _, v := range raw[list].([]any) {
+			if v.(map[string]any)["erp_id"] == erpID {
+				return v
+			}
+		}
+		t.Fatalf("%s has no %s:\n%s", list, erpID, r.stdout)
+		return nil
+	}
+	update := record("updates", "SO-1")
+	checkKeys(t, planKeys, map[string]any{"plan": raw, "summary": raw["summary"], "create": record("creates", "CO-2"), "update": update,
+		"archive": record("archives", "T-1"), "change": update.(map[string]any)["changes"].([]any)[0],
+		"association": raw["associations"].([]any)[0], "failure": record("failures", "C-BAD"), "calls": raw["calls"]})
 	s := plan.Summary
-	if s.Rows != 8 || s.Created != 4 || s.Updated != 2 || s.Deleted != 1 || s.Failed+s.Dead != 1 || s.Calls == 0 || s.WriteCalls == 0 {
-		t.Errorf("plan summary = %+v", s)
+	if s["rows"] != 8 || s["created"] != 4 || s["updated"] != 2 || s["deleted"] != 1 || s["failed"]+s["dead"] != 1 || s["hubspot_calls"] == 0 || s["hubspot_write_calls"] == 0 {
+		t.Errorf("plan summary = %v", s)
 	}
-	if got := recordKeys(plan.Creates); !slices.Equal(got, []string{"company/CO-2", "customer/C-2", "order/SO-2", "ticket/T-2"}) {
-		t.Errorf("creates = %v", got)
+	if got, want := actions(plan), []string{"archive ticket/T-1", "create company/CO-2", "create customer/C-2", "create order/SO-2", "create ticket/T-2",
+		"update customer/C-1", "update order/SO-1"}; !slices.Equal(got, want) {
+		t.Errorf("planned records:\n got %v\nwant %v", got, want)
 	}
-	if got := recordKeys(plan.Updates); !slices.Equal(got, []string{"customer/C-1", "order/SO-1"}) {
-		t.Errorf("updates = %v", got)
-	}
-	if got := recordKeys(plan.Archives); !slices.Equal(got, []string{"ticket/T-1"}) || plan.Archives[0].HubSpotID == "" || plan.Archives[0].ObjectType != "tickets" {
+	if len(plan.Archives) != 1 || plan.Archives[0].HubSpotID == "" || plan.Archives[0].ObjectType != "tickets" {
 		t.Errorf("archives = %+v", plan.Archives)
 	}
 	for _, u := range plan.Updates {
-		if u.ERPID == "SO-1" && (len(u.Changes) == 0 || !slices.ContainsFunc(u.Changes, func(c struct {
-			Property string `json:"property"`
-			Old      string `json:"old"`
-			New      string `json:"new"`
-		}) bool {
+		if u.ERPID == "SO-1" && (len(u.Changes) == 0 || !slices.ContainsFunc(u.Changes, func(c engine.Change) bool {
 			return c.Property == "dealstage" && c.Old == "appointmentscheduled" && c.New == "closedwon"
 		})) {
 			t.Errorf("SO-1's changes = %+v, want dealstage appointmentscheduled → closedwon", u.Changes)
@@ -195,7 +166,7 @@ func TestPlanCommand(t *testing.T) {
 		t.Errorf("lists missing: %d associations, removed %v, waiting %v, superseded %v", len(plan.Associations), plan.AssociationsRemoved, plan.Waiting, plan.Superseded)
 	}
 	c := plan.Calls
-	if c.Total != int(s.Calls) || c.Reads+c.Writes != c.Total || c.Writes == 0 || c.WindowLimit == 0 || c.WindowSeconds == 0 || c.MinSeconds <= 0 || c.DailyLimit == 0 {
+	if c.Total != int(s["hubspot_calls"]) || c.Reads+c.Writes != c.Total || c.Writes == 0 || c.WindowLimit == 0 || c.WindowSeconds == 0 || c.MinSeconds <= 0 || c.DailyLimit == 0 {
 		t.Errorf("calls = %+v", c)
 	}
 	if n := 0; true {
@@ -213,14 +184,14 @@ func TestPlanCommand(t *testing.T) {
 		t.Errorf("the plan sent %d write requests to HubSpot", got-w0)
 	}
 	var dry planOut
-	r = step(cli.ExitOK, "run", "--once", "--dry-run", "--json")
+	r = d.syncd(t, cli.ExitOK, "run", "--once", "--dry-run", "--json")
 	if err := json.Unmarshal([]byte(r.stdout), &dry); err != nil {
 		t.Fatalf("run --once --dry-run --json: %v\n%s", err, r.stdout)
 	}
-	if dry.Summary != plan.Summary || !slices.Equal(recordKeys(dry.Creates), recordKeys(plan.Creates)) || dry.Calls.Total != plan.Calls.Total {
-		t.Errorf("run --once --dry-run plans %+v, plan %+v", dry.Summary, plan.Summary)
+	if !maps.Equal(counts(dry.Summary), counts(plan.Summary)) || !slices.Equal(actions(dry), actions(plan)) || dry.Calls.Total != plan.Calls.Total {
+		t.Errorf("run --once --dry-run plans %v, plan %v", dry.Summary, plan.Summary)
 	}
-	table := step(cli.ExitOK, "plan").stdout
+	table := d.syncd(t, cli.ExitOK, "plan").stdout
 	t.Log("\n" + table)
 	for _, want := range []string{"The next cycle would take 8 outbox row(s)", "create", "update", "archive", "fail", "C-BAD", `"appointmentscheduled" → "closedwon"`, "HubSpot calls:", "Burst limit:"} {
 		if !strings.Contains(table, want) {
@@ -235,26 +206,18 @@ func TestPlanCommand(t *testing.T) {
 	}
 
 	// The real run does what the plan said.
-	var sum struct {
-		Rows, Created, Updated, Unchanged, Deleted, Failed, Dead, Superseded, Waiting int
-		Calls                                                                         int64 `json:"hubspot_calls"`
-		WriteCalls                                                                    int64 `json:"hubspot_write_calls"`
-	}
-	r = step(cli.ExitRowsFailed, "run", "--once", "--json")
+	var sum map[string]float64
+	r = d.syncd(t, cli.ExitRowsFailed, "run", "--once", "--json")
 	if err := json.Unmarshal([]byte(r.stdout), &sum); err != nil {
 		t.Fatal(err)
 	}
-	if sum.Rows != s.Rows || sum.Created != s.Created || sum.Updated != s.Updated || sum.Unchanged != s.Unchanged || sum.Deleted != s.Deleted ||
-		sum.Failed != s.Failed || sum.Dead != s.Dead || sum.Superseded != s.Superseded || sum.Waiting != s.Waiting ||
-		sum.Calls != s.Calls || sum.WriteCalls != s.WriteCalls {
-		t.Errorf("run  %+v\nplan %+v", sum, s)
+	if !maps.Equal(counts(sum), counts(s)) {
+		t.Errorf("run  %v\nplan %v", sum, s)
 	}
 	if got := writes() - w0; got != int64(c.Writes) {
 		t.Errorf("the run sent %d write requests, the plan said %d", got, c.Writes)
 	}
 
 	// Usage errors.
-	if r := run(t, ctx, d.env, "--config", cfg, "run", "--dry-run"); r.code != cli.ExitUsage {
-		t.Errorf("run --dry-run without --once: exit %d", r.code)
-	}
+	d.syncd(t, cli.ExitUsage, "run", "--dry-run") // without --once
 }

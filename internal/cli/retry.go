@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
@@ -81,9 +80,7 @@ func retryRun(ctx context.Context, f *Factory, o retryOptions) error {
 		return needMigrated(f, err)
 	}
 	if o.json {
-		enc := json.NewEncoder(f.IO.Out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(toRetryJSON(res, o.dryRun)); err != nil {
+		if err := writeJSON(f.IO.Out, toRetryJSON(res, o.dryRun)); err != nil {
 			return err
 		}
 	} else if err := writeRetry(f.IO.Out, res, o.dryRun); err != nil {

@@ -3,18 +3,14 @@ package cli_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/syncd/syncd/internal/cli"
-	"github.com/syncd/syncd/internal/emulator"
 	"github.com/syncd/syncd/internal/pgtest"
+	"github.com/syncd/syncd/internal/testkit/outboxtest"
 )
 
 // TestRunOnceWithToken runs migrate, setup and run --once the way an
@@ -93,17 +89,9 @@ INSERT INTO outbox (entity, erp_id, payload) VALUES
 // built-in emulator, set up on the fly, and says so.
 func TestRunOnceWithoutToken(t *testing.T) {
 	t.Parallel()
-	db := pgtest.Migrated(t)
-	cfgPath := filepath.Join(t.TempDir(), "syncd.toml")
-	if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf("[database]\nschema = %q\n", db.Schema)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Pool.Exec(context.Background(), `
-INSERT INTO outbox (entity, erp_id, payload) VALUES
- ('company', 'CO-1', '{"name":"บริษัท ทดสอบ จำกัด","domain":"example.co.th","tax_id":"0105536112014"}')`); err != nil {
-		t.Fatal(err)
-	}
-	r := run(t, context.Background(), map[string]string{"SYNCD_DATABASE_URL": db.BaseURL}, "--config", cfgPath, "run", "--once")
+	a := newAdminDB(t, true)
+	outboxtest.Insert(t, a.DB, "company", "CO-1", `{"name":"บริษัท ทดสอบ จำกัด","domain":"example.co.th","tax_id":"0105536112014"}`)
+	r := run(t, context.Background(), a.env, append(a.args, "run", "--once")...)
 	if r.code != cli.ExitOK {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
@@ -114,7 +102,7 @@ INSERT INTO outbox (entity, erp_id, payload) VALUES
 		t.Errorf("no summary on stdout:\n%s", r.stdout)
 	}
 	var hubspotID string
-	if err := db.Pool.QueryRow(context.Background(), `SELECT hubspot_id FROM id_map WHERE erp_id = 'CO-1'`).Scan(&hubspotID); err != nil {
+	if err := a.Pool.QueryRow(context.Background(), `SELECT hubspot_id FROM id_map WHERE erp_id = 'CO-1'`).Scan(&hubspotID); err != nil {
 		t.Errorf("CO-1 not in the id_map: %v", err)
 	}
 }
@@ -168,10 +156,7 @@ func (w *lineWatcher) String() string {
 func TestRunDaemon(t *testing.T) {
 	t.Parallel()
 	db := pgtest.Migrated(t)
-	cfgPath := filepath.Join(t.TempDir(), "syncd.toml")
-	if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf("[database]\nschema = %q\n[sync]\nschedule = \"@hourly\"\n[log]\nformat = \"json\"\n", db.Schema)), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	cfgPath := writeTemp(t, "syncd.toml", configFor(db.Schema, daemonTOML))
 	var logs lineWatcher
 	listening, idle := logs.when("listening for outbox notifications"), logs.when("sync cycle: nothing to do")
 	synced := logs.when(`"msg":"sync cycle done"`)
@@ -196,54 +181,22 @@ func TestRunDaemon(t *testing.T) {
 // shows the backlog and the watermark.
 func TestRunOnceWithInbox(t *testing.T) {
 	t.Parallel()
-	db := pgtest.New(t)
-	emu := emulator.New(emulator.Options{DisableRateLimits: true})
-	ts := httptest.NewServer(emu)
-	t.Cleanup(ts.Close)
-	cfgPath := filepath.Join(t.TempDir(), "syncd.toml")
-	cfg := fmt.Sprintf("[database]\nschema = %q\n\n[inbox]\nenabled = true\nobjects = [\"contacts\"]\n", db.Schema)
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	env := map[string]string{"SYNCD_DATABASE_URL": db.BaseURL, "SYNCD_HUBSPOT_BASE_URL": ts.URL, "HUBSPOT_TOKEN": "pat-na1-inbox-test-token"}
-	ctx := context.Background()
-	for _, args := range [][]string{{"migrate", "up"}, {"setup"}} {
-		if r := run(t, ctx, env, append([]string{"--config", cfgPath}, args...)...); r.code != cli.ExitOK {
-			t.Fatalf("syncd %v: exit %d\n%s", args, r.code, r.stderr)
-		}
-	}
-	if _, err := db.Pool.Exec(ctx, `INSERT INTO outbox (entity, erp_id, payload) VALUES
- ('customer', 'C-1', '{"name":"นายสมชาย ใจดี","email":"somchai@example.co.th","phone":"081-234-5678"}')`); err != nil {
-		t.Fatal(err)
-	}
-	req, err := http.NewRequest("POST", ts.URL+"/crm/objects/2026-09/contacts", strings.NewReader(`{"properties":{"email":"malee@example.co.th","firstname":"Malee"}}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer x")
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(emulator.UserHeader, "7001")
-	resp, err := ts.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("creating a contact in HubSpot: %d", resp.StatusCode)
-	}
+	e := newSetUpEnv(t, envOptions{unmigrated: true}, "[inbox]\nenabled = true\nobjects = [\"contacts\"]\n")
+	outboxtest.Insert(t, e.db, "customer", "C-1", `{"name":"นายสมชาย ใจดี","email":"somchai@example.co.th","phone":"081-234-5678"}`)
+	e.hubspot(t, http.MethodPost, "/crm/objects/2026-09/contacts", `{"properties":{"email":"malee@example.co.th","firstname":"Malee"}}`, "7001", http.StatusCreated)
 
-	if r := run(t, ctx, env, "--config", cfgPath, "run", "--once"); r.code != cli.ExitOK || !strings.Contains(r.stderr, "inbox cycle finished") {
-		t.Fatalf("run --once: exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	if r := e.syncd(t, cli.ExitOK, "run", "--once"); !strings.Contains(r.stderr, "inbox cycle finished") {
+		t.Fatalf("run --once logs no inbox cycle:\n%s", r.stderr)
 	}
 	var kind, email, erpID string
-	if err := db.Pool.QueryRow(ctx, `SELECT kind, changes->'email'->>'new', coalesce(erp_id, '-') FROM inbox`).Scan(&kind, &email, &erpID); err != nil {
+	if err := e.db.Pool.QueryRow(context.Background(), `SELECT kind, changes->'email'->>'new', coalesce(erp_id, '-') FROM inbox`).Scan(&kind, &email, &erpID); err != nil {
 		t.Fatalf("the inbox does not hold exactly one row: %v", err)
 	}
 	if kind != "created" || email != "malee@example.co.th" || erpID != "-" {
 		t.Errorf("inbox row: %s %s %s; want the contact created in HubSpot, without an ERP key", kind, email, erpID)
 	}
 
-	r := run(t, ctx, env, "--config", cfgPath, "status", "--json")
+	r := e.syncd(t, cli.ExitOK, "status", "--json")
 	var st struct {
 		Inbox []struct {
 			ObjectType   string   `json:"object_type"`
@@ -257,7 +210,7 @@ func TestRunOnceWithInbox(t *testing.T) {
 	if len(st.Inbox) != 1 || st.Inbox[0].ObjectType != "contact" || st.Inbox[0].Unconsumed != 1 || st.Inbox[0].WatermarkAge == nil || *st.Inbox[0].WatermarkAge > 600 {
 		t.Errorf("status --json inbox = %+v, want contact: 1 unconsumed, read just now", st.Inbox)
 	}
-	if r := run(t, ctx, env, "--config", cfgPath, "status"); !strings.Contains(r.stdout, "INBOX") || !strings.Contains(r.stdout, "contact") {
+	if r := e.syncd(t, cli.ExitOK, "status"); !strings.Contains(r.stdout, "INBOX") || !strings.Contains(r.stdout, "contact") {
 		t.Errorf("status shows no inbox:\n%s", r.stdout)
 	}
 }

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"errors"
 
 	"github.com/spf13/cobra"
@@ -44,9 +43,7 @@ and setup exits 1 without changing anything. Running it again is safe.`,
 				return planErr
 			}
 			if o.json {
-				enc := json.NewEncoder(f.IO.Out)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(plan); err != nil {
+				if err := writeJSON(f.IO.Out, plan); err != nil {
 					return err
 				}
 			} else if err := plan.Render(f.IO.Out); err != nil {

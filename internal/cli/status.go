@@ -87,11 +87,9 @@ func statusRun(ctx context.Context, f *Factory, o statusOptions) error {
 		states = []string{store.StateFailed, store.StateDead}
 	}
 	if o.json {
-		enc := json.NewEncoder(f.IO.Out)
-		enc.SetIndent("", "  ")
 		j := toStatusJSON(s, o.entity, states)
 		j.Inbox = toInboxJSON(in)
-		return enc.Encode(j)
+		return writeJSON(f.IO.Out, j)
 	}
 	if err := writeStatus(f.IO.Out, s, states); err != nil {
 		return err

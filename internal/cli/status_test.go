@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -14,80 +12,7 @@ import (
 	"time"
 
 	"github.com/syncd/syncd/internal/cli"
-	"github.com/syncd/syncd/internal/pgtest"
 )
-
-// adminDB is a migrated test schema and the environment and arguments that
-// point syncd at it, with no HubSpot token: a command that built a HubSpot
-// client would start the built-in emulator and warn about it on stderr.
-type adminDB struct {
-	*pgtest.DB
-	env  map[string]string
-	args []string
-}
-
-func newAdminDB(t *testing.T, migrated bool) adminDB {
-	t.Helper()
-	db := pgtest.New(t)
-	if migrated {
-		db = pgtest.Migrated(t)
-	}
-	cfgPath := filepath.Join(t.TempDir(), "syncd.toml")
-	if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf("[database]\nschema = %q\n", db.Schema)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return adminDB{DB: db, env: map[string]string{"SYNCD_DATABASE_URL": db.BaseURL}, args: []string{"--config", cfgPath}}
-}
-
-func (a adminDB) run(t *testing.T, args ...string) result {
-	t.Helper()
-	r := run(t, context.Background(), a.env, append(slices.Clone(a.args), args...)...)
-	if strings.Contains(r.stderr, "emulator") || strings.Contains(r.stderr, "HubSpot token") {
-		t.Errorf("syncd %v reached for HubSpot:\n%s", args, r.stderr)
-	}
-	return r
-}
-
-// seed inserts an outbox row as syncd would have left it in state.
-func (a adminDB) seed(t *testing.T, entity, erpID, state string, attempts int, lastErr string) int64 {
-	t.Helper()
-	var id int64
-	var msg *string
-	if lastErr != "" {
-		msg = &lastErr
-	}
-	err := a.Pool.QueryRow(context.Background(), `
-INSERT INTO outbox (entity, erp_id, payload, state, attempts, last_error, next_attempt_at, processed_at)
-VALUES ($1, $2, '{}', $3, $4, $5, '2030-01-02T03:04:05Z',
-        CASE WHEN $3 IN ('done', 'dead', 'superseded') THEN '2026-11-27T01:00:00Z'::timestamptz END)
-RETURNING id`, entity, erpID, state, attempts, msg).Scan(&id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
-}
-
-// states returns every outbox row's state and attempts, by id.
-func (a adminDB) states(t *testing.T) map[int64]string {
-	t.Helper()
-	r, err := a.Pool.Query(context.Background(), `SELECT id, state || '/' || attempts FROM outbox`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[int64]string{}
-	for r.Next() {
-		var id int64
-		var s string
-		if err := r.Scan(&id, &s); err != nil {
-			t.Fatal(err)
-		}
-		out[id] = s
-	}
-	if err := r.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
 
 func TestStatusShowsCountsAndFailures(t *testing.T) {
 	t.Parallel()
@@ -159,7 +84,6 @@ INSERT INTO runs (owner, started_at, finished_at, counts, error) VALUES
 	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
 		t.Fatalf("stdout is not JSON: %v\n%s", err, r.stdout)
 	}
-	keys := func(v any) []string { return slices.Sorted(maps.Keys(v.(map[string]any))) }
 	wantKeys := map[string][]string{
 		"top":            {"counts", "entity", "inbox", "now", "oldest_pending", "rows", "runs", "states", "waiting", "warned"},
 		"counts":         {"dead", "done", "failed", "in_progress", "pending", "superseded", "total", "waiting", "warned"},
@@ -175,12 +99,8 @@ INSERT INTO runs (owner, started_at, finished_at, counts, error) VALUES
 	if len(runs) != 2 || len(rows) != 1 || len(waitingRows) != 1 || len(warnedRows) != 1 {
 		t.Fatalf("runs %d, rows %d, waiting %d, warned %d; want 2, 1, 1 and 1:\n%s", len(runs), len(rows), len(waitingRows), len(warnedRows), r.stdout)
 	}
-	for what, v := range map[string]any{"top": got, "counts": got["counts"], "oldest_pending": got["oldest_pending"], "run": runs[1], "row": rows[0],
-		"waiting_for": waitingRows[0].(map[string]any)["waiting_for"]} {
-		if k := keys(v); !slices.Equal(k, wantKeys[what]) {
-			t.Errorf("%s keys = %v, want %v", what, k, wantKeys[what])
-		}
-	}
+	checkKeys(t, wantKeys, map[string]any{"top": got, "counts": got["counts"], "oldest_pending": got["oldest_pending"], "run": runs[1], "row": rows[0],
+		"waiting_for": waitingRows[0].(map[string]any)["waiting_for"]})
 
 	// The values, with the variable times taken out.
 	oldest := got["oldest_pending"].(map[string]any)
@@ -266,5 +186,60 @@ func TestStatusRunsCount(t *testing.T) {
 	got := regexp.MustCompile(`(?m)^\d+ +(\S+) +running `).FindAllStringSubmatch(r.stdout, -1)
 	if len(got) != 2 || got[0][1] != "2026-11-27T08:03:00Z" || got[1][1] != "2026-11-27T08:02:00Z" {
 		t.Errorf("runs listed: %v\n%s", got, r.stdout)
+	}
+}
+
+// warnedStatus is what `syncd status --json` says of the rows done with
+// warnings.
+type warnedStatus struct {
+	Counts struct{ Done, Failed, Warned int }
+	Warned []struct {
+		ID       int64
+		Entity   string `json:"entity"`
+		ERPID    string `json:"erp_id"`
+		State    string
+		Warnings []string
+	}
+}
+
+// warnedStatus runs `syncd status --json` and returns what it says of the
+// rows done with warnings.
+func (e setUpEnv) warnedStatus(t *testing.T) warnedStatus {
+	t.Helper()
+	r := e.syncd(t, cli.ExitOK, "status", "--json")
+	var st warnedStatus
+	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil {
+		t.Fatalf("status --json: %v\n%s", err, r.stdout)
+	}
+	return st
+}
+
+// checkOneWarned checks that `syncd status`, as JSON and as text, shows
+// done rows and no failed one, and among them row id, of entity erpID, as
+// the one row with a warning, and warning as its only one.
+func (e setUpEnv) checkOneWarned(t *testing.T, done int, id int64, entity, erpID, warning string) {
+	t.Helper()
+	st := e.warnedStatus(t)
+	if st.Counts.Done != done || st.Counts.Failed != 0 || st.Counts.Warned != 1 || len(st.Warned) != 1 ||
+		st.Warned[0].ID != id || st.Warned[0].Entity != entity || st.Warned[0].ERPID != erpID || st.Warned[0].State != "done" ||
+		len(st.Warned[0].Warnings) != 1 || st.Warned[0].Warnings[0] != warning {
+		t.Errorf("status --json: %+v\nwant %d done, row %d done with the warning %q", st, done, id, warning)
+	}
+	r := e.syncd(t, cli.ExitOK, "status")
+	row := fmt.Sprintf(`(?m)^%d +%s +%s +%s$`, id, regexp.QuoteMeta(entity), regexp.QuoteMeta(erpID), regexp.QuoteMeta(warning))
+	if !regexp.MustCompile(`(?m)^ROWS DONE WITH WARNINGS: newest 1 of 1$`).MatchString(r.stdout) || !regexp.MustCompile(row).MatchString(r.stdout) {
+		t.Errorf("status does not list the warning:\n%s", r.stdout)
+	}
+}
+
+// checkKeys checks that each JSON object in got has the keys want gives it
+// under the same name, no more and no fewer.
+func checkKeys(t *testing.T, want map[string][]string, got map[string]any) {
+	t.Helper()
+	for what, v := range got {
+		o, _ := v.(map[string]any)
+		if k := slices.Sorted(maps.Keys(o)); !slices.Equal(k, want[what]) {
+			t.Errorf("%s keys = %v, want %v", what, k, want[what])
+		}
 	}
 }

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 
@@ -48,9 +47,7 @@ func toSummaryJSON(s engine.Summary) summaryJSON {
 // writeSummary prints a sync summary, as a two-column table or as JSON.
 func writeSummary(w io.Writer, s engine.Summary, asJSON bool) error {
 	if asJSON {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(toSummaryJSON(s))
+		return writeJSON(w, toSummaryJSON(s))
 	}
 	tw := newTable(w)
 	for _, l := range []struct {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -17,6 +18,14 @@ func writeTable(w io.Writer, header string, fill func(tw io.Writer)) error {
 	fmt.Fprintln(tw, header)
 	fill(tw)
 	return tw.Flush()
+}
+
+// writeJSON prints v as every --json flag prints its output: one JSON
+// value, indented two spaces, and a newline.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
 
 // oneLineOrDash is s on one line, or "-" for a table cell when s is empty.
