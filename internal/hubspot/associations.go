@@ -77,9 +77,9 @@ func (c *Client) CreateDefaultAssociations(ctx context.Context, from, to string,
 	return c.associate(ctx, epAssocDefault, from, to, inputs)
 }
 
-// associate sends pairs of records of types from and to to e, one of the
-// calls that create associations, and returns the per-pair failures. No
-// pairs: no call.
+// associate sends pairs (records of type from, each with one of type to)
+// to e, one of the calls that create associations, and returns the
+// per-pair failures. No pairs: no call.
 func (c *Client) associate(ctx context.Context, e endpoint, from, to string, pairs []wirePair) ([]ItemError, error) {
 	if err := CheckInputs(len(pairs)); err != nil {
 		return nil, err
