@@ -152,25 +152,9 @@ func TestRowWaitsForARowAnotherProcessHolds(t *testing.T) {
 
 	// The holder claims the customer, its company and the product, and
 	// stops at the contact's write.
-	arrived, resume := make(chan struct{}), make(chan struct{})
-	signal, release := sync.OnceFunc(func() { close(arrived) }), sync.OnceFunc(func() { close(resume) })
-	defer release()
-	e.proxy.setHold(func(r *http.Request, body []byte) {
-		if bytes.Contains(body, []byte("somchai@siamrice.example.co.th")) {
-			signal()
-			<-resume
-		}
+	held := e.holdCycle(holder, "holder's", func(r *http.Request, body []byte) bool {
+		return bytes.Contains(body, []byte("somchai@siamrice.example.co.th"))
 	})
-	errc := make(chan error, 1)
-	go func() {
-		_, err := holder.RunCycle(ctx)
-		errc <- err
-	}()
-	select {
-	case <-arrived:
-	case err := <-errc:
-		t.Fatalf("the holder's cycle ended (%v) without writing the contact", err)
-	}
 
 	e.insert([]outboxtest.Row{{Entity: "order", ERPID: "SO-1", Payload: map[string]any{
 		"customer_id": "C-1", "company_id": "CO-1", "status": "open", "name": "SO-1 rice",
@@ -199,9 +183,7 @@ func TestRowWaitsForARowAnotherProcessHolds(t *testing.T) {
 		t.Errorf("other's drain while the customer is held: %+v, %v; want nothing claimed", sum, err)
 	}
 
-	e.proxy.setHold(nil)
-	release()
-	if err := <-errc; err != nil {
+	if err := held.finish(); err != nil {
 		t.Fatalf("holder's cycle: %v", err)
 	}
 	sum, err = holder.Drain(ctx)

@@ -297,35 +297,18 @@ func TestCatalogProductRacingAnOrder(t *testing.T) {
 	// The order's process looks the SKU up and finds neither a product nor
 	// a product row; its product write reaches HubSpot only after the ERP
 	// has written the product row and the catalog's process has synced it.
-	arrived, catalogDone := make(chan struct{}), make(chan struct{})
-	signal, release := sync.OnceFunc(func() { close(arrived) }), sync.OnceFunc(func() { close(catalogDone) })
-	defer release()
-	e.proxy.setHold(func(r *http.Request, body []byte) {
-		if bytes.Contains(body, []byte(`"price":"90"`)) && strings.Contains(r.URL.Path, "/products/") {
-			signal()
-			<-catalogDone
-		}
+	held := e.holdCycle(orders, "order's", func(r *http.Request, body []byte) bool {
+		return bytes.Contains(body, []byte(`"price":"90"`)) && strings.Contains(r.URL.Path, "/products/")
 	})
-	errc := make(chan error, 1)
-	go func() {
-		_, err := orders.RunCycle(ctx)
-		errc <- err
-	}()
-	select {
-	case <-arrived:
-	case err := <-errc:
-		t.Fatalf("the order's cycle ended (%v) without writing the product", err)
-	}
 	e.insert([]outboxtest.Row{{Entity: "product", ERPID: "RICE-5", Payload: map[string]any{"sku": "RICE-5", "name": "Jasmine rice 5 kg", "price": 100}}})
 	sum, err := catalog.RunCycle(ctx)
-	release()
+	orderErr := held.finish()
 	if err != nil || sum.Rows != 1 || sum.Created != 1 {
 		t.Fatalf("catalog cycle: %+v, %v; want the product row created", sum, err)
 	}
-	if err := <-errc; err != nil {
-		t.Fatalf("order cycle: %v", err)
+	if orderErr != nil {
+		t.Fatalf("order cycle: %v", orderErr)
 	}
-	e.proxy.setHold(nil)
 	e.drainUntilDone(orders, 3)
 
 	products := live(e.emu.Dump(), "products")
@@ -359,33 +342,15 @@ func TestStalledProcessDoesNotOverwriteNewerRow(t *testing.T) {
 	e.insert([]outboxtest.Row{{Entity: "customer", ERPID: "C-1", Payload: map[string]any{"email": "somchai@example.co.th", "first_name": "Old"}}})
 	stalled, other := e.engine(e.st, "syncd-stalled"), e.engine(e.st, "syncd-b")
 
-	arrived, resume := make(chan struct{}), make(chan struct{})
-	signal, release := sync.OnceFunc(func() { close(arrived) }), sync.OnceFunc(func() { close(resume) })
-	defer release()
-	e.proxy.setHold(func(r *http.Request, body []byte) {
-		if bytes.Contains(body, []byte(`"Old"`)) {
-			signal()
-			<-resume
-		}
+	held := e.holdCycle(stalled, "stalled", func(r *http.Request, body []byte) bool {
+		return bytes.Contains(body, []byte(`"Old"`))
 	})
-	errc := make(chan error, 1)
-	go func() {
-		_, err := stalled.RunCycle(ctx)
-		errc <- err
-	}()
-	select {
-	case <-arrived:
-	case err := <-errc:
-		t.Fatalf("the stalled cycle ended (%v) without writing", err)
-	}
 	e.clk.Advance(lease + time.Second)
 	e.insert([]outboxtest.Row{{Entity: "customer", ERPID: "C-1", Payload: map[string]any{"email": "somchai@example.co.th", "first_name": "New"}}})
 	if sum, err := other.RunCycle(ctx); err != nil || sum.Created+sum.Updated != 1 {
 		t.Fatalf("second process: %+v, %v; want the newer row written", sum, err)
 	}
-	e.proxy.setHold(nil)
-	release()
-	if err := <-errc; err != nil {
+	if err := held.finish(); err != nil {
 		t.Fatalf("stalled cycle: %v", err)
 	}
 	e.drainUntilDone(other, 3)

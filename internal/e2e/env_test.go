@@ -198,6 +198,52 @@ func (e *env) engine(st *store.Store, owner string) *engine.Engine {
 	return eng
 }
 
+// heldCycle is a cycle running in the background whose write the proxy
+// holds.
+type heldCycle struct {
+	e       *env
+	release func()
+	errc    chan error
+}
+
+// holdCycle runs a cycle of eng, named name, in the background and returns
+// once its first write that match accepts has reached the proxy, which
+// holds it there until finish. It fails the test if the cycle ends before
+// that write.
+func (e *env) holdCycle(eng *engine.Engine, name string, match func(r *http.Request, body []byte) bool) *heldCycle {
+	e.t.Helper()
+	arrived, resume := make(chan struct{}), make(chan struct{})
+	signal, release := sync.OnceFunc(func() { close(arrived) }), sync.OnceFunc(func() { close(resume) })
+	// Released at the latest when the test ends, so that the held request
+	// does not keep the server's shutdown waiting.
+	e.t.Cleanup(release)
+	e.proxy.setHold(func(r *http.Request, body []byte) {
+		if match(r, body) {
+			signal()
+			<-resume
+		}
+	})
+	h := &heldCycle{e: e, release: release, errc: make(chan error, 1)}
+	go func() {
+		_, err := eng.RunCycle(context.Background())
+		h.errc <- err
+	}()
+	select {
+	case <-arrived:
+	case err := <-h.errc:
+		e.t.Fatalf("the %s cycle ended (%v) before the write it was to be held at", name, err)
+	}
+	return h
+}
+
+// finish stops holding writes, lets the held one through and returns the
+// cycle's error.
+func (h *heldCycle) finish() error {
+	h.e.proxy.setHold(nil)
+	h.release()
+	return <-h.errc
+}
+
 // pool opens another pool on the env's schema, for a process of its own.
 // prepare, when set, runs before every connection is handed out.
 func (e *env) pool(prepare func() error) *pgxpool.Pool {

@@ -241,71 +241,57 @@ const (
 )
 
 func (d *dryRun) BatchCreate(_ context.Context, objectType string, in []hubspot.CreateInput) (*hubspot.BatchResult, error) {
-	if ok, err := sends(len(in)); !ok {
-		return &hubspot.BatchResult{}, err
-	}
-	d.count(opBatchCreate)
-	res := &hubspot.BatchResult{Results: make([]hubspot.Object, len(in))}
-	for i, x := range in {
-		res.Results[i] = hubspot.Object{ID: d.newID(objectType, ""), Properties: x.Properties, TraceID: x.TraceID}
-	}
-	return res, nil
+	return dryWrite(d, opBatchCreate, in, func(x hubspot.CreateInput) hubspot.Object {
+		return hubspot.Object{ID: d.newID(objectType, ""), Properties: x.Properties, TraceID: x.TraceID}
+	})
 }
 
 func (d *dryRun) BatchUpdate(_ context.Context, _ string, in []hubspot.UpdateInput) (*hubspot.BatchResult, error) {
-	if ok, err := sends(len(in)); !ok {
-		return &hubspot.BatchResult{}, err
-	}
-	d.count(opBatchUpdate)
-	res := &hubspot.BatchResult{Results: make([]hubspot.Object, len(in))}
-	for i, x := range in {
-		res.Results[i] = hubspot.Object{ID: x.ID, Properties: x.Properties, TraceID: x.TraceID}
-	}
-	return res, nil
+	return dryWrite(d, opBatchUpdate, in, func(x hubspot.UpdateInput) hubspot.Object {
+		return hubspot.Object{ID: x.ID, Properties: x.Properties, TraceID: x.TraceID}
+	})
 }
 
 func (d *dryRun) BatchUpsert(_ context.Context, objectType string, in []hubspot.UpsertInput) (*hubspot.BatchResult, error) {
-	if ok, err := sends(len(in)); !ok {
+	return dryWrite(d, opBatchUpsert, in, func(x hubspot.UpsertInput) hubspot.Object {
+		return hubspot.Object{ID: d.newID(objectType, x.ID), Properties: x.Properties, TraceID: x.TraceID}
+	})
+}
+
+// dryWrite counts a batch write of op, as the client would send it, and
+// answers it with one record per input, made by result.
+func dryWrite[In any](d *dryRun, op string, in []In, result func(In) hubspot.Object) (*hubspot.BatchResult, error) {
+	if err := d.send(op, len(in)); err != nil || len(in) == 0 {
 		return &hubspot.BatchResult{}, err
 	}
-	d.count(opBatchUpsert)
 	res := &hubspot.BatchResult{Results: make([]hubspot.Object, len(in))}
 	for i, x := range in {
-		res.Results[i] = hubspot.Object{ID: d.newID(objectType, x.ID), Properties: x.Properties, TraceID: x.TraceID}
+		res.Results[i] = result(x)
 	}
 	return res, nil
 }
 
 func (d *dryRun) BatchArchive(_ context.Context, _ string, ids []string) error {
-	if ok, err := sends(len(ids)); !ok {
-		return err
-	}
-	d.count(opBatchArchive)
-	return nil
+	return d.send(opBatchArchive, len(ids))
 }
 
 func (d *dryRun) CreateAssociations(_ context.Context, _, _ string, in []hubspot.AssociationInput) ([]hubspot.ItemError, error) {
-	if ok, err := sends(len(in)); !ok {
-		return nil, err
-	}
-	d.count(opCreateAssociations)
-	return nil, nil
+	return nil, d.send(opCreateAssociations, len(in))
 }
 
 func (d *dryRun) ArchiveAssociations(_ context.Context, _, _ string, pairs []hubspot.AssociationPair) error {
-	if ok, err := sends(len(pairs)); !ok {
-		return err
-	}
-	d.count(opArchiveAssociations)
-	return nil
+	return d.send(opArchiveAssociations, len(pairs))
 }
 
-// sends reports whether the client would send a batch of n inputs: it
-// sends none for no inputs, and refuses more than MaxBatchInputs as the
-// client does.
-func sends(n int) (bool, error) {
+// send counts a call of op with a batch of n inputs where the client would
+// send one: it sends none for no inputs, and refuses more than
+// MaxBatchInputs as the client does.
+func (d *dryRun) send(op string, n int) error {
 	if err := hubspot.CheckInputs(n); err != nil {
-		return false, err
+		return err
 	}
-	return n > 0, nil
+	if n > 0 {
+		d.count(op)
+	}
+	return nil
 }

@@ -299,12 +299,7 @@ func TestPlanAdoptedProduct(t *testing.T) {
 func TestPlanWaitingRows(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOptions{})
-	bad := companyPayload(1)
-	bad["tax_id"] = badTaxID()
-	co := e.insertJSON("company", "CO-1", bad)
-	p1 := customerPayload(1, 0)
-	p1["company_id"] = "CO-1"
-	cu := e.insertJSON("customer", "C-1", p1)
+	co, cu := e.insertCustomerOfBadCompany()
 	held := e.insertJSON("company", "CO-2", companyPayload(2))
 	p2 := customerPayload(2, 0)
 	p2["company_id"] = "CO-2"

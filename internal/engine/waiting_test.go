@@ -10,18 +10,26 @@ import (
 	"github.com/syncd/syncd/internal/store"
 )
 
+// insertCustomerOfBadCompany writes the rows of company CO-1, whose tax ID
+// fails its checksum, and of customer C-1 at that company, and returns
+// their ids.
+func (e *env) insertCustomerOfBadCompany() (company, customer int64) {
+	e.t.Helper()
+	bad := companyPayload(1)
+	bad["tax_id"] = badTaxID()
+	company = e.insertJSON("company", "CO-1", bad)
+	p := customerPayload(1, 0)
+	p["company_id"] = "CO-1"
+	return company, e.insertJSON("customer", "C-1", p)
+}
+
 // A customer whose company's row fails in the same cycle waits for that
 // row instead of failing: no attempt is spent, and the customer syncs with
 // the corrected company row the ERP writes.
 func TestCustomerWaitsForItsFailedCompany(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOptions{})
-	bad := companyPayload(1)
-	bad["tax_id"] = badTaxID()
-	co := e.insertJSON("company", "CO-1", bad)
-	p := customerPayload(1, 0)
-	p["company_id"] = "CO-1"
-	cu := e.insertJSON("customer", "C-1", p)
+	co, cu := e.insertCustomerOfBadCompany()
 
 	sum := e.drain(e.eng)
 	if sum.Failed != 1 || sum.Waiting != 1 || sum.Created != 0 {
@@ -54,12 +62,7 @@ func TestCustomerWaitsForItsFailedCompany(t *testing.T) {
 func TestWaitingRowFailsWhenItsRowDies(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOptions{cfg: func(c *config.Config) { c.Sync.MaxAttempts = 2 }})
-	bad := companyPayload(1)
-	bad["tax_id"] = badTaxID()
-	e.insertJSON("company", "CO-1", bad)
-	p := customerPayload(1, 0)
-	p["company_id"] = "CO-1"
-	cu := e.insertJSON("customer", "C-1", p)
+	_, cu := e.insertCustomerOfBadCompany()
 	e.drain(e.eng)
 	e.clk.Advance(2 * time.Hour)
 	sum := e.drain(e.eng)

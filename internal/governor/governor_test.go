@@ -91,6 +91,33 @@ func do(t *testing.T, g *governor.Governor, b governor.Budget, srv *httptest.Ser
 	return resp, err
 }
 
+// serve serves h until the test ends.
+func serve(t *testing.T, h http.Handler) *httptest.Server {
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// calls makes n calls of budget b through g, each of which must succeed.
+func calls(t *testing.T, g *governor.Governor, b governor.Budget, srv *httptest.Server, n int) {
+	t.Helper()
+	for range n {
+		if _, err := do(t, g, b, srv); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// callsWithinBudget makes n calls of budget b, none of which may wait on
+// c, the governor's clock.
+func callsWithinBudget(t *testing.T, c *fakeclock.Clock, g *governor.Governor, b governor.Budget, srv *httptest.Server, n int) {
+	t.Helper()
+	calls(t, g, b, srv, n)
+	if len(c.Waits()) != 0 {
+		t.Fatalf("waited %v within the budget of %d calls", c.Waits(), n)
+	}
+}
+
 func equalWaits(t *testing.T, got []time.Duration, want ...time.Duration) {
 	t.Helper()
 	if len(got) != len(want) {
@@ -225,8 +252,7 @@ func TestRetryDecisions(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			s := &script{replies: tt.replies}
-			srv := httptest.NewServer(s)
-			t.Cleanup(srv.Close)
+			srv := serve(t, s)
 			c := newClock()
 			if tt.attempts == 0 {
 				tt.attempts = 3
@@ -249,8 +275,7 @@ func TestRetryDecisions(t *testing.T) {
 
 func TestReturnedBodyIsReadable(t *testing.T) {
 	t.Parallel()
-	srv := httptest.NewServer(&script{replies: []reply{{429, bodyDaily, nil}}})
-	t.Cleanup(srv.Close)
+	srv := serve(t, &script{replies: []reply{{429, bodyDaily, nil}}})
 	g := newGov(t, newClock(), governor.Options{})
 	resp, err := do(t, g, governor.Burst, srv)
 	if err != nil {
@@ -265,8 +290,7 @@ func TestReturnedBodyIsReadable(t *testing.T) {
 func TestDailyLimitStopsUntilMidnight(t *testing.T) {
 	t.Parallel()
 	s := &script{replies: []reply{{429, bodyDaily, nil}}}
-	srv := httptest.NewServer(s)
-	t.Cleanup(srv.Close)
+	srv := serve(t, s)
 	c := newClock()
 	bangkok := time.FixedZone("ICT", 7*3600)
 	g := newGov(t, c, governor.Options{Location: bangkok})
@@ -313,8 +337,7 @@ func TestDailyReserve(t *testing.T) {
 		return map[string]string{governor.HeaderDaily: "1000", governor.HeaderDailyRemaining: left}
 	}
 	s := &script{replies: []reply{{200, `{}`, hdr("201")}, {200, `{}`, hdr("200")}}}
-	srv := httptest.NewServer(s)
-	t.Cleanup(srv.Close)
+	srv := serve(t, s)
 	c := newClock()
 	g := newGov(t, c, governor.Options{DailyReserve: 0.2})
 	if _, err := do(t, g, governor.Burst, srv); err != nil {
@@ -358,29 +381,13 @@ func TestBurstBudget(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.tier, func(t *testing.T) {
 			t.Parallel()
-			s := &script{}
-			srv := httptest.NewServer(s)
-			t.Cleanup(srv.Close)
+			srv := serve(t, &script{})
 			c := newClock()
 			g := newGov(t, c, governor.Options{Tier: tt.tier, BurstShare: 1})
-			for range tt.want {
-				if _, err := do(t, g, governor.Burst, srv); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if len(c.Waits()) != 0 {
-				t.Fatalf("waited %v within the budget", c.Waits())
-			}
+			callsWithinBudget(t, c, g, governor.Burst, srv, tt.want)
 			// Search has its own budget and is not held up by the burst one.
-			if _, err := do(t, g, governor.Search, srv); err != nil {
-				t.Fatal(err)
-			}
-			if len(c.Waits()) != 0 {
-				t.Fatalf("search waited %v for the burst budget", c.Waits())
-			}
-			if _, err := do(t, g, governor.Burst, srv); err != nil {
-				t.Fatal(err)
-			}
+			callsWithinBudget(t, c, g, governor.Search, srv, 1)
+			calls(t, g, governor.Burst, srv, 1)
 			equalWaits(t, c.Waits(), 10*time.Second)
 		})
 	}
@@ -388,21 +395,11 @@ func TestBurstBudget(t *testing.T) {
 
 func TestSearchBudget(t *testing.T) {
 	t.Parallel()
-	srv := httptest.NewServer(&script{})
-	t.Cleanup(srv.Close)
+	srv := serve(t, &script{})
 	c := newClock()
 	g := newGov(t, c, governor.Options{})
-	for range 4 { // 5 a second × 0.9
-		if _, err := do(t, g, governor.Search, srv); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if len(c.Waits()) != 0 {
-		t.Fatalf("waited %v within the search budget", c.Waits())
-	}
-	if _, err := do(t, g, governor.Search, srv); err != nil {
-		t.Fatal(err)
-	}
+	callsWithinBudget(t, c, g, governor.Search, srv, 4) // 5 a second × 0.9
+	calls(t, g, governor.Search, srv, 1)
 	equalWaits(t, c.Waits(), time.Second)
 }
 
@@ -411,22 +408,11 @@ func TestHeadersTuneBurst(t *testing.T) {
 	t.Run("max", func(t *testing.T) {
 		t.Parallel()
 		hdr := map[string]string{governor.HeaderMax: "20", governor.HeaderRemaining: "19", governor.HeaderInterval: "10000"}
-		s := &script{replies: []reply{{200, `{}`, hdr}}}
-		srv := httptest.NewServer(s)
-		t.Cleanup(srv.Close)
+		srv := serve(t, &script{replies: []reply{{200, `{}`, hdr}}})
 		c := newClock()
 		g := newGov(t, c, governor.Options{Tier: "professional", BurstShare: 1})
-		for range 18 { // 20 × 0.9
-			if _, err := do(t, g, governor.Burst, srv); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if len(c.Waits()) != 0 {
-			t.Fatalf("waited %v", c.Waits())
-		}
-		if _, err := do(t, g, governor.Burst, srv); err != nil {
-			t.Fatal(err)
-		}
+		callsWithinBudget(t, c, g, governor.Burst, srv, 18) // 20 × 0.9
+		calls(t, g, governor.Burst, srv, 1)
 		equalWaits(t, c.Waits(), 10*time.Second)
 	})
 	t.Run("remaining spent by another integration", func(t *testing.T) {
@@ -436,16 +422,10 @@ func TestHeadersTuneBurst(t *testing.T) {
 		// waits until one of the others' calls is taken to have left the
 		// window, a 170th of it, not a whole window.
 		hdr := map[string]string{governor.HeaderMax: "190", governor.HeaderRemaining: "19"}
-		s := &script{replies: []reply{{200, `{}`, hdr}}}
-		srv := httptest.NewServer(s)
-		t.Cleanup(srv.Close)
+		srv := serve(t, &script{replies: []reply{{200, `{}`, hdr}}})
 		c := newClock()
 		g := newGov(t, c, governor.Options{Tier: "professional"})
-		for range 2 {
-			if _, err := do(t, g, governor.Burst, srv); err != nil {
-				t.Fatal(err)
-			}
-		}
+		calls(t, g, governor.Burst, srv, 2)
 		equalWaits(t, c.Waits(), ceilDiv(10*time.Second, 170))
 	})
 }
@@ -459,7 +439,7 @@ func TestOwnCallsAreNotForeign(t *testing.T) {
 	c := newClock()
 	var mu sync.Mutex
 	var seen []time.Time
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		now := c.Now()
 		kept := seen[:0]
@@ -474,7 +454,6 @@ func TestOwnCallsAreNotForeign(t *testing.T) {
 		mu.Unlock()
 		w.WriteHeader(200)
 	}))
-	t.Cleanup(srv.Close)
 	g := newGov(t, c, governor.Options{Tier: "professional", BurstShare: 1})
 	// 171 calls 10 ms apart: the last answer says 19 remain, the margin.
 	for range 171 {
@@ -483,11 +462,7 @@ func TestOwnCallsAreNotForeign(t *testing.T) {
 		}
 		c.Advance(10 * time.Millisecond)
 	}
-	for range 2 {
-		if _, err := do(t, g, governor.Burst, srv); err != nil {
-			t.Fatal(err)
-		}
-	}
+	calls(t, g, governor.Burst, srv, 2)
 	// The first call (at 0 s) leaves the window at 10 s, 8.29 s after the
 	// clock's 1.71 s; the second (at 10 ms) 10 ms later.
 	equalWaits(t, c.Waits(), 8290*time.Millisecond, 10*time.Millisecond)
@@ -501,8 +476,7 @@ func TestOwnCallsAreNotForeign(t *testing.T) {
 // a quarter of the budget goes at once.
 func TestPaceSpreadsCalls(t *testing.T) {
 	t.Parallel()
-	srv := httptest.NewServer(&script{})
-	t.Cleanup(srv.Close)
+	srv := serve(t, &script{})
 	c := newClock()
 	g := newGov(t, c, governor.Options{Tier: "professional"})
 	interval := 10 * time.Second / 171
@@ -531,8 +505,7 @@ func TestPaceSpreadsCalls(t *testing.T) {
 func TestTooManyRequestsSlowsEveryCaller(t *testing.T) {
 	t.Parallel()
 	s := &script{replies: []reply{{429, bodyTenSecondly, nil}}}
-	srv := httptest.NewServer(s)
-	t.Cleanup(srv.Close)
+	srv := serve(t, s)
 	c := newClock()
 	sleeping := make(chan time.Duration, 4)
 	wake := make(chan struct{})
@@ -588,7 +561,7 @@ func TestTransportErrors(t *testing.T) {
 	t.Run("dropped connection is retried", func(t *testing.T) {
 		t.Parallel()
 		var calls atomic.Int32
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		srv := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if calls.Add(1) == 1 {
 				conn, _, err := w.(http.Hijacker).Hijack()
 				if err == nil {
@@ -598,7 +571,6 @@ func TestTransportErrors(t *testing.T) {
 			}
 			w.WriteHeader(200)
 		}))
-		t.Cleanup(srv.Close)
 		c := newClock()
 		g := newGov(t, c, governor.Options{})
 		resp, err := do(t, g, governor.Burst, srv)
@@ -647,14 +619,13 @@ func TestWaitsWatchContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var calls atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		calls.Add(1)
 		cancel() // the caller gives up while HubSpot asks for an hour
 		w.Header().Set("Retry-After", strconv.Itoa(3600))
 		w.WriteHeader(429)
 		io.WriteString(w, bodyTenSecondly)
 	}))
-	t.Cleanup(srv.Close)
 	// The real sleep: it must return at once because ctx is done.
 	g, err := governor.New(governor.Options{})
 	if err != nil {
@@ -694,11 +665,10 @@ func TestConcurrentCallersStayInBudget(t *testing.T) {
 	t.Parallel()
 	c := newClock()
 	var calls atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		calls.Add(1)
 		w.WriteHeader(200)
 	}))
-	t.Cleanup(srv.Close)
 
 	var mu sync.Mutex
 	wake := make(chan struct{})

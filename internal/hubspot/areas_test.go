@@ -137,6 +137,12 @@ func TestSetupAreasWire(t *testing.T) {
 		case "POST /crm/properties/2026-09/companies":
 			w.WriteHeader(201)
 			io.WriteString(w, `{"name":"syncd_tax_id","label":"Tax ID","type":"string","fieldType":"text","groupName":"companyinformation","description":"","hasUniqueValue":true,"options":[],"createdAt":"2026-11-27T08:00:00Z"}`)
+		case "GET /crm/properties/2026-09/companies/groups":
+			io.WriteString(w, `{"results":[{"name":"companyinformation","label":"Company information","displayOrder":-1,"archived":false},
+			  {"name":"retired","label":"Retired","displayOrder":4,"archived":true}]}`)
+		case "POST /crm/properties/2026-09/companies/groups":
+			w.WriteHeader(201)
+			io.WriteString(w, `{"name":"syncd","label":"syncd","displayOrder":5,"archived":false}`)
 		case "GET /crm/pipelines/2026-09/deals":
 			io.WriteString(w, `{"results":[{"id":"default","label":"Sales Pipeline","displayOrder":0,"archived":false,"createdAt":"x","updatedAt":"x","stages":[
 			  {"id":"appointmentscheduled","label":"Appointment Scheduled","displayOrder":0,"metadata":{"isClosed":"false","probability":"0.2"},"archived":false},
@@ -173,6 +179,14 @@ func TestSetupAreasWire(t *testing.T) {
 	if err != nil || p.Name != "syncd_tax_id" || !p.HasUniqueValue {
 		t.Fatalf("CreateProperty = %+v, %v", p, err)
 	}
+	groups, err := hs.ListPropertyGroups(ctx, hubspot.Companies)
+	if err != nil || !reflect.DeepEqual(groups, []hubspot.PropertyGroup{{Name: "companyinformation", Label: "Company information", DisplayOrder: -1}}) {
+		t.Errorf("property groups = %+v, %v; want the archived one left out", groups, err)
+	}
+	g, err := hs.CreatePropertyGroup(ctx, hubspot.Companies, hubspot.PropertyGroup{Name: "syncd", Label: "syncd", DisplayOrder: 5})
+	if err != nil || *g != (hubspot.PropertyGroup{Name: "syncd", Label: "syncd", DisplayOrder: 5}) {
+		t.Fatalf("CreatePropertyGroup = %+v, %v", g, err)
+	}
 	pls, err := hs.ListPipelines(ctx, hubspot.Deals)
 	if err != nil {
 		t.Fatal(err)
@@ -194,9 +208,10 @@ func TestSetupAreasWire(t *testing.T) {
 
 	reqs := srv.requests()
 	bodies := map[string]string{
-		"POST /crm/properties/2026-09/companies":       `{"description":"","fieldType":"text","groupName":"companyinformation","hasUniqueValue":true,"label":"Tax ID","name":"syncd_tax_id","options":[],"type":"string"}`,
-		"POST /crm/pipelines/2026-09/deals":            `{"displayOrder":1,"label":"ERP","pipelineId":"erp","stages":[{"displayOrder":0,"label":"Open","metadata":{"probability":"0.1"},"stageId":"open"}]}`,
-		"POST /crm/pipelines/2026-09/deals/erp/stages": `{"displayOrder":1,"label":"Won","metadata":{"isClosed":"true","probability":"1.0"},"stageId":"won"}`,
+		"POST /crm/properties/2026-09/companies":        `{"description":"","fieldType":"text","groupName":"companyinformation","hasUniqueValue":true,"label":"Tax ID","name":"syncd_tax_id","options":[],"type":"string"}`,
+		"POST /crm/properties/2026-09/companies/groups": `{"displayOrder":5,"label":"syncd","name":"syncd"}`,
+		"POST /crm/pipelines/2026-09/deals":             `{"displayOrder":1,"label":"ERP","pipelineId":"erp","stages":[{"displayOrder":0,"label":"Open","metadata":{"probability":"0.1"},"stageId":"open"}]}`,
+		"POST /crm/pipelines/2026-09/deals/erp/stages":  `{"displayOrder":1,"label":"Won","metadata":{"isClosed":"true","probability":"1.0"},"stageId":"won"}`,
 	}
 	for _, r := range reqs {
 		if want, ok := bodies[r.Method+" "+r.Path]; ok {
@@ -209,7 +224,7 @@ func TestSetupAreasWire(t *testing.T) {
 	if len(bodies) != 0 {
 		t.Errorf("requests not seen: %v", bodies)
 	}
-	if s := hs.Stats(); s.Writes != 3 || s.Total != 6 {
+	if s := hs.Stats(); s.Writes != 4 || s.Total != 8 {
 		t.Errorf("Stats = %+v", s)
 	}
 }

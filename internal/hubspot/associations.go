@@ -24,15 +24,15 @@ const (
 	IntegratorDefined = "INTEGRATOR_DEFINED"
 )
 
-// wireAssocBatch is the envelope of association batch answers; only the
-// errors matter to callers.
-type wireAssocBatch struct {
+// wireBatchErrors is the envelope of a batch answer whose results callers
+// do not need (associations, archives): only its errors matter.
+type wireBatchErrors struct {
 	Status    string      `json:"status"`
 	NumErrors int         `json:"numErrors"`
 	Errors    []wireError `json:"errors"`
 }
 
-func (w wireAssocBatch) itemErrors() []ItemError {
+func (w wireBatchErrors) itemErrors() []ItemError {
 	errs := items(w.Errors)
 	if w.NumErrors > len(errs) {
 		errs = append(errs, ItemError{Category: "UNKNOWN", Message: "HubSpot reported more errors than it detailed"})
@@ -54,26 +54,14 @@ type wirePair struct {
 //
 // HubSpot operation: POST /crm/associations/2026-09/{fromObjectType}/{toObjectType}/batch/create
 func (c *Client) CreateAssociations(ctx context.Context, from, to string, inputs []AssociationInput) ([]ItemError, error) {
-	if err := CheckInputs(len(inputs)); err != nil {
-		return nil, err
-	}
-	if len(inputs) == 0 {
-		return nil, nil
-	}
-	body := struct {
-		Inputs []wirePair `json:"inputs"`
-	}{Inputs: make([]wirePair, len(inputs))}
+	pairs := make([]wirePair, len(inputs))
 	for i, in := range inputs {
-		body.Inputs[i] = wirePair{From: wireID{ID: in.FromID}, To: wireID{ID: in.ToID}, Types: specs(in.Types)}
-		if body.Inputs[i].Types == nil {
-			body.Inputs[i].Types = []wireAssociationSpec{}
+		pairs[i] = wirePair{From: wireID{ID: in.FromID}, To: wireID{ID: in.ToID}, Types: specs(in.Types)}
+		if pairs[i].Types == nil {
+			pairs[i].Types = []wireAssociationSpec{}
 		}
 	}
-	var out wireAssocBatch
-	if _, err := c.do(ctx, epAssocCreate, c.path(epAssocCreate, from, to), nil, body, &out); err != nil {
-		return nil, err
-	}
-	return out.itemErrors(), nil
+	return c.associate(ctx, epAssocCreate, from, to, pairs)
 }
 
 // CreateDefaultAssociations associates up to MaxBatchInputs pairs with the
@@ -82,20 +70,25 @@ func (c *Client) CreateAssociations(ctx context.Context, from, to string, inputs
 //
 // HubSpot operation: POST /crm/associations/2026-09/{fromObjectType}/{toObjectType}/batch/associate/default
 func (c *Client) CreateDefaultAssociations(ctx context.Context, from, to string, pairs []AssociationPair) ([]ItemError, error) {
+	inputs := make([]wirePair, len(pairs))
+	for i, p := range pairs {
+		inputs[i] = wirePair{From: wireID{ID: p.FromID}, To: wireID{ID: p.ToID}}
+	}
+	return c.associate(ctx, epAssocDefault, from, to, inputs)
+}
+
+// associate sends pairs (records of type from, each with one of type to)
+// to e, one of the calls that create associations, and returns the
+// per-pair failures. No pairs: no call.
+func (c *Client) associate(ctx context.Context, e endpoint, from, to string, pairs []wirePair) ([]ItemError, error) {
 	if err := CheckInputs(len(pairs)); err != nil {
 		return nil, err
 	}
 	if len(pairs) == 0 {
 		return nil, nil
 	}
-	body := struct {
-		Inputs []wirePair `json:"inputs"`
-	}{Inputs: make([]wirePair, len(pairs))}
-	for i, p := range pairs {
-		body.Inputs[i] = wirePair{From: wireID{ID: p.FromID}, To: wireID{ID: p.ToID}}
-	}
-	var out wireAssocBatch
-	if _, err := c.do(ctx, epAssocDefault, c.path(epAssocDefault, from, to), nil, body, &out); err != nil {
+	var out wireBatchErrors
+	if _, err := c.do(ctx, e, c.path(e, from, to), nil, wireInputs[wirePair]{pairs}, &out); err != nil {
 		return nil, err
 	}
 	return out.itemErrors(), nil
@@ -125,9 +118,7 @@ func (c *Client) ReadAssociations(ctx context.Context, from, to string, fromIDs 
 		if page == maxAssociationPages {
 			return nil, fmt.Errorf("hubspot: %s: still paging after %d pages", c.key(epAssocRead), page)
 		}
-		body := struct {
-			Inputs []input `json:"inputs"`
-		}{Inputs: pending}
+		body := wireInputs[input]{pending}
 		var resp struct {
 			Results []struct {
 				From struct {
@@ -198,14 +189,5 @@ func (c *Client) ArchiveAssociations(ctx context.Context, from, to string, pairs
 	if len(inputs) == 0 {
 		return nil
 	}
-	body := struct {
-		Inputs []input `json:"inputs"`
-	}{Inputs: inputs}
-	var out wireAssocBatch
-	path := c.path(epAssocArchive, from, to)
-	status, err := c.do(ctx, epAssocArchive, path, nil, body, &out)
-	if err != nil {
-		return err
-	}
-	return batchItemsError(epAssocArchive, path, status, out.NumErrors, out.Errors)
+	return c.archive(ctx, epAssocArchive, c.path(epAssocArchive, from, to), wireInputs[input]{inputs})
 }

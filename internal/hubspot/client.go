@@ -334,6 +334,41 @@ func (c *Client) do(ctx context.Context, e endpoint, path string, query url.Valu
 	return resp.StatusCode, nil
 }
 
+// wireArchivable is an entry of a list answer's results[] that HubSpot may
+// mark archived (pipelines, property groups).
+type wireArchivable interface{ archived() bool }
+
+// listResults calls e, a GET of a list, at path and returns the entries of
+// its answer's results[], each converted by conv. Entries marked archived
+// (a wireArchivable) are left out.
+func listResults[W, T any](ctx context.Context, c *Client, e endpoint, path string, conv func(W) T) ([]T, error) {
+	var out struct {
+		Results []W `json:"results"`
+	}
+	if _, err := c.do(ctx, e, path, nil, nil, &out); err != nil {
+		return nil, err
+	}
+	list := make([]T, 0, len(out.Results))
+	for _, w := range out.Results {
+		if a, ok := any(w).(wireArchivable); ok && a.archived() {
+			continue
+		}
+		list = append(list, conv(w))
+	}
+	return list, nil
+}
+
+// create sends body to e, a create call, at path and returns what HubSpot
+// stored, converted by conv.
+func create[W, T any](ctx context.Context, c *Client, e endpoint, path string, body any, conv func(W) T) (*T, error) {
+	var out W
+	if _, err := c.do(ctx, e, path, nil, body, &out); err != nil {
+		return nil, err
+	}
+	created := conv(out)
+	return &created, nil
+}
+
 func (c *Client) count(e endpoint, retry bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -392,7 +427,7 @@ func (c *Client) scrubItems(out any) {
 	switch o := out.(type) {
 	case *wireBatch:
 		errs = o.Errors
-	case *wireAssocBatch:
+	case *wireBatchErrors:
 		errs = o.Errors
 	default:
 		return

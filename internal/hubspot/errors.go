@@ -364,13 +364,16 @@ func (w wireErrorDetail) detail() ErrorDetail {
 	return ErrorDetail{Message: w.Message, Code: w.Code, In: w.In, SubCategory: rawString(w.SubCategory), Context: w.Context}
 }
 
-func details(ws []wireErrorDetail) []ErrorDetail {
+func details(ws []wireErrorDetail) []ErrorDetail { return convertAll(ws, wireErrorDetail.detail) }
+
+// convertAll converts each of ws with conv; none is nil.
+func convertAll[W, T any](ws []W, conv func(W) T) []T {
 	if len(ws) == 0 {
 		return nil
 	}
-	out := make([]ErrorDetail, len(ws))
+	out := make([]T, len(ws))
 	for i, w := range ws {
-		out[i] = w.detail()
+		out[i] = conv(w)
 	}
 	return out
 }
@@ -394,16 +397,7 @@ func (w wireError) item() ItemError {
 	return ie
 }
 
-func items(ws []wireError) []ItemError {
-	if len(ws) == 0 {
-		return nil
-	}
-	out := make([]ItemError, len(ws))
-	for i, w := range ws {
-		out[i] = w.item()
-	}
-	return out
-}
+func items(ws []wireError) []ItemError { return convertAll(ws, wireError.item) }
 
 // CheckResponse returns nil for a 2xx answer and an *Error for any other,
 // built from HubSpot's error envelope when the body holds one. It reads at

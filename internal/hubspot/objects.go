@@ -127,6 +127,12 @@ func (w wireBatch) result() *BatchResult {
 	return r
 }
 
+// wireInputs is the body of a batch call: its inputs, and nothing else for
+// most operations.
+type wireInputs[T any] struct {
+	Inputs []T `json:"inputs"`
+}
+
 type wireID struct {
 	ID string `json:"id"`
 }
@@ -224,9 +230,7 @@ func (c *Client) BatchCreate(ctx context.Context, objectType string, inputs []Cr
 		Associations       []assoc           `json:"associations"`
 		ObjectWriteTraceID string            `json:"objectWriteTraceId,omitempty"`
 	}
-	body := struct {
-		Inputs []input `json:"inputs"`
-	}{Inputs: make([]input, len(inputs))}
+	body := wireInputs[input]{make([]input, len(inputs))}
 	for i, in := range inputs {
 		as := make([]assoc, len(in.Associations))
 		for j, a := range in.Associations {
@@ -279,9 +283,7 @@ func batchWrite[In UpdateInput | UpsertInput](ctx context.Context, c *Client, e 
 	if len(inputs) == 0 {
 		return &BatchResult{}, nil
 	}
-	body := struct {
-		Inputs []wireUpdateInput `json:"inputs"`
-	}{Inputs: make([]wireUpdateInput, len(inputs))}
+	body := wireInputs[wireUpdateInput]{make([]wireUpdateInput, len(inputs))}
 	for i, in := range inputs {
 		u := UpdateInput(in)
 		body.Inputs[i] = wireUpdateInput{ID: u.ID, IDProperty: u.IDProperty, Properties: props(u.Properties), ObjectWriteTraceID: u.TraceID}
@@ -306,33 +308,30 @@ func (c *Client) BatchArchive(ctx context.Context, objectType string, ids []stri
 	if len(ids) == 0 {
 		return nil
 	}
-	body := struct {
-		Inputs []wireID `json:"inputs"`
-	}{Inputs: make([]wireID, len(ids))}
+	body := wireInputs[wireID]{make([]wireID, len(ids))}
 	for i, id := range ids {
 		body.Inputs[i] = wireID{ID: id}
 	}
-	var out wireBatch
-	path := c.path(epBatchArchive, objectType)
-	status, err := c.do(ctx, epBatchArchive, path, nil, body, &out)
+	return c.archive(ctx, epBatchArchive, c.path(epBatchArchive, objectType), body)
+}
+
+// archive sends body to e at path, an archive call that answers with no
+// results. errors[] in its 2xx answer come back as an *Error with Items.
+func (c *Client) archive(ctx context.Context, e endpoint, path string, body any) error {
+	var out wireBatchErrors
+	status, err := c.do(ctx, e, path, nil, body, &out)
 	if err != nil {
 		return err
 	}
-	return batchItemsError(epBatchArchive, path, status, out.NumErrors, out.Errors)
-}
-
-// batchItemsError turns errors[] in a 2xx answer of a call without a
-// BatchResult into an *Error with Items.
-func batchItemsError(e endpoint, path string, status, numErrors int, errs []wireError) error {
-	if numErrors == 0 && len(errs) == 0 {
+	if out.NumErrors == 0 && len(out.Errors) == 0 {
 		return nil
 	}
-	he := &Error{Method: e.method, Path: path, StatusCode: status, Items: items(errs)}
+	he := &Error{Method: e.method, Path: path, StatusCode: status, Items: items(out.Errors)}
 	if len(he.Items) > 0 {
 		he.Category = he.Items[0].Category
-		he.Message = fmt.Sprintf("%d of the batch inputs failed", max(numErrors, len(errs)))
+		he.Message = fmt.Sprintf("%d of the batch inputs failed", max(out.NumErrors, len(out.Errors)))
 	} else {
-		he.Message = fmt.Sprintf("HubSpot reported %d errors without details", numErrors)
+		he.Message = fmt.Sprintf("HubSpot reported %d errors without details", out.NumErrors)
 	}
 	return he
 }

@@ -35,6 +35,8 @@ type wirePipeline struct {
 	Archived     bool        `json:"archived,omitempty"`
 }
 
+func (w wirePipeline) archived() bool { return w.Archived }
+
 func (w wirePipeline) pipeline() Pipeline {
 	p := Pipeline{ID: w.ID, Label: w.Label, DisplayOrder: w.DisplayOrder}
 	for _, s := range w.Stages {
@@ -60,20 +62,7 @@ func stageInput(s PipelineStage) wireStage {
 //
 // HubSpot operation: GET /crm/pipelines/2026-09/{objectType}
 func (c *Client) ListPipelines(ctx context.Context, objectType string) ([]Pipeline, error) {
-	var out struct {
-		Results []wirePipeline `json:"results"`
-	}
-	if _, err := c.do(ctx, epListPipelines, c.path(epListPipelines, objectType), nil, nil, &out); err != nil {
-		return nil, err
-	}
-	ps := make([]Pipeline, 0, len(out.Results))
-	for _, w := range out.Results {
-		if w.Archived {
-			continue
-		}
-		ps = append(ps, w.pipeline())
-	}
-	return ps, nil
+	return listResults(ctx, c, epListPipelines, c.path(epListPipelines, objectType), wirePipeline.pipeline)
 }
 
 // CreatePipeline creates a pipeline with its stages. A non-empty p.ID and
@@ -87,12 +76,7 @@ func (c *Client) CreatePipeline(ctx context.Context, objectType string, p Pipeli
 	for _, s := range p.Stages {
 		body.Stages = append(body.Stages, stageInput(s))
 	}
-	var out wirePipeline
-	if _, err := c.do(ctx, epCreatePipeline, c.path(epCreatePipeline, objectType), nil, body, &out); err != nil {
-		return nil, err
-	}
-	created := out.pipeline()
-	return &created, nil
+	return create(ctx, c, epCreatePipeline, c.path(epCreatePipeline, objectType), body, wirePipeline.pipeline)
 }
 
 // CreatePipelineStage adds a stage to an existing pipeline. A non-empty
@@ -100,12 +84,7 @@ func (c *Client) CreatePipeline(ctx context.Context, objectType string, p Pipeli
 //
 // HubSpot operation: POST /crm/pipelines/2026-09/{objectType}/{pipelineId}/stages
 func (c *Client) CreatePipelineStage(ctx context.Context, objectType, pipelineID string, s PipelineStage) (*PipelineStage, error) {
-	var out wireStage
-	if _, err := c.do(ctx, epCreateStage, c.path(epCreateStage, objectType, pipelineID), nil, stageInput(s), &out); err != nil {
-		return nil, err
-	}
-	created := out.stage()
-	return &created, nil
+	return create(ctx, c, epCreateStage, c.path(epCreateStage, objectType, pipelineID), stageInput(s), wireStage.stage)
 }
 
 // stringMap decodes a JSON object whose values HubSpot declares as strings

@@ -5,9 +5,12 @@ import (
 	"net/http"
 )
 
+// The properties API: property definitions and the groups they belong to.
 var (
-	epListProperties = endpoint{method: http.MethodGet, template: "/crm/properties/{v}/{objectType}"}
-	epCreateProperty = endpoint{method: http.MethodPost, template: "/crm/properties/{v}/{objectType}", write: true}
+	epListProperties      = endpoint{method: http.MethodGet, template: "/crm/properties/{v}/{objectType}"}
+	epCreateProperty      = endpoint{method: http.MethodPost, template: "/crm/properties/{v}/{objectType}", write: true}
+	epListPropertyGroups  = endpoint{method: http.MethodGet, template: "/crm/properties/{v}/{objectType}/groups"}
+	epCreatePropertyGroup = endpoint{method: http.MethodPost, template: "/crm/properties/{v}/{objectType}/groups", write: true}
 )
 
 type wireOption struct {
@@ -44,17 +47,7 @@ func (w wireProperty) property() Property {
 //
 // HubSpot operation: GET /crm/properties/2026-09/{objectType}
 func (c *Client) ListProperties(ctx context.Context, objectType string) ([]Property, error) {
-	var out struct {
-		Results []wireProperty `json:"results"`
-	}
-	if _, err := c.do(ctx, epListProperties, c.path(epListProperties, objectType), nil, nil, &out); err != nil {
-		return nil, err
-	}
-	ps := make([]Property, len(out.Results))
-	for i, w := range out.Results {
-		ps[i] = w.property()
-	}
-	return ps, nil
+	return listResults(ctx, c, epListProperties, c.path(epListProperties, objectType), wireProperty.property)
 }
 
 // CreateProperty creates a custom property and returns it as HubSpot stored
@@ -71,10 +64,42 @@ func (c *Client) CreateProperty(ctx context.Context, objectType string, p Proper
 	for _, o := range p.Options {
 		body.Options = append(body.Options, wireOption(o))
 	}
-	var out wireProperty
-	if _, err := c.do(ctx, epCreateProperty, c.path(epCreateProperty, objectType), nil, body, &out); err != nil {
-		return nil, err
-	}
-	created := out.property()
-	return &created, nil
+	return create(ctx, c, epCreateProperty, c.path(epCreateProperty, objectType), body, wireProperty.property)
+}
+
+// PropertyGroup is a group of properties as HubSpot shows it in a record's
+// sidebar. Every property belongs to one.
+type PropertyGroup struct {
+	Name         string
+	Label        string
+	DisplayOrder int
+}
+
+type wirePropertyGroup struct {
+	Name         string `json:"name"`
+	Label        string `json:"label"`
+	DisplayOrder int    `json:"displayOrder"`
+	Archived     bool   `json:"archived,omitempty"`
+}
+
+func (w wirePropertyGroup) archived() bool { return w.Archived }
+
+func (w wirePropertyGroup) group() PropertyGroup {
+	return PropertyGroup{Name: w.Name, Label: w.Label, DisplayOrder: w.DisplayOrder}
+}
+
+// ListPropertyGroups returns the non-archived property groups of objectType.
+//
+// HubSpot operation: GET /crm/properties/2026-09/{objectType}/groups
+func (c *Client) ListPropertyGroups(ctx context.Context, objectType string) ([]PropertyGroup, error) {
+	return listResults(ctx, c, epListPropertyGroups, c.path(epListPropertyGroups, objectType), wirePropertyGroup.group)
+}
+
+// CreatePropertyGroup creates a property group and returns it as HubSpot
+// stored it. A group whose name exists fails with a 409 *Error.
+//
+// HubSpot operation: POST /crm/properties/2026-09/{objectType}/groups
+func (c *Client) CreatePropertyGroup(ctx context.Context, objectType string, g PropertyGroup) (*PropertyGroup, error) {
+	body := wirePropertyGroup{Name: g.Name, Label: g.Label, DisplayOrder: g.DisplayOrder}
+	return create(ctx, c, epCreatePropertyGroup, c.path(epCreatePropertyGroup, objectType), body, wirePropertyGroup.group)
 }

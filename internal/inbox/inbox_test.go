@@ -147,14 +147,22 @@ func (h *harness) want(got []string, want ...string) {
 
 var deal = map[string]string{"dealname": "SO-1", "dealstage": "appointmentscheduled", "pipeline": "default", "amount": "100"}
 
+// newHarnessWithDeal returns a harness in which syncd has written deal
+// SO-1, and the deal's ID; a first cycle has seen it and reported nothing.
+func newHarnessWithDeal(t *testing.T) (*harness, string) {
+	t.Helper()
+	h := newHarness(t, nil)
+	id := h.syncdWrites("SO-1", "", deal)
+	h.want(h.cycle())
+	return h, id
+}
+
 // A value moved away from what syncd wrote and back again is two changes;
 // a value syncd writes after a change is its own, and the next change's
 // old value.
 func TestOldValues(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, nil)
-	id := h.syncdWrites("SO-1", "", deal)
-	h.want(h.cycle())
+	h, id := newHarnessWithDeal(t)
 
 	h.stage(id, "qualifiedtobuy")
 	h.want(h.cycle(), id+` changed SO-1 {"dealstage": {"new": "qualifiedtobuy", "old": "appointmentscheduled"}}`)
@@ -196,9 +204,7 @@ func TestOldValues(t *testing.T) {
 // A change HubSpot's search shows late is read by a later poll, once.
 func TestSearchLag(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, nil)
-	id := h.syncdWrites("SO-1", "", deal)
-	h.want(h.cycle())
+	h, id := newHarnessWithDeal(t)
 	cfg := h.emu.Config()
 	cfg.SearchLag = emulator.Duration{Duration: 30 * time.Second}
 	if err := h.emu.SetConfig(cfg); err != nil {
@@ -312,9 +318,7 @@ func TestRetention(t *testing.T) {
 // watermark waits until the cycle has recorded it, and it is an echo.
 func TestLeasedRowWaits(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, nil)
-	id := h.syncdWrites("SO-1", "", deal)
-	h.want(h.cycle())
+	h, id := newHarnessWithDeal(t)
 	ctx := context.Background()
 	var row int64
 	if err := h.db.Pool.QueryRow(ctx, `INSERT INTO outbox (entity, erp_id, payload, lease_owner, lease_expires_at)
@@ -434,9 +438,7 @@ func TestFailedCycleResumes(t *testing.T) {
 // the type and finds the change once.
 func TestTypePolledByAnotherProcessIsSkipped(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, nil)
-	id := h.syncdWrites("SO-1", "", deal)
-	h.want(h.cycle())
+	h, id := newHarnessWithDeal(t)
 	h.stage(id, "qualifiedtobuy")
 
 	// The other process: its own store on the same schema.
