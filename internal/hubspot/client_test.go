@@ -1,7 +1,6 @@
 package hubspot_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -19,6 +18,7 @@ import (
 	"github.com/syncd/syncd/internal/governor"
 	"github.com/syncd/syncd/internal/hubspot"
 	"github.com/syncd/syncd/internal/testkit/fakeclock"
+	"github.com/syncd/syncd/internal/testkit/logbuf"
 )
 
 // testToken looks like a private-app token; tests check it never leaks.
@@ -74,11 +74,11 @@ func reply(status int, body string) func(http.ResponseWriter, *http.Request, map
 
 // newClient returns a client of baseURL with an instant clock and a log
 // buffer at debug level.
-func newClient(t *testing.T, baseURL string) (*hubspot.Client, *bytes.Buffer, *fakeclock.Clock) {
+func newClient(t *testing.T, baseURL string) (*hubspot.Client, *logbuf.Buffer, *fakeclock.Clock) {
 	t.Helper()
-	logBuf := &bytes.Buffer{}
+	logBuf := &logbuf.Buffer{}
 	log := logrus.New()
-	log.SetOutput(&syncWriter{w: logBuf})
+	log.SetOutput(logBuf)
 	log.SetLevel(logrus.DebugLevel)
 	c := fakeclock.New(time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC))
 	gov, err := governor.New(governor.Options{
@@ -92,17 +92,6 @@ func newClient(t *testing.T, baseURL string) (*hubspot.Client, *bytes.Buffer, *f
 		t.Fatal(err)
 	}
 	return hs, logBuf, c
-}
-
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
 }
 
 func jsonOf(t *testing.T, v any) string {

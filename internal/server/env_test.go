@@ -14,25 +14,8 @@ import (
 	"github.com/syncd/syncd/internal/daemon"
 	"github.com/syncd/syncd/internal/pgtest"
 	"github.com/syncd/syncd/internal/testkit/daemontest"
+	"github.com/syncd/syncd/internal/testkit/logbuf"
 )
-
-// syncLog is a log destination tests read while the daemon writes to it.
-type syncLog struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *syncLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *syncLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // env is `syncd run --http` over the CLI's wiring: PostgreSQL, the
 // built-in emulator, the daemon and the endpoint, with an outbox that has
@@ -49,7 +32,7 @@ type env struct {
 	f    *cli.Factory
 	ep   *cli.HTTPEndpoint
 	url  string // the endpoint's base URL, on loopback
-	logs *syncLog
+	logs *logbuf.Buffer
 	// cycles hears every finished cycle; heard counts them.
 	cycles chan daemon.Cycle
 	heard  atomic.Int64
@@ -69,7 +52,7 @@ func newEnv(t *testing.T, token string) *env {
 	cfg.Sync.MaxAttempts = 2
 	cfg.Log.Format, cfg.Log.Level = "json", "debug"
 	cfg.HTTP.Token = config.Secret(token)
-	e := &env{db: db, logs: &syncLog{}, cycles: make(chan daemon.Cycle, 256), token: token}
+	e := &env{db: db, logs: &logbuf.Buffer{}, cycles: make(chan daemon.Cycle, 256), token: token}
 	parent := &cli.Factory{
 		IO:        cli.IOStreams{In: strings.NewReader(""), Out: io.Discard, Err: e.logs},
 		LookupEnv: func(string) (string, bool) { return "", false },
