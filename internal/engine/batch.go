@@ -261,8 +261,10 @@ func (it *item) mapped() bool              { return it.mapping != nil }
 func (it *item) markGone()                 { it.gone = true }
 func (it *item) takeOver(string) bool      { return false }
 
-// sendsAny reports whether the item's write sends one of names: an upsert
-// sends props, an update the part of them that changed.
+// sendsAny reports whether the item's props name one of names. That is
+// what an upsert sends (a gone record's again too); an update sends only
+// the part that changed, so an update that leaves such a property as it
+// was is taken for one that sends it.
 func sendsAny(it *item, names []string) bool {
 	for _, n := range names {
 		if _, ok := it.props[n]; ok {

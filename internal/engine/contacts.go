@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/syncd/syncd/internal/hubspot"
-	"github.com/syncd/syncd/internal/store"
 )
 
 // contactSpec matches never-seen contacts by email (a batch read: email is
@@ -31,33 +30,13 @@ func syncContacts(ctx context.Context, c *cycle, items []*item) error {
 	// with it; the contact waits for a company whose row is open, and one
 	// nobody has sent fails the contact, to be retried once the company
 	// arrives.
-	var refs []string
-	for _, it := range items {
-		if it.rec.Customer != nil && it.rec.Customer.CompanyID != "" {
-			refs = append(refs, it.rec.Customer.CompanyID)
+	companies, err := c.resolveReference(ctx, items, refCompany(func(it *item) string {
+		if cu := it.rec.Customer; cu != nil {
+			return cu.CompanyID
 		}
-	}
-	companies, err := c.resolveRefs(ctx, companyType, refs)
+		return ""
+	}))
 	if err != nil {
-		var withRef []*item
-		for _, it := range items {
-			if it.rec.Customer != nil && it.rec.Customer.CompanyID != "" {
-				withRef = append(withRef, it)
-			}
-		}
-		if ferr := c.refsFailed(companyType, withRef, err); ferr != nil {
-			return ferr
-		}
-	}
-	var missing []unresolved
-	for _, it := range items {
-		if cu := it.rec.Customer; it.ok() && cu != nil && cu.CompanyID != "" && companies[cu.CompanyID] == "" {
-			missing = append(missing, unresolved{it: it, ref: store.Ref{Entity: string(companyType.entity), ERPID: cu.CompanyID}, field: "company_id", fail: func() {
-				it.fail("field \"company_id\": company %s is not in HubSpot: write an outbox row for company %s (syncd retries this customer later)", cu.CompanyID, cu.CompanyID)
-			}})
-		}
-	}
-	if err := c.waitOrFail(ctx, missing); err != nil {
 		return err
 	}
 	if err := c.syncObjects(ctx, contactSpec(), items); err != nil {

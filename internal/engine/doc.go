@@ -116,6 +116,15 @@
 // (transient); returning an error from sync stops the cycle and should be
 // a *SetupError (errors.go).
 //
+// # Plans
+//
+// Engine.Plan (`syncd plan`) runs the same cycle dry. Every write a cycle
+// makes, to HubSpot or to the database, goes through the cycle's writer
+// c.w (gate.go): a real cycle's sends it, a plan's counts it and answers
+// as HubSpot would, so that the rest of the cycle runs on. Reads (c.e.hs,
+// c.e.st) are made for real either way. A kind that wrote past c.w would
+// write during a plan.
+//
 // Adding an object type (quotes, say) is listed file by file in
 // docs/architecture.md.
 package engine

@@ -70,7 +70,8 @@ type Change struct {
 }
 
 // PlannedAssociation is one association between two records. An ID of a
-// record the cycle would create reads "new:<object type>:<ERP ID>".
+// record the cycle would create reads "new:<object type>:<ERP ID>", or
+// "new:line_items:<n>" for a line item (see dryRun).
 type PlannedAssociation struct {
 	OutboxID int64  `json:"outbox_id"`
 	FromType string `json:"from_type"`

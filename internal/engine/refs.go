@@ -82,7 +82,7 @@ func (c *cycle) refsFailed(t *objType, items []*item, err error) error {
 	return c.callFailed(t.hubspot, items, err)
 }
 
-// reference is one kind of record an order or ticket points at.
+// reference is one kind of record a customer, order or ticket points at.
 type reference struct {
 	t     *objType
 	field string // the payload field naming it

@@ -30,16 +30,17 @@ func TestWriteOrder(t *testing.T) {
 		t.Errorf("kinds for %v, want one for each of %v", got, outbox.Entities)
 	}
 	// An association points at a type written earlier in the cycle (or,
-	// for line items, at the deal they are written with).
-	pos := func(ot *objType) int {
+	// for line items, at the deal they are written with): the write order
+	// is the types' order, not their place in the table.
+	written := func(ot *objType) int {
 		if ot == lineItemType {
 			ot = dealType
 		}
-		return slices.Index(objTypes, ot)
+		return ot.order
 	}
 	for _, from := range objTypes {
 		for to := range from.assoc {
-			if pos(to) < 0 || pos(to) > pos(from) || to == from {
+			if !slices.Contains(objTypes, to) || written(to) > written(from) || to == from {
 				t.Errorf("%s associates with %s, which is not written before it", from.hubspot, to.hubspot)
 			}
 		}
