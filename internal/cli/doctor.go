@@ -83,12 +83,16 @@ thing that is wrong. Each check is ok, a warning, or a problem:
   properties    the ERP-ID property on every object type and the tax ID and
                 branch on companies: present, unique where they must be, text
   pipelines     the deal and ticket pipelines and every stage the config maps
+  inbox         with inbox.enabled: every property inbox.properties watches
+                exists on its object type
   rate budget   the burst limit and today's use of the daily allowance
   clock         this machine's clock against HubSpot's Date header
 
-doctor only reads: it writes nothing to HubSpot or the database. It costs
-about 25 HubSpot calls. Write scopes cannot be seen without writing: a
-missing one stops the first cycle that writes, naming the scopes.
+doctor only reads. It costs about 25 HubSpot calls and writes nothing to
+HubSpot; to the database it writes only their count in the shared rate
+budget (rate_ledger), as every command that calls HubSpot does. Write
+scopes cannot be seen without writing: a missing one stops the first cycle
+that writes, naming the scopes.
 
 Exit status 0 when no check is a problem (warnings allowed), 4 when one is.`,
 		Example: `  syncd doctor
