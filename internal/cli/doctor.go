@@ -337,19 +337,13 @@ func (d *doctor) setup(ctx context.Context, hs *hubspot.Client) {
 			// Created with the properties; a missing group alone stops nothing.
 		}
 	}
-	// A problem names a property syncd needs, or a pipeline or stage.
-	properties := map[string]bool{
-		orDefault(cfg.Sync.ERPIDProperty, setup.DefaultERPIDProperty): true,
-		orDefault(cfg.Sync.TaxIDProperty, setup.DefaultTaxIDProperty): true,
-		setup.DefaultBranchProperty:                                   true,
-	}
 	for _, p := range plan.Problems {
-		check := "pipelines"
-		if properties[p.Name] {
-			check = "properties"
-			props++
-		} else {
+		check := "properties"
+		if p.Pipeline {
+			check = "pipelines"
 			pipes++
+		} else {
+			props++
 		}
 		d.add(check, checkProblem, fmt.Sprintf("%s %s: %s", p.ObjectType, p.Name, p.Detail), p.Fix)
 	}
@@ -359,16 +353,8 @@ func (d *doctor) setup(ctx context.Context, hs *hubspot.Client) {
 	}
 	if pipes == 0 {
 		d.add("pipelines", checkOK, fmt.Sprintf("the deal pipeline %q and the ticket pipeline %q exist with every mapped stage (%d and %d statuses)",
-			orDefault(cfg.Deals.Pipeline, setup.DefaultDealPipeline), orDefault(cfg.Tickets.Pipeline, setup.DefaultTicketPipeline),
-			len(cfg.Deals.Stages), len(cfg.Tickets.Stages)), "")
+			cfg.Deals.Pipeline, cfg.Tickets.Pipeline, len(cfg.Deals.Stages), len(cfg.Tickets.Stages)), "")
 	}
-}
-
-func orDefault(s, def string) string {
-	if strings.TrimSpace(s) == "" {
-		return def
-	}
-	return s
 }
 
 // budget reports the rate limits: the burst limit as HubSpot's answers to
