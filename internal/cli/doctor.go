@@ -13,7 +13,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/syncd/syncd/internal/config"
-	"github.com/syncd/syncd/internal/governor"
 	"github.com/syncd/syncd/internal/hubspot"
 	"github.com/syncd/syncd/internal/setup"
 )
@@ -363,10 +362,9 @@ func (d *doctor) setup(ctx context.Context, hs *hubspot.Client) {
 func (d *doctor) budget(ctx context.Context, hs *hubspot.Client) {
 	st := hs.Governor().State()
 	burst := fmt.Sprintf("burst limit %d calls per %s (syncd uses %d)", hs.Governor().Limits().BurstMax, st.Window, st.WindowLimit)
-	if u, ok, err := hs.DailyUsage(ctx); err == nil && ok && u.Limit > 0 {
-		cfg, _ := d.f.Config()
-		st.DailyUsed, st.DailyLimit = u.Used, u.Limit
-		st.DailyReserve = governor.DailyReserve(u.Limit, cfg.HubSpot.DailyReserve)
+	cfg, _ := d.f.Config()
+	if used, limit, reserve, ok := dailyUsage(ctx, hs, cfg); ok {
+		st.DailyUsed, st.DailyLimit, st.DailyReserve = used, limit, reserve
 	}
 	switch {
 	case !st.DailyBlockedUntil.IsZero():
