@@ -297,11 +297,7 @@ func (d *doctor) scopes(ctx context.Context, hs *hubspot.Client) {
 		case err == nil:
 			d.add("scopes "+ot, checkOK, "the token may read "+ot, "")
 		case errors.As(err, &he) && he.Category == hubspot.CategoryMissingScopes:
-			var req []string
-			for _, det := range he.Details {
-				req = append(req, det.Context["requiredGranularScopes"]...)
-			}
-			d.add("scopes "+ot, checkProblem, fmt.Sprintf("the token may not read %s: HubSpot wants one of %s", ot, strings.Join(req, ", ")),
+			d.add("scopes "+ot, checkProblem, missingScopesDetail(ot, he),
 				fmt.Sprintf("in HubSpot, add the scopes syncd needs for %s to the private app (%s), then copy its token again if HubSpot rotated it", ot, neededScopes[ot]))
 		case errors.As(err, &he) && he.IsNotFound():
 			d.add("scopes "+ot, checkOK, "the token may read "+ot, "")
@@ -309,6 +305,22 @@ func (d *doctor) scopes(ctx context.Context, hs *hubspot.Client) {
 			d.add("scopes "+ot, checkWarning, "could not check: "+err.Error(), "run syncd doctor again")
 		}
 	}
+}
+
+// missingScopesDetail says that the token may not read objectType and,
+// when HubSpot's MISSING_SCOPES answer names them, the scopes that would
+// do: requiredGranularScopes, or requiredScopes in HubSpot's older form
+// of the answer.
+func missingScopesDetail(objectType string, he *hubspot.Error) string {
+	var req []string
+	for _, det := range he.Details {
+		req = append(req, det.Context["requiredGranularScopes"]...)
+		req = append(req, det.Context["requiredScopes"]...)
+	}
+	if len(req) == 0 {
+		return fmt.Sprintf("the token may not read %s: HubSpot names no scope that would do", objectType)
+	}
+	return fmt.Sprintf("the token may not read %s: HubSpot wants one of %s", objectType, strings.Join(req, ", "))
 }
 
 // setup checks the properties and pipelines as `syncd setup` plans them.
