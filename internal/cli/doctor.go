@@ -13,7 +13,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/syncd/syncd/internal/config"
-	"github.com/syncd/syncd/internal/governor"
 	"github.com/syncd/syncd/internal/hubspot"
 	"github.com/syncd/syncd/internal/setup"
 )
@@ -83,12 +82,16 @@ thing that is wrong. Each check is ok, a warning, or a problem:
   properties    the ERP-ID property on every object type and the tax ID and
                 branch on companies: present, unique where they must be, text
   pipelines     the deal and ticket pipelines and every stage the config maps
+  inbox         with inbox.enabled: every property inbox.properties watches
+                exists on its object type
   rate budget   the burst limit and today's use of the daily allowance
   clock         this machine's clock against HubSpot's Date header
 
-doctor only reads: it writes nothing to HubSpot or the database. It costs
-about 25 HubSpot calls. Write scopes cannot be seen without writing: a
-missing one stops the first cycle that writes, naming the scopes.
+doctor only reads. It costs about 25 HubSpot calls and writes nothing to
+HubSpot; to the database it writes only their count in the shared rate
+budget (rate_ledger), as every command that calls HubSpot does. Write
+scopes cannot be seen without writing: a missing one stops the first cycle
+that writes, naming the scopes.
 
 Exit status 0 when no check is a problem (warnings allowed), 4 when one is.`,
 		Example: `  syncd doctor
@@ -294,11 +297,7 @@ func (d *doctor) scopes(ctx context.Context, hs *hubspot.Client) {
 		case err == nil:
 			d.add("scopes "+ot, checkOK, "the token may read "+ot, "")
 		case errors.As(err, &he) && he.Category == hubspot.CategoryMissingScopes:
-			var req []string
-			for _, det := range he.Details {
-				req = append(req, det.Context["requiredGranularScopes"]...)
-			}
-			d.add("scopes "+ot, checkProblem, fmt.Sprintf("the token may not read %s: HubSpot wants one of %s", ot, strings.Join(req, ", ")),
+			d.add("scopes "+ot, checkProblem, missingScopesDetail(ot, he),
 				fmt.Sprintf("in HubSpot, add the scopes syncd needs for %s to the private app (%s), then copy its token again if HubSpot rotated it", ot, neededScopes[ot]))
 		case errors.As(err, &he) && he.IsNotFound():
 			d.add("scopes "+ot, checkOK, "the token may read "+ot, "")
@@ -306,6 +305,22 @@ func (d *doctor) scopes(ctx context.Context, hs *hubspot.Client) {
 			d.add("scopes "+ot, checkWarning, "could not check: "+err.Error(), "run syncd doctor again")
 		}
 	}
+}
+
+// missingScopesDetail says that the token may not read objectType and,
+// when HubSpot's MISSING_SCOPES answer names them, the scopes that would
+// do: requiredGranularScopes, or requiredScopes in HubSpot's older form
+// of the answer.
+func missingScopesDetail(objectType string, he *hubspot.Error) string {
+	var req []string
+	for _, det := range he.Details {
+		req = append(req, det.Context["requiredGranularScopes"]...)
+		req = append(req, det.Context["requiredScopes"]...)
+	}
+	if len(req) == 0 {
+		return fmt.Sprintf("the token may not read %s: HubSpot names no scope that would do", objectType)
+	}
+	return fmt.Sprintf("the token may not read %s: HubSpot wants one of %s", objectType, strings.Join(req, ", "))
 }
 
 // setup checks the properties and pipelines as `syncd setup` plans them.
@@ -333,19 +348,13 @@ func (d *doctor) setup(ctx context.Context, hs *hubspot.Client) {
 			// Created with the properties; a missing group alone stops nothing.
 		}
 	}
-	// A problem names a property syncd needs, or a pipeline or stage.
-	properties := map[string]bool{
-		orDefault(cfg.Sync.ERPIDProperty, setup.DefaultERPIDProperty): true,
-		orDefault(cfg.Sync.TaxIDProperty, setup.DefaultTaxIDProperty): true,
-		setup.DefaultBranchProperty:                                   true,
-	}
 	for _, p := range plan.Problems {
-		check := "pipelines"
-		if properties[p.Name] {
-			check = "properties"
-			props++
-		} else {
+		check := "properties"
+		if p.Pipeline {
+			check = "pipelines"
 			pipes++
+		} else {
+			props++
 		}
 		d.add(check, checkProblem, fmt.Sprintf("%s %s: %s", p.ObjectType, p.Name, p.Detail), p.Fix)
 	}
@@ -355,16 +364,8 @@ func (d *doctor) setup(ctx context.Context, hs *hubspot.Client) {
 	}
 	if pipes == 0 {
 		d.add("pipelines", checkOK, fmt.Sprintf("the deal pipeline %q and the ticket pipeline %q exist with every mapped stage (%d and %d statuses)",
-			orDefault(cfg.Deals.Pipeline, setup.DefaultDealPipeline), orDefault(cfg.Tickets.Pipeline, setup.DefaultTicketPipeline),
-			len(cfg.Deals.Stages), len(cfg.Tickets.Stages)), "")
+			cfg.Deals.Pipeline, cfg.Tickets.Pipeline, len(cfg.Deals.Stages), len(cfg.Tickets.Stages)), "")
 	}
-}
-
-func orDefault(s, def string) string {
-	if strings.TrimSpace(s) == "" {
-		return def
-	}
-	return s
 }
 
 // budget reports the rate limits: the burst limit as HubSpot's answers to
@@ -373,10 +374,9 @@ func orDefault(s, def string) string {
 func (d *doctor) budget(ctx context.Context, hs *hubspot.Client) {
 	st := hs.Governor().State()
 	burst := fmt.Sprintf("burst limit %d calls per %s (syncd uses %d)", hs.Governor().Limits().BurstMax, st.Window, st.WindowLimit)
-	if u, ok, err := hs.DailyUsage(ctx); err == nil && ok && u.Limit > 0 {
-		cfg, _ := d.f.Config()
-		st.DailyUsed, st.DailyLimit = u.Used, u.Limit
-		st.DailyReserve = governor.DailyReserve(u.Limit, cfg.HubSpot.DailyReserve)
+	cfg, _ := d.f.Config()
+	if used, limit, reserve, ok := dailyUsage(ctx, hs, cfg); ok {
+		st.DailyUsed, st.DailyLimit, st.DailyReserve = used, limit, reserve
 	}
 	switch {
 	case !st.DailyBlockedUntil.IsZero():

@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/syncd/syncd/internal/engine"
-	"github.com/syncd/syncd/internal/governor"
 	"github.com/syncd/syncd/internal/store"
 )
 
@@ -69,12 +68,11 @@ func runPlan(ctx context.Context, f *Factory, asJSON bool) error {
 	if p.Calls.DailyUsed < 0 {
 		// No answer of the plan told today's use: ask HubSpot, with a
 		// call that is not the cycle's and not in the plan's count.
-		if hs, herr := f.HubSpot(ctx); herr == nil {
-			if u, ok, uerr := hs.DailyUsage(ctx); uerr == nil && ok && u.Limit > 0 {
-				p.Calls.DailyUsed, p.Calls.DailyLimit = u.Used, u.Limit
-				if cfg, cerr := f.Config(); cerr == nil {
-					p.Calls.DailyReserve = governor.DailyReserve(u.Limit, cfg.HubSpot.DailyReserve)
-				}
+		cfg, cerr := f.Config()
+		hs, herr := f.HubSpot(ctx)
+		if cerr == nil && herr == nil {
+			if used, limit, reserve, ok := dailyUsage(ctx, hs, cfg); ok {
+				p.Calls.DailyUsed, p.Calls.DailyLimit, p.Calls.DailyReserve = used, limit, reserve
 			}
 		}
 	}

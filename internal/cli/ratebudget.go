@@ -3,7 +3,9 @@ package cli
 import (
 	"context"
 
+	"github.com/syncd/syncd/internal/config"
 	"github.com/syncd/syncd/internal/governor"
+	"github.com/syncd/syncd/internal/hubspot"
 )
 
 // rateLedger returns the HubSpot rate budget shared through database.schema
@@ -23,4 +25,17 @@ func (f *Factory) rateLedger(ctx context.Context) governor.Ledger {
 		return nil
 	}
 	return st.RateLedger()
+}
+
+// dailyUsage asks HubSpot how much of the daily allowance the account has
+// used today, for a command whose calls' answers did not say: used and
+// limit as HubSpot counts them, and the part syncd leaves to other
+// integrations (hubspot.daily_reserve); ok is false when HubSpot does not
+// tell.
+func dailyUsage(ctx context.Context, hs *hubspot.Client, cfg *config.Config) (used, limit, reserve int, ok bool) {
+	u, ok, err := hs.DailyUsage(ctx)
+	if err != nil || !ok || u.Limit <= 0 {
+		return 0, 0, 0, false
+	}
+	return u.Used, u.Limit, governor.DailyReserve(u.Limit, cfg.HubSpot.DailyReserve), true
 }

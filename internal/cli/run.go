@@ -32,10 +32,9 @@ func newCmdRun(f *Factory) *cobra.Command {
 sync.schedule (default "@every 10s"), until SIGINT or SIGTERM. A tick that
 finds the previous cycle still running is skipped; a cycle that claimed rows
 is followed at once by the next, so a backlog does not wait for ticks.
-Between ticks, rows the
-ERP inserts start a cycle at once (LISTEN syncd_outbox). On a stop signal no
-new cycle starts and the running one may finish for --grace; after that it
-is cancelled and its claims are released.
+Between ticks, rows the ERP inserts start a cycle at once (LISTEN
+syncd_outbox). On a stop signal no new cycle starts and the running one may
+finish for --grace; after that it is cancelled and its claims are released.
 
 With --once, run cycles until no claimable row is left, print a summary on
 stdout and exit: 0 when every row synced, 3 when some rows failed or went

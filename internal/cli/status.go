@@ -36,7 +36,8 @@ their attempts, next attempt time and last_error. Pending rows that wait
 for the outbox row of a record they reference are listed with that row,
 and done rows with warnings (fields left out under sync.invalid_field =
 "skip", repaired values, values HubSpot kept under a [conflicts]
-hubspot_wins setting) with their warnings.
+hubspot_wins setting) with their warnings. Once the inbox has polled, its
+unconsumed rows and watermark age per object type follow (docs/inbox.md).
 
 --entity narrows the counts and the rows to one entity; --state lists rows
 in other states instead (pending, failed, dead, done, superseded; repeat

@@ -150,12 +150,7 @@ func (c *Config) validate() []error {
 // object types, property names, and erp_wins or hubspot_wins.
 func (c *Config) validateConflicts() []error {
 	var errs []error
-	types := make([]string, 0, len(c.Conflicts))
-	for ot := range c.Conflicts {
-		types = append(types, ot)
-	}
-	slices.Sort(types)
-	for _, ot := range types {
+	for _, ot := range slices.Sorted(maps.Keys(c.Conflicts)) {
 		if !slices.Contains(ConflictObjectTypes, ot) {
 			errs = append(errs, bad("conflicts."+ot, "%q is not an object type syncd writes: use one of %s", ot, strings.Join(ConflictObjectTypes, ", ")))
 			continue
@@ -266,12 +261,7 @@ func (in Inbox) validate() []error {
 	if in.Enabled && len(in.Objects) == 0 {
 		add(bad("inbox.objects", "must name at least one object type while inbox.enabled is true"))
 	}
-	keys := make([]string, 0, len(in.Properties))
-	for k := range in.Properties {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(in.Properties)) {
 		key := "inbox.properties." + k
 		if !slices.Contains(InboxObjects, k) {
 			add(bad(key, "%q is not one of %s", k, strings.Join(InboxObjects, ", ")))

@@ -85,6 +85,9 @@ type Problem struct {
 	Name       string `json:"name"`
 	Detail     string `json:"detail"`
 	Fix        string `json:"fix"`
+	// Pipeline says the problem is a pipeline's or a stage's; else it is a
+	// property's. Not in the JSON of `syncd setup --json`.
+	Pipeline bool `json:"-"`
 }
 
 func (p Problem) String() string {
@@ -344,8 +347,9 @@ func planPipeline(ctx context.Context, client *hubspot.Client, mayCreate bool, o
 			fix += fmt.Sprintf(" in HubSpot, or set create_pipelines = true under [setup] so that syncd setup creates it, or name an existing pipeline in [%s] pipeline", section)
 			plan.Problems = append(plan.Problems, Problem{
 				ObjectType: objectType, Name: ref,
-				Detail: fmt.Sprintf("pipeline %q named in [%s] does not exist", ref, section),
-				Fix:    fix,
+				Detail:   fmt.Sprintf("pipeline %q named in [%s] does not exist", ref, section),
+				Fix:      fix,
+				Pipeline: true,
 			})
 			return nil
 		}
@@ -375,6 +379,7 @@ func planPipeline(ctx context.Context, client *hubspot.Client, mayCreate bool, o
 				Detail: fmt.Sprintf("stage %q named in [%s.stages] does not exist in pipeline %q (%s)", s, section, p.ID, p.Label),
 				Fix: fmt.Sprintf("add a stage labelled %q to that pipeline in HubSpot, or set create_pipelines = true under [setup] "+
 					"so that syncd setup adds it, or map the status to an existing stage (%s)", s, quoteList(stageLabelsOf(p.Stages))),
+				Pipeline: true,
 			})
 			continue
 		}
