@@ -558,10 +558,6 @@ func (in *Inbox) process(ctx context.Context, portal int64, t objectType, recs [
 	return b, pending, nil
 }
 
-// historyBatch is how many records a read with property history asks for:
-// HubSpot takes fewer than its usual 100 then.
-const historyBatch = 50
-
 // sources fills in the source (and the user, when search gave none) of
 // changed rows from HubSpot's property history: the newest version of the
 // changed properties says where it came from (CRM_UI, INTEGRATION,
@@ -579,8 +575,8 @@ func (in *Inbox) sources(ctx context.Context, t objectType, rows []store.InboxRo
 		}
 	}
 	hist := slices.Sorted(maps.Keys(props))
-	for start := 0; start < len(idx); start += historyBatch {
-		chunk := idx[start:min(start+historyBatch, len(idx))]
+	for start := 0; start < len(idx); start += hubspot.MaxHistoryInputs {
+		chunk := idx[start:min(start+hubspot.MaxHistoryInputs, len(idx))]
 		ids := make([]string, len(chunk))
 		for j, i := range chunk {
 			ids[j] = rows[i].HubSpotID
