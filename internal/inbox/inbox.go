@@ -334,9 +334,7 @@ func (in *Inbox) search(ctx context.Context, portal int64, t objectType, from ti
 		if err != nil {
 			return err
 		}
-		if pending != nil {
-			hold = true
-		}
+		hold = hold || pending
 		if !hold {
 			b.ModifiedUntil = last
 		}
@@ -426,9 +424,9 @@ func modifiedAt(o hubspot.Object, t objectType) time.Time {
 }
 
 // process turns one page of records into inbox rows and states. pending
-// is the first record a sync cycle wrote without having recorded its ID
-// yet: it is left unprocessed, for the next cycle.
-func (in *Inbox) process(ctx context.Context, portal int64, t objectType, recs []hubspot.Object, types map[string]string, tr *TypeResult) (store.InboxBatch, *hubspot.Object, error) {
+// says the page holds a record a sync cycle wrote without having recorded
+// its ID yet: it is left unprocessed, for the next cycle.
+func (in *Inbox) process(ctx context.Context, portal int64, t objectType, recs []hubspot.Object, types map[string]string, tr *TypeResult) (store.InboxBatch, bool, error) {
 	b := store.InboxBatch{ObjectType: t.mapType}
 	ids := make([]string, 0, len(recs))
 	var merged, keys []string
@@ -445,18 +443,18 @@ func (in *Inbox) process(ctx context.Context, portal int64, t objectType, recs [
 	// from the ID map as that transaction left it.
 	leased, err := in.o.Store.LeasedKeys(ctx, t.entity, keys)
 	if err != nil {
-		return b, nil, err
+		return b, false, err
 	}
 	maps, err := in.o.Store.MappingsByHubSpotID(ctx, portal, t.mapType, append(slices.Clone(ids), merged...))
 	if err != nil {
-		return b, nil, err
+		return b, false, err
 	}
 	states, err := in.o.Store.InboxStates(ctx, portal, t.mapType, ids)
 	if err != nil {
-		return b, nil, err
+		return b, false, err
 	}
 	watched := in.properties(t.name)
-	var pending *hubspot.Object
+	pending := false
 	now := in.o.Now()
 	for i := range recs {
 		r := recs[i]
@@ -485,9 +483,7 @@ func (in *Inbox) process(ctx context.Context, portal int64, t objectType, recs [
 		// has syncd's key but no ID map row and is young.
 		if leased[key] || (!mapped && !seen && key != "" && now.Sub(mod) < pendingFor) {
 			tr.Pending++
-			if pending == nil {
-				pending = &recs[i]
-			}
+			pending = true
 			continue
 		}
 		erpID := key
