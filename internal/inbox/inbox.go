@@ -365,7 +365,12 @@ func (in *Inbox) search(ctx context.Context, portal int64, t objectType, from ti
 		// A full page of one modification time: page on within it.
 		after += len(page.Results)
 		if after >= maxResults {
-			return fmt.Errorf("more than %d records share the modification time %s; HubSpot's search cannot page beyond them", maxResults, anchor.Format(time.RFC3339Nano))
+			// Every later poll comes back to them; only moving the
+			// watermark past them and the overlap lets it go on.
+			past := anchor.Add(in.o.Config.Overlap.Duration + time.Millisecond)
+			return fmt.Errorf("more than %d records share the modification time %s; HubSpot's search cannot page beyond them, so every poll of %s stops here. "+
+				"To go on past them, not reporting those beyond the first %d, run in syncd's schema: UPDATE inbox_watermarks SET modified_until = '%s' WHERE portal_id = %d AND object_type = '%s'",
+				maxResults, anchor.Format(time.RFC3339Nano), t.name, maxResults, past.Format(time.RFC3339Nano), portal, t.mapType)
 		}
 	}
 }
