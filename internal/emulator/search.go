@@ -399,26 +399,11 @@ func equalValue(p *propDef, stored, want string, inList bool) bool {
 // compareValues orders a and b by p's type: numbers numerically, dates and
 // datetimes by instant (epoch milliseconds or ISO 8601), strings without case.
 func compareValues(p *propDef, a, b string) int {
-	if p != nil {
-		switch p.Type {
-		case "number":
-			x, errA := strconv.ParseFloat(a, 64)
-			y, errB := strconv.ParseFloat(b, 64)
-			if errA == nil && errB == nil {
-				return cmpFloat(x, y)
-			}
-		case "date", "datetime":
-			x, okA := instant(a)
-			y, okB := instant(b)
-			if okA && okB {
-				return cmpFloat(float64(x), float64(y))
-			}
-		}
-	}
-	return strings.Compare(strings.ToLower(a), strings.ToLower(b))
+	return valueKey(p, a).compare(valueKey(p, b))
 }
 
-// sortKey is a hit's value of the sort property, parsed once.
+// sortKey is a value of a property parsed for comparing, so that a sort
+// parses each hit's value once.
 type sortKey struct {
 	has     bool
 	numeric bool
@@ -426,10 +411,22 @@ type sortKey struct {
 	text    string
 }
 
+// newSortKey is the key of view's value of prop; has is false when view
+// holds none.
 func newSortKey(p *propDef, view map[string]string, prop string) sortKey {
 	v, ok := view[prop]
-	k := sortKey{has: ok, text: strings.ToLower(v)}
-	if !ok || p == nil {
+	if !ok {
+		return sortKey{}
+	}
+	k := valueKey(p, v)
+	k.has = true
+	return k
+}
+
+// valueKey parses v as a value of p's type.
+func valueKey(p *propDef, v string) sortKey {
+	k := sortKey{text: strings.ToLower(v)}
+	if p == nil {
 		return k
 	}
 	switch p.Type {
@@ -445,7 +442,8 @@ func newSortKey(p *propDef, view map[string]string, prop string) sortKey {
 	return k
 }
 
-// compare orders keys as compareValues orders their values.
+// compare orders a and b: by number or instant when both are one, else
+// as text without case.
 func (a sortKey) compare(b sortKey) int {
 	if a.numeric && b.numeric {
 		return cmpFloat(a.num, b.num)

@@ -30,6 +30,11 @@ const (
 // methods reject larger requests without calling HubSpot; callers chunk.
 const MaxBatchInputs = 100
 
+// MaxHistoryInputs is how many records a BatchRead with
+// PropertiesWithHistory asks for at most: HubSpot serves property history
+// in smaller batches than MaxBatchInputs.
+const MaxHistoryInputs = 50
+
 // Object is a CRM record as HubSpot returns it. Property values are strings
 // on the wire; a property HubSpot returns as null is absent from Properties.
 type Object struct {

@@ -174,8 +174,8 @@ func nonNil(s []string) []string {
 }
 
 // BatchRead reads up to MaxBatchInputs records by ID, or by the unique
-// property req.IDProperty (fewer with PropertiesWithHistory, which HubSpot
-// serves in smaller batches; 50 is safe). Records that do not exist come back in
+// property req.IDProperty (with PropertiesWithHistory, up to
+// MaxHistoryInputs). Records that do not exist come back in
 // BatchResult.Errors (category OBJECT_NOT_FOUND, IDs in IDs); a merged-away
 // ID comes back as the surviving record under its own ID. No IDs: no call.
 //

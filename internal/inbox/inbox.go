@@ -334,9 +334,7 @@ func (in *Inbox) search(ctx context.Context, portal int64, t objectType, from ti
 		if err != nil {
 			return err
 		}
-		if pending != nil {
-			hold = true
-		}
+		hold = hold || pending
 		if !hold {
 			b.ModifiedUntil = last
 		}
@@ -367,7 +365,12 @@ func (in *Inbox) search(ctx context.Context, portal int64, t objectType, from ti
 		// A full page of one modification time: page on within it.
 		after += len(page.Results)
 		if after >= maxResults {
-			return fmt.Errorf("more than %d records share the modification time %s; HubSpot's search cannot page beyond them", maxResults, anchor.Format(time.RFC3339Nano))
+			// Every later poll comes back to them; only moving the
+			// watermark past them and the overlap lets it go on.
+			past := anchor.Add(in.o.Config.Overlap.Duration + time.Millisecond)
+			return fmt.Errorf("more than %d records share the modification time %s; HubSpot's search cannot page beyond them, so every poll of %s stops here. "+
+				"To go on past them, not reporting those beyond the first %d, run in syncd's schema: UPDATE inbox_watermarks SET modified_until = '%s' WHERE portal_id = %d AND object_type = '%s'",
+				maxResults, anchor.Format(time.RFC3339Nano), t.name, maxResults, past.Format(time.RFC3339Nano), portal, t.mapType)
 		}
 	}
 }
@@ -426,9 +429,9 @@ func modifiedAt(o hubspot.Object, t objectType) time.Time {
 }
 
 // process turns one page of records into inbox rows and states. pending
-// is the first record a sync cycle wrote without having recorded its ID
-// yet: it is left unprocessed, for the next cycle.
-func (in *Inbox) process(ctx context.Context, portal int64, t objectType, recs []hubspot.Object, types map[string]string, tr *TypeResult) (store.InboxBatch, *hubspot.Object, error) {
+// says the page holds a record a sync cycle wrote without having recorded
+// its ID yet: it is left unprocessed, for the next cycle.
+func (in *Inbox) process(ctx context.Context, portal int64, t objectType, recs []hubspot.Object, types map[string]string, tr *TypeResult) (store.InboxBatch, bool, error) {
 	b := store.InboxBatch{ObjectType: t.mapType}
 	ids := make([]string, 0, len(recs))
 	var merged, keys []string
@@ -445,18 +448,18 @@ func (in *Inbox) process(ctx context.Context, portal int64, t objectType, recs [
 	// from the ID map as that transaction left it.
 	leased, err := in.o.Store.LeasedKeys(ctx, t.entity, keys)
 	if err != nil {
-		return b, nil, err
+		return b, false, err
 	}
 	maps, err := in.o.Store.MappingsByHubSpotID(ctx, portal, t.mapType, append(slices.Clone(ids), merged...))
 	if err != nil {
-		return b, nil, err
+		return b, false, err
 	}
 	states, err := in.o.Store.InboxStates(ctx, portal, t.mapType, ids)
 	if err != nil {
-		return b, nil, err
+		return b, false, err
 	}
 	watched := in.properties(t.name)
-	var pending *hubspot.Object
+	pending := false
 	now := in.o.Now()
 	for i := range recs {
 		r := recs[i]
@@ -485,9 +488,7 @@ func (in *Inbox) process(ctx context.Context, portal int64, t objectType, recs [
 		// has syncd's key but no ID map row and is young.
 		if leased[key] || (!mapped && !seen && key != "" && now.Sub(mod) < pendingFor) {
 			tr.Pending++
-			if pending == nil {
-				pending = &recs[i]
-			}
+			pending = true
 			continue
 		}
 		erpID := key
@@ -558,10 +559,6 @@ func (in *Inbox) process(ctx context.Context, portal int64, t objectType, recs [
 	return b, pending, nil
 }
 
-// historyBatch is how many records a read with property history asks for:
-// HubSpot takes fewer than its usual 100 then.
-const historyBatch = 50
-
 // sources fills in the source (and the user, when search gave none) of
 // changed rows from HubSpot's property history: the newest version of the
 // changed properties says where it came from (CRM_UI, INTEGRATION,
@@ -579,8 +576,8 @@ func (in *Inbox) sources(ctx context.Context, t objectType, rows []store.InboxRo
 		}
 	}
 	hist := slices.Sorted(maps.Keys(props))
-	for start := 0; start < len(idx); start += historyBatch {
-		chunk := idx[start:min(start+historyBatch, len(idx))]
+	for start := 0; start < len(idx); start += hubspot.MaxHistoryInputs {
+		chunk := idx[start:min(start+hubspot.MaxHistoryInputs, len(idx))]
 		ids := make([]string, len(chunk))
 		for j, i := range chunk {
 			ids[j] = rows[i].HubSpotID

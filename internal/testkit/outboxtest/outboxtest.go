@@ -82,5 +82,8 @@ func Strings(t testing.TB, db *pgtest.DB, sql string, args ...any) []string {
 		}
 		out = append(out, s)
 	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
 	return out
 }
