@@ -123,12 +123,9 @@ func (s *Store) OpenRows(ctx context.Context, refs []Ref) (map[Ref]OpenRow, erro
 		entities[i], erpIDs[i], bySKU[i] = r.Entity, r.ERPID, r.BySKU
 	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if err := noJIT(ctx, tx); err != nil {
-			return err
-		}
-		now, err := s.clock(ctx, tx)
+		now, err := s.clockAfter(ctx, tx, sqlNoJIT)
 		if err != nil {
-			return err
+			return fmt.Errorf("read the database's clock: %w", err)
 		}
 		r, err := tx.Query(ctx, `
 WITH `+sqlRefKeys(2)+`
