@@ -1,8 +1,9 @@
 // Package daemon is `syncd run` without its command line: sync cycles on a
-// cron schedule and on outbox notifications, never two at once, extra
-// periodic jobs on the same scheduler, a graceful stop, and hooks through
-// which a status server, metrics or an inbox poll hear of cycles, jobs,
-// HubSpot calls and the rate budget without editing the daemon.
+// cron schedule, on outbox notifications and one right after another while
+// a backlog lasts, never two at once, extra periodic jobs on the same
+// scheduler, a graceful stop, and hooks through which a status server,
+// metrics or an inbox poll hear of cycles, jobs, HubSpot calls and the rate
+// budget without editing the daemon.
 //
 //	err := daemon.Run(ctx, daemon.Options{
 //		Engine: eng, Store: st, HubSpot: hs, Governor: hs.Governor(),

@@ -63,8 +63,9 @@ func (s *scheduler) tick(t *task, trigger Trigger) {
 	s.runTask(t, trigger)
 }
 
-// wake starts t early (on an outbox notification) unless it is running:
-// that run, or the next tick, takes the new work.
+// wake starts t early (on an outbox notification, or right after a cycle
+// that left rows to claim) unless it is running: that run, or the next
+// tick, takes the new work.
 func (s *scheduler) wake(t *task, trigger Trigger) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

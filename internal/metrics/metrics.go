@@ -41,7 +41,8 @@ type Options struct {
 	// Logger receives what went wrong in a scrape; nothing is logged when
 	// nil.
 	Logger logrus.FieldLogger
-	// ScrapeTimeout bounds the database read of a scrape; 5s when 0.
+	// ScrapeTimeout bounds each database read of a scrape (the outbox's,
+	// the inbox's); 5s when 0.
 	ScrapeTimeout time.Duration
 }
 

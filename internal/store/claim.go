@@ -90,17 +90,11 @@ func (s *Store) claimWithRefs(ctx context.Context, owner string, limit int, leas
 				}
 			}()
 		}
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('syncd.claim.' || current_schema()))`); err != nil {
-			return err
-		}
-		if err := noJIT(ctx, tx); err != nil {
-			return err
-		}
-		// Read after the lock: a claim that waited for another compares
-		// leases with the time it runs at.
-		now, err := s.clock(ctx, tx)
+		// The clock is read after the lock: a claim that waited for another
+		// compares leases with the time it runs at.
+		now, err := s.clockAfter(ctx, tx, `pg_advisory_xact_lock(hashtext('syncd.claim.' || current_schema())), `+sqlNoJIT)
 		if err != nil {
-			return err
+			return fmt.Errorf("take the claims' lock: %w", err)
 		}
 		if _, err := tx.Exec(ctx, sqlWakeWaiting, now); err != nil {
 			return err
@@ -123,14 +117,12 @@ func (s *Store) claimWithRefs(ctx context.Context, owner string, limit int, leas
 	return rows, nil
 }
 
-// noJIT turns JIT compilation off for the transaction. The claim's
-// LATERAL look-ups keep the planner from joining, and it then prices them
-// high, at a million open rows high enough to compile them: a quarter of a
-// second spent on statements that run in milliseconds.
-func noJIT(ctx context.Context, tx pgx.Tx) error {
-	_, err := tx.Exec(ctx, `SET LOCAL jit = off`)
-	return err
-}
+// sqlNoJIT, a function call for a FROM list (see clockAfter), turns JIT
+// compilation off for the rest of the transaction. The claim's LATERAL
+// look-ups keep the planner from joining, and it then prices them high, at
+// a million open rows high enough to compile them: a quarter of a second
+// spent on statements that run in milliseconds.
+const sqlNoJIT = `set_config('jit', 'off', true)`
 
 // collectClaimed reads the rows a claim statement returns.
 func collectClaimed(r pgx.Rows, err error) ([]Row, error) {

@@ -46,7 +46,7 @@ FROM generate_series(1, 2 * $1) g, LATERAL (SELECT g % 20 AS k) kk`, open); err 
 // 100,000 and 1,000,000 open rows (and as many done ones). The claim reads
 // the index in its order and the referenced keys by index: its cost must
 // not grow with the backlog. SYNCD_BENCH_EXPLAIN=file appends the query
-// plans (EXPLAIN ANALYZE, BUFFERS) of its two statements to file.
+// plans (EXPLAIN ANALYZE, BUFFERS) of its three statements to file.
 func BenchmarkClaim(b *testing.B) {
 	for _, open := range []int{10_000, 100_000, 1_000_000} {
 		b.Run(fmt.Sprintf("open=%d", open), func(b *testing.B) {
@@ -79,8 +79,8 @@ func BenchmarkClaim(b *testing.B) {
 	}
 }
 
-// explainClaim appends to path the plans of a claim's two statements, run
-// in a transaction that is rolled back.
+// explainClaim appends to path the plans of a claim's three statements,
+// run in a transaction that is rolled back.
 func explainClaim(b *testing.B, db *pgtest.DB, st *store.Store, path string, open int) {
 	b.Helper()
 	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
@@ -126,6 +126,7 @@ func explainClaim(b *testing.B, db *pgtest.DB, st *store.Store, path string, ope
 		}
 		fmt.Fprintf(f, "== %d open rows: %s\n%s\n\n", open, name, strings.Join(lines, "\n"))
 	}
+	show("wake waiting rows", store.SQLWakeWaiting, now)
 	show("claim", store.SQLClaim, now, 1000, "explain", now.Add(time.Minute))
 	show(fmt.Sprintf("referenced rows (%d references of %d rows)", len(entities), len(rows)), store.SQLClaimRefs, now, "explain", now.Add(time.Minute), entities, erpIDs, bySKU)
 }

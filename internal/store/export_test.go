@@ -2,6 +2,7 @@ package store
 
 // The claim statements, for the benchmark's query plans.
 var (
-	SQLClaim     = sqlClaim
-	SQLClaimRefs = sqlClaimRefs
+	SQLWakeWaiting = sqlWakeWaiting
+	SQLClaim       = sqlClaim
+	SQLClaimRefs   = sqlClaimRefs
 )

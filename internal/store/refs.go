@@ -97,13 +97,12 @@ WITH ` + sqlRefKeys(4) + `, keys AS (
 // OpenRow is the newest open (pending or failed) outbox row of a
 // referenced record.
 type OpenRow struct {
-	ID             int64
-	Entity         string
-	ERPID          string
-	State          string
-	NextAttemptAt  time.Time
-	LeaseOwner     string     // "" when not leased
-	LeaseExpiresAt *time.Time // nil when not leased
+	ID            int64
+	Entity        string
+	ERPID         string
+	State         string
+	NextAttemptAt time.Time
+	LeaseOwner    string // "" when none; kept after the lease expires (see Leased)
 	// Leased says that a process holds the row, and Later that it waits
 	// for its retry, both on the store's clock when OpenRows read it.
 	Leased, Later bool
@@ -123,19 +122,15 @@ func (s *Store) OpenRows(ctx context.Context, refs []Ref) (map[Ref]OpenRow, erro
 		entities[i], erpIDs[i], bySKU[i] = r.Entity, r.ERPID, r.BySKU
 	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if err := noJIT(ctx, tx); err != nil {
-			return err
-		}
-		now, err := s.clock(ctx, tx)
+		now, err := s.clockAfter(ctx, tx, sqlNoJIT)
 		if err != nil {
-			return err
+			return fmt.Errorf("read the database's clock: %w", err)
 		}
 		r, err := tx.Query(ctx, `
 WITH `+sqlRefKeys(2)+`
 SELECT DISTINCT ON (k.ref_entity, k.ref_erp_id, k.by_sku)
        k.ref_entity, k.ref_erp_id, k.by_sku, o.id, o.entity, o.erp_id, o.state, o.next_attempt_at,
-       coalesce(o.lease_owner, ''), o.lease_expires_at,
-       coalesce(o.lease_expires_at > $1, false), o.next_attempt_at > $1
+       coalesce(o.lease_owner, ''), coalesce(o.lease_expires_at > $1, false), o.next_attempt_at > $1
 FROM ref_keys k JOIN outbox o ON o.id = k.newest
 ORDER BY k.ref_entity, k.ref_erp_id, k.by_sku, o.id DESC`, now, entities, erpIDs, bySKU)
 		if err != nil {
@@ -144,7 +139,7 @@ ORDER BY k.ref_entity, k.ref_erp_id, k.by_sku, o.id DESC`, now, entities, erpIDs
 		var ref Ref
 		var o OpenRow
 		_, err = pgx.ForEachRow(r, []any{&ref.Entity, &ref.ERPID, &ref.BySKU, &o.ID, &o.Entity, &o.ERPID, &o.State,
-			&o.NextAttemptAt, &o.LeaseOwner, &o.LeaseExpiresAt, &o.Leased, &o.Later}, func() error {
+			&o.NextAttemptAt, &o.LeaseOwner, &o.Leased, &o.Later}, func() error {
 			out[ref] = o
 			return nil
 		})

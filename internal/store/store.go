@@ -1,17 +1,20 @@
 // Package store holds every SQL statement syncd runs: outbox claims with
 // FOR UPDATE SKIP LOCKED and a lease, coalescing per (entity, erp_id), the
-// ID map, the associations syncd has made, and the runs log. It uses a pgx
-// pool whose search_path is syncd's schema, so statements name tables
-// unqualified.
+// ID map, the associations syncd has made, the runs log, the pipelines
+// every process shares, and the inbox of changes made in HubSpot. It uses
+// a pgx pool whose search_path is syncd's schema, so statements name
+// tables unqualified.
 //
 // Every time the store takes itself or compares (due rows, leases,
-// backoff, processed_at, the ID map's synced times, the runs' times) is the
-// database's clock, the one the ERP's rows take their created_at and
-// next_attempt_at from: host clocks that disagree can then neither delay
-// fresh rows nor misjudge another process's lease. (An ID map row's
-// archived_at is the caller's, as Mapping.ArchivedAt gives it.) Tests move
-// the store's clock forward with Options.Offset, so that backoffs and
-// leases pass without waiting.
+// backoff, processed_at, the ID map's synced times, the runs' times, the
+// inbox's observed_at) is the database's clock, the one the ERP's rows
+// take their created_at and next_attempt_at from: host clocks that
+// disagree can then neither delay fresh rows nor misjudge another
+// process's lease. (An ID map row's archived_at is the caller's, as
+// Mapping.ArchivedAt gives it, and so is a pipelines read's ReadAt; the
+// inbox's modification times are HubSpot's.) Tests move the store's clock
+// forward with Options.Offset, so that backoffs and leases pass without
+// waiting.
 package store
 
 import (

@@ -133,6 +133,70 @@ func TestClaimLeaseExpiryAndRelease(t *testing.T) {
 	}
 }
 
+// TestClaimAfterWaitingForAnother checks that a claim which waited for
+// another process's claim compares leases with the database's time when it
+// got its turn, not when it started: a lease that expired while it waited
+// is expired to it.
+func TestClaimAfterWaitingForAnother(t *testing.T) {
+	ctx, db, _, st := newStore(t)
+	outboxtest.Insert(t, db, "customer", "C-1", `{}`)
+	if rows, err := st.Claim(ctx, "a", 10, 3*time.Second); err != nil || len(rows) != 1 {
+		t.Fatalf("claim a: %v %v", rows, err)
+	}
+	// Another claim in progress: its transaction holds the claims' lock.
+	other, err := db.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = other.Rollback(ctx) }()
+	var holder int
+	if err := other.QueryRow(ctx, `SELECT pg_backend_pid() FROM pg_advisory_xact_lock(hashtext('syncd.claim.' || current_schema()))`).Scan(&holder); err != nil {
+		t.Fatal(err)
+	}
+	claimed := make(chan []store.Row, 1)
+	go func() {
+		rows, err := st.Claim(ctx, "b", 10, time.Minute)
+		if err != nil {
+			t.Error(err)
+		}
+		claimed <- rows
+	}()
+	// b waits for the lock while a's lease holds, and is still waiting
+	// when the lease has run out.
+	poll := func(what, sql string, args ...any) {
+		t.Helper()
+		for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
+			var ok bool
+			if err := db.Pool.QueryRow(ctx, sql, args...).Scan(&ok); err != nil {
+				t.Fatal(err)
+			}
+			if ok {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no %s within a minute", what)
+			}
+		}
+	}
+	poll("claim waiting for the lock", `SELECT EXISTS (SELECT FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid)))`, holder)
+	var leased bool
+	if err := db.Pool.QueryRow(ctx, `SELECT lease_expires_at > clock_timestamp() FROM outbox`).Scan(&leased); err != nil || !leased {
+		t.Fatalf("a's lease ran out before b waited for the lock (%v): the test needs a longer lease", err)
+	}
+	poll("end of a's lease", `SELECT lease_expires_at <= clock_timestamp() FROM outbox`)
+	if err := other.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case rows := <-claimed:
+		if len(rows) != 1 {
+			t.Errorf("b, after waiting past a's lease, claimed %v; want the row", rows)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("b's claim did not end within a minute of the lock's release")
+	}
+}
+
 func TestRecordCoalescesBacksOffAndDies(t *testing.T) {
 	ctx, db := newDB(t)
 	clk := fakeclock.New(time.Now())
