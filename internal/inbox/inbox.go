@@ -214,7 +214,7 @@ func (in *Inbox) Cycle(ctx context.Context) (Result, error) {
 			if ctx.Err() != nil {
 				return res, err
 			}
-			errs = append(errs, err)
+			errs = append(errs, fmt.Errorf("inbox: %s: %w", t.name, err))
 		}
 	}
 	if n, err := in.o.Store.DeleteConsumedInbox(ctx, in.o.Config.Retention.Duration); err != nil {
@@ -242,7 +242,7 @@ func (in *Inbox) pollTypeAlone(ctx context.Context, portal int64, t objectType) 
 }
 
 // pollType reads one object type: the changes since its watermark, then
-// its archived records.
+// its archived records. Cycle names the type in its errors.
 func (in *Inbox) pollType(ctx context.Context, portal int64, t objectType) (TypeResult, error) {
 	tr := TypeResult{ObjectType: t.name}
 	started, err := in.o.Store.Now(ctx)
@@ -256,16 +256,16 @@ func (in *Inbox) pollType(ctx context.Context, portal int64, t objectType) (Type
 	from, anchor := in.startFrom(wm)
 	types := in.propertyTypes(ctx, t)
 	if err := in.search(ctx, portal, t, from, types, &tr); err != nil {
-		return tr, fmt.Errorf("inbox: %s: %w", t.name, err)
+		return tr, err
 	}
 	if !anchor.IsZero() {
 		// The watermark keeps the later of this and what the search found.
 		if _, err := in.o.Store.RecordInbox(ctx, portal, store.InboxBatch{ObjectType: t.mapType, ModifiedUntil: anchor}); err != nil {
-			return tr, fmt.Errorf("inbox: %s: %w", t.name, err)
+			return tr, err
 		}
 	}
 	if err := in.archived(ctx, portal, t, &tr); err != nil {
-		return tr, fmt.Errorf("inbox: %s: archived records: %w", t.name, err)
+		return tr, fmt.Errorf("archived records: %w", err)
 	}
 	if err := in.o.Store.InboxChecked(ctx, portal, t.mapType, started); err != nil {
 		return tr, err

@@ -80,7 +80,7 @@ func (s *Store) InboxWatermark(ctx context.Context, portal int64, objectType Obj
 		return Watermark{}, nil
 	}
 	if err != nil {
-		return Watermark{}, inboxErr(objectType, "read the watermark", err)
+		return Watermark{}, inboxErr("read the watermark", err)
 	}
 	if until != nil {
 		w.ModifiedUntil = until.UTC()
@@ -98,14 +98,14 @@ func (s *Store) InboxStates(ctx context.Context, portal int64, objectType Object
 	rows, err := s.pool.Query(ctx, `SELECT hubspot_id, properties, synced, merged_ids, modified_at, archived_at, observed_at
 FROM inbox_state WHERE portal_id = $1 AND object_type = $2 AND hubspot_id = ANY($3)`, portal, string(objectType), ids)
 	if err != nil {
-		return nil, inboxErr(objectType, "read inbox_state", err)
+		return nil, inboxErr("read inbox_state", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var st InboxState
 		var props, synced []byte
 		if err := rows.Scan(&st.HubSpotID, &props, &synced, &st.MergedIDs, &st.ModifiedAt, &st.ArchivedAt, &st.ObservedAt); err != nil {
-			return nil, inboxErr(objectType, "read inbox_state", err)
+			return nil, inboxErr("read inbox_state", err)
 		}
 		if err := json.Unmarshal(props, &st.Properties); err != nil {
 			return nil, fmt.Errorf("store: inbox_state %s %s: properties: %w", objectType, st.HubSpotID, err)
@@ -117,7 +117,7 @@ FROM inbox_state WHERE portal_id = $1 AND object_type = $2 AND hubspot_id = ANY(
 		out[st.HubSpotID] = st
 	}
 	if err := rows.Err(); err != nil {
-		return nil, inboxErr(objectType, "read inbox_state", err)
+		return nil, inboxErr("read inbox_state", err)
 	}
 	return out, nil
 }
@@ -135,11 +135,11 @@ func (s *Store) LeasedKeys(ctx context.Context, entity string, erpIDs []string) 
 WHERE entity = $1 AND erp_id = ANY($2) AND state IN ('pending', 'failed') AND lease_expires_at > `+sqlNow(3),
 		entity, erpIDs, s.offset())
 	if err != nil {
-		return nil, inboxErr("", "read the outbox's leases of "+entity, err)
+		return nil, inboxErr("read the outbox's leases", err)
 	}
 	keys, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
-		return nil, inboxErr("", "read the outbox's leases of "+entity, err)
+		return nil, inboxErr("read the outbox's leases", err)
 	}
 	for _, k := range keys {
 		out[k] = true
@@ -164,12 +164,12 @@ type InboxBatch struct {
 func (s *Store) RecordInbox(ctx context.Context, portal int64, b InboxBatch) (int, error) {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
-		return 0, inboxErr(b.ObjectType, "begin", err)
+		return 0, inboxErr("begin", err)
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
 	now, err := s.clock(ctx, tx)
 	if err != nil {
-		return 0, inboxErr(b.ObjectType, "record changes", err)
+		return 0, inboxErr("read the clock", err)
 	}
 	written := 0
 	if len(b.Rows) > 0 {
@@ -200,7 +200,7 @@ ORDER BY n
 ON CONFLICT (portal_id, object_type, hubspot_id, modified_at, kind) DO NOTHING`,
 			portal, string(b.ObjectType), now, ids, erp, kinds, changes, merged, mod, by, src)
 		if err != nil {
-			return 0, inboxErr(b.ObjectType, "insert inbox rows", err)
+			return 0, inboxErr("insert inbox rows", err)
 		}
 		written = int(tag.RowsAffected())
 	}
@@ -233,7 +233,7 @@ SET properties = excluded.properties, synced = excluded.synced, merged_ids = exc
 WHERE s.modified_at <= excluded.modified_at`,
 			portal, string(b.ObjectType), now, ids, props, synced, merged, mod, arch)
 		if err != nil {
-			return 0, inboxErr(b.ObjectType, "save inbox_state", err)
+			return 0, inboxErr("save inbox_state", err)
 		}
 	}
 	if !b.ModifiedUntil.IsZero() {
@@ -242,11 +242,11 @@ INSERT INTO inbox_watermarks AS w (portal_id, object_type, modified_until, check
 ON CONFLICT (portal_id, object_type) DO UPDATE
 SET modified_until = greatest(w.modified_until, excluded.modified_until)`, portal, string(b.ObjectType), b.ModifiedUntil)
 		if err != nil {
-			return 0, inboxErr(b.ObjectType, "move the watermark", err)
+			return 0, inboxErr("move the watermark", err)
 		}
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return 0, inboxErr(b.ObjectType, "commit", err)
+		return 0, inboxErr("commit", err)
 	}
 	return written, nil
 }
@@ -260,13 +260,13 @@ SET modified_until = greatest(w.modified_until, excluded.modified_until)`, porta
 func (s *Store) LockInboxType(ctx context.Context, portal int64, objectType ObjectType) (release func(), ok bool, err error) {
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
-		return nil, false, inboxErr(objectType, "lock the object type", err)
+		return nil, false, inboxErr("lock "+string(objectType), err)
 	}
 	const key = `hashtext('syncd.inbox.' || current_schema() || '.' || ($1::bigint)::text || '.' || $2::text)`
 	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(`+key+`)`, portal, string(objectType)).Scan(&ok); err != nil || !ok {
 		conn.Release()
 		if err != nil {
-			return nil, false, inboxErr(objectType, "lock the object type", err)
+			return nil, false, inboxErr("lock "+string(objectType), err)
 		}
 		return nil, false, nil
 	}
@@ -289,7 +289,7 @@ INSERT INTO inbox_watermarks AS w (portal_id, object_type, modified_until, check
 ON CONFLICT (portal_id, object_type) DO UPDATE SET checked_at = greatest(w.checked_at, excluded.checked_at)`,
 		portal, string(objectType), startedAt)
 	if err != nil {
-		return inboxErr(objectType, "record the check", err)
+		return inboxErr("record the check", err)
 	}
 	return nil
 }
@@ -303,7 +303,7 @@ func (s *Store) DeleteConsumedInbox(ctx context.Context, retention time.Duration
 	tag, err := s.pool.Exec(ctx, `DELETE FROM inbox WHERE consumed_at IS NOT NULL AND consumed_at < `+sqlNow(1)+` - $2::interval`,
 		s.offset(), retention)
 	if err != nil {
-		return 0, inboxErr("", "delete consumed rows", err)
+		return 0, inboxErr("delete consumed rows", err)
 	}
 	return tag.RowsAffected(), nil
 }
@@ -337,7 +337,7 @@ SELECT coalesce(b.object_type, w.object_type), coalesce(b.n, 0), b.oldest, w.unt
 FROM b FULL JOIN w ON b.object_type = w.object_type
 ORDER BY 1`, s.offset())
 	if err != nil {
-		return nil, inboxErr("", "read the backlog", err)
+		return nil, inboxErr("read the backlog", err)
 	}
 	defer rows.Close()
 	var out []InboxBacklog
@@ -346,7 +346,7 @@ ORDER BY 1`, s.offset())
 		var t string
 		var age *float64
 		if err := rows.Scan(&t, &b.Unconsumed, &b.Oldest, &b.ModifiedUntil, &b.CheckedAt, &age); err != nil {
-			return nil, inboxErr("", "read the backlog", err)
+			return nil, inboxErr("read the backlog", err)
 		}
 		b.ObjectType = ObjectType(t)
 		if age != nil {
@@ -355,7 +355,7 @@ ORDER BY 1`, s.offset())
 		out = append(out, b)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, inboxErr("", "read the backlog", err)
+		return nil, inboxErr("read the backlog", err)
 	}
 	return out, nil
 }
@@ -387,15 +387,9 @@ func orEmpty(m map[string]string) map[string]string {
 	return m
 }
 
-// inboxErr says what the inbox failed to do, and for which object type
-// when it was doing it for one ("" when not), so that the errors of a
-// cycle over several types, joined, tell which failed.
-func inboxErr(objectType ObjectType, what string, err error) error {
+func inboxErr(what string, err error) error {
 	if err = notMigrated(err); errors.Is(err, ErrNotMigrated) {
 		return err
-	}
-	if objectType != "" {
-		return fmt.Errorf("store: inbox: %s: %s: %w", objectType, what, err)
 	}
 	return fmt.Errorf("store: inbox: %s: %w", what, err)
 }
